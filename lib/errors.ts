@@ -1,0 +1,190 @@
+/**
+ * Troupe's own errors, and the codec that carries any error across a thread,
+ * process or network boundary without losing its shape.
+ */
+
+export class TroupeError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** A pool or agent option is missing, of the wrong type or out of range. */
+export class InvalidOptionError extends TroupeError {
+  constructor(message: string) {
+    super('ERR_TROUPE_INVALID_OPTION', message);
+  }
+}
+
+/** `run()` was called while `maxQueue` tasks were already waiting. */
+export class QueueFullError extends TroupeError {
+  constructor(maxQueue: number) {
+    super('ERR_TROUPE_QUEUE_FULL', `the task queue is full (maxQueue: ${maxQueue})`);
+  }
+}
+
+/** The task's AbortSignal fired before the task settled. */
+export class AbortError extends TroupeError {
+  constructor(cause?: unknown) {
+    super('ERR_TROUPE_ABORTED', 'the task was aborted', { cause });
+  }
+}
+
+/** The task did not settle within its timeout, counted from dispatch. */
+export class TimeoutError extends TroupeError {
+  constructor(ms: number) {
+    super('ERR_TROUPE_TIMEOUT', `the task did not finish within ${ms} ms of dispatch`);
+  }
+}
+
+/** Every attempt of a task ran on a worker, process or agent that died. */
+export class WorkerLostError extends TroupeError {
+  constructor(attempts: number, cause?: unknown) {
+    super('ERR_TROUPE_WORKER_LOST', `the task's worker died on each of ${attempts} attempts`, { cause });
+  }
+}
+
+/** `run()` after `close()` or `destroy()`. */
+export class PoolClosedError extends TroupeError {
+  constructor() {
+    super('ERR_TROUPE_CLOSED', 'the pool is closed');
+  }
+}
+
+/** The task was still pending when `destroy()` was called. */
+export class PoolDestroyedError extends TroupeError {
+  constructor() {
+    super('ERR_TROUPE_DESTROYED', 'the pool was destroyed before the task settled');
+  }
+}
+
+/** No worker, process or agent exports a task of that name. */
+export class UnknownTaskError extends TroupeError {
+  constructor(name: string) {
+    super('ERR_TROUPE_UNKNOWN_TASK', `no worker exports a task named "${name}"`);
+  }
+}
+
+/** The task module could not be loaded, or a worker failed to start. */
+export class WorkerStartError extends TroupeError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_TROUPE_WORKER_START', message, { cause });
+  }
+}
+
+/** The peer's authkey did not match, or the handshake was malformed. */
+export class AuthenticationError extends TroupeError {
+  constructor(message = 'authentication failed') {
+    super('ERR_TROUPE_AUTH', message);
+  }
+}
+
+/** A peer broke the wire protocol: bad frame, bad version, unknown type, bad length. */
+export class ProtocolError extends TroupeError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_TROUPE_PROTOCOL', message, { cause });
+  }
+}
+
+/** The handshake did not complete within its deadline. */
+export class HandshakeTimeoutError extends TroupeError {
+  constructor(ms: number) {
+    super('ERR_TROUPE_HANDSHAKE_TIMEOUT', `the handshake did not complete within ${ms} ms`);
+  }
+}
+
+/** The peer stopped answering heartbeats or closed the connection. */
+export class PeerLostError extends TroupeError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_TROUPE_PEER_LOST', message, { cause });
+  }
+}
+
+/** An error as it travels between threads, processes and machines. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: unknown;
+  cause?: SerializedError | { value: unknown };
+  errors?: SerializedError[];
+  props?: Record<string, unknown>;
+}
+
+const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
+
+const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause', 'errors']);
+const MAX_DEPTH = 8;
+
+function cloneable(value: unknown): boolean {
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Turns any thrown value into plain data that structured clone, IPC and the wire all carry. */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) {
+    return {
+      name: 'Error',
+      message: typeof error === 'string' ? error : `non-error value thrown: ${String(error)}`,
+      props: cloneable(error) ? { thrown: error } : undefined,
+    };
+  }
+  const out: SerializedError = { name: error.name, message: error.message, stack: error.stack };
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined && cloneable(code)) out.code = code;
+  if ('cause' in error && depth < MAX_DEPTH) {
+    out.cause =
+      error.cause instanceof Error
+        ? serializeError(error.cause, depth + 1)
+        : { value: cloneable(error.cause) ? error.cause : String(error.cause) };
+  }
+  if (error instanceof AggregateError && depth < MAX_DEPTH) {
+    out.errors = error.errors.map((e) => serializeError(e, depth + 1));
+  }
+  for (const key of Object.keys(error)) {
+    if (RESERVED.has(key)) continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (cloneable(value)) (out.props ??= {})[key] = value;
+  }
+  return out;
+}
+
+/** Rebuilds an error of the same class (for built-ins) with its stack, code, cause and properties. */
+export function deserializeError(data: SerializedError): Error {
+  const Ctor = BUILTIN_ERRORS[data.name] ?? Error;
+  const error: Error =
+    data.errors !== undefined
+      ? new AggregateError(data.errors.map(deserializeError), data.message)
+      : new Ctor(data.message);
+  if (!(data.name in BUILTIN_ERRORS) && data.name !== 'AggregateError') {
+    Object.defineProperty(error, 'name', { value: data.name, writable: true, configurable: true });
+  }
+  Object.defineProperty(error, 'stack', { value: data.stack, writable: true, configurable: true });
+  if (data.code !== undefined) (error as { code?: unknown }).code = data.code;
+  if (data.cause !== undefined) {
+    const cause = 'value' in data.cause ? data.cause.value : deserializeError(data.cause as SerializedError);
+    Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true });
+  }
+  if (data.props) Object.assign(error, data.props);
+  return error;
+}
