@@ -188,3 +188,17 @@ export function deserializeError(data: SerializedError): Error {
   if (data.props) Object.assign(error, data.props);
   return error;
 }
+
+/** A frame, received or about to be sent, is larger than `maxFrameBytes` allows. */
+export class FrameTooLargeError extends TroupeError {
+  constructor(bytes: number, maxFrameBytes: number) {
+    super('ERR_TROUPE_FRAME_TOO_LARGE', `a frame of ${bytes} bytes exceeds maxFrameBytes (${maxFrameBytes})`);
+  }
+}
+
+/** A method was called with an argument of the wrong type or out of range. */
+export class InvalidArgumentError extends TroupeError {
+  constructor(message: string) {
+    super('ERR_TROUPE_INVALID_ARGUMENT', message);
+  }
+}

@@ -1,0 +1,156 @@
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { debuglog } from 'node:util';
+import { deserializeError, WorkerStartError } from '../errors.js';
+import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker } from '../worker/protocol.js';
+import { entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
+
+const log = debuglog('troupe');
+
+/** How long a closing worker may take to leave after its channel closes, before SIGKILL. */
+const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * One worker process forked with node:cluster, talking over IPC with Node's 'advanced'
+ * (structured clone) serialization, so values behave as they do on threads.
+ */
+export class ProcessBackend implements Backend {
+  readonly kind = 'process';
+  readonly parallelism = 1;
+  readonly id: string;
+  readonly names: ReadonlySet<string>;
+  readonly capacity: number;
+  readonly pid: number;
+  readonly exited: Promise<void>;
+  readonly #worker: Worker;
+  #host: BackendHost | undefined;
+  #state: 'running' | 'stopping' | 'exited' = 'running';
+  #killedByUs = false;
+  #sent = 0;
+  #written = 0;
+  #congestedUntil = 0;
+
+  private constructor(worker: Worker, names: string[], options: LocalBackendOptions, events: WorkerEvents) {
+    this.#worker = worker;
+    this.pid = worker.process.pid!;
+    this.id = `process-${this.pid}`;
+    this.names = new Set(names);
+    this.capacity = options.maxInFlight;
+    // Idle workers must not keep the primary alive; setBusy() refs the channel while tasks run.
+    worker.process.unref();
+    worker.process.channel?.unref();
+    worker.on('message', (message: FromWorker) => {
+      if (message?.t === MSG_RESULTS) this.#host?.results(this, message.r, message.busy);
+    });
+    worker.on('error', (error: Error) => log('worker process %d: %s', this.pid, error.message));
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', (code: number | null, signal: string | null) => {
+        const wasStopping = this.#state === 'stopping';
+        this.#state = 'exited';
+        const error = new Error(`worker process ${this.pid} exited with ${signal ?? `code ${code}`}`);
+        if (!wasStopping) events.workerExit?.(this.info(0)[0], error);
+        this.#host?.exited(this, this.#killedByUs || wasStopping ? 'stopped' : 'died', error);
+        resolve();
+      });
+    });
+  }
+
+  static start(options: LocalBackendOptions, events: WorkerEvents = {}): Promise<ProcessBackend> {
+    cluster.setupPrimary({
+      exec: fileURLToPath(entryUrl('process-entry')),
+      execArgv: options.execArgv,
+      serialization: 'advanced',
+      args: [],
+    });
+    const worker = cluster.fork({ ...options.env, [TASKS_ENV]: options.tasks.href });
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error, names?: string[]) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        if (error) {
+          worker.process.kill('SIGKILL');
+          reject(error);
+          return;
+        }
+        const backend = new ProcessBackend(worker, names!, options, events);
+        events.workerStart?.(backend.info(0)[0]);
+        resolve(backend);
+      };
+      const onMessage = (message: FromWorker) => {
+        if (message?.t === MSG_READY) done(undefined, message.names);
+        else if (message?.t === MSG_START_FAILED) {
+          const cause = deserializeError(message.error);
+          done(new WorkerStartError(`worker process could not load ${options.tasks.href}: ${cause.message}`, cause));
+        }
+      };
+      const onExit = (code: number | null, signal: string | null) =>
+        done(new WorkerStartError(`worker process exited with ${signal ?? `code ${code}`} before it was ready`));
+      const timer = setTimeout(
+        () => done(new WorkerStartError(`worker process did not start within ${options.startTimeout} ms`)),
+        Math.min(options.startTimeout, 2 ** 31 - 1),
+      );
+      worker.on('message', onMessage);
+      worker.on('exit', onExit);
+      worker.on('error', (error: Error) => log('worker process: %s', error.message));
+    });
+  }
+
+  get ready(): boolean {
+    return this.#state === 'running' && !this.#killedByUs && this.#written >= this.#congestedUntil;
+  }
+
+  attach(host: BackendHost): void {
+    this.#host = host;
+  }
+
+  dispatch(batch: Batch): void {
+    const sequence = ++this.#sent;
+    // send() returning false means the channel is backed up: take no more until it is written.
+    if (!this.#worker.send({ t: MSG_RUN, b: batch }, this.#onWritten)) this.#congestedUntil = sequence;
+  }
+
+  #onWritten = (): void => {
+    const wasCongested = !this.ready;
+    this.#written++;
+    if (wasCongested && this.ready) this.#host?.writable(this);
+  };
+
+  /** A process cannot leave a running task: it is killed and replaced; its other tasks run again. */
+  cancel(): void {
+    if (this.#state !== 'running') return;
+    this.#killedByUs = true;
+    this.#worker.process.kill('SIGKILL');
+  }
+
+  setBusy(busy: boolean): void {
+    const channel = this.#worker.process.channel;
+    if (busy) channel?.ref();
+    else channel?.unref();
+  }
+
+  info(inFlight: number): WorkerInfo[] {
+    const state = this.#state !== 'running' || this.#killedByUs ? 'stopping' : inFlight > 0 ? 'busy' : 'idle';
+    return [{ id: this.id, kind: 'process', pid: this.pid, state, inFlight }];
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'exited') return;
+    this.#state = 'stopping';
+    this.#worker.process.ref();
+    // The worker exits when its channel closes.
+    if (this.#worker.isConnected()) this.#worker.disconnect();
+    const timer = setTimeout(() => this.#worker.process.kill('SIGKILL'), CLOSE_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#state === 'exited') return;
+    this.#state = 'stopping';
+    this.#worker.process.ref();
+    this.#worker.process.kill('SIGKILL');
+    await this.exited;
+  }
+}

@@ -1,0 +1,144 @@
+import type { TransferListItem } from 'node:worker_threads';
+import { debuglog } from 'node:util';
+import { Piscina } from 'piscina';
+import { WorkerStartError } from '../errors.js';
+import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
+import { entryUrl, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
+
+const log = debuglog('troupe');
+
+interface BatchReply {
+  r: unknown[];
+  busy: number;
+}
+
+interface PiscinaWorker {
+  id: number;
+}
+
+interface BatchRecord {
+  batch: Batch;
+  controller: AbortController;
+}
+
+/**
+ * All worker threads of a pool, run by piscina. To the scheduler it is one backend whose
+ * parallelism is the number of threads: piscina hands each batch to an idle thread and
+ * replaces a thread that dies.
+ */
+export class ThreadBackend implements Backend {
+  readonly kind = 'thread';
+  readonly id: string;
+  readonly names: ReadonlySet<string>;
+  readonly parallelism: number;
+  readonly capacity: number;
+  readonly #piscina: Piscina;
+  readonly #batches = new Set<BatchRecord>();
+  #host: BackendHost | undefined;
+  #stopping = false;
+
+  private constructor(piscina: Piscina, names: string[], options: LocalBackendOptions) {
+    this.#piscina = piscina;
+    this.names = new Set(names);
+    this.parallelism = options.size;
+    this.capacity = options.size * options.maxInFlight;
+    this.id = `threads-${process.pid}`;
+  }
+
+  static async start(options: LocalBackendOptions, events: WorkerEvents = {}): Promise<ThreadBackend> {
+    const piscina = new Piscina({
+      filename: entryUrl('thread-entry').href,
+      minThreads: options.size,
+      maxThreads: options.size,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      // 'sync' would block a thread's event loop between tasks, starving timers and I/O that tasks leave running.
+      atomics: 'async',
+      execArgv: options.execArgv,
+      env: options.env as Record<string, string>,
+      workerData: { tasks: options.tasks.href },
+    });
+    // Errors not tied to a task (a thread failing while idle) must not crash the pool.
+    piscina.on('error', (error: Error) => log('thread pool error: %s', error.message));
+    let backend: ThreadBackend | undefined;
+    const describe = (worker: PiscinaWorker, state: WorkerInfo['state']): WorkerInfo =>
+      ({ id: `thread-${worker.id}`, kind: 'thread', pid: process.pid, threadId: worker.id, state, inFlight: 0 });
+    piscina.on('workerCreate', (worker: PiscinaWorker) => events.workerStart?.(describe(worker, 'idle')));
+    piscina.on('workerDestroy', (worker: PiscinaWorker) => {
+      if (backend?.ready !== false) events.workerExit?.(describe(worker, 'stopping'));
+    });
+    try {
+      const probes = Array.from({ length: options.size }, () => piscina.run(null) as Promise<string[]>);
+      const [names] = await withDeadline(Promise.all(probes), options.startTimeout, 'worker threads');
+      backend = new ThreadBackend(piscina, names, options);
+      return backend;
+    } catch (error) {
+      await piscina.destroy().catch(() => {});
+      throw error instanceof WorkerStartError
+        ? error
+        : new WorkerStartError(`worker threads could not load ${options.tasks.href}: ${(error as Error).message}`, error);
+    }
+  }
+
+  get ready(): boolean {
+    return !this.#stopping;
+  }
+
+  attach(host: BackendHost): void {
+    this.#host = host;
+  }
+
+  dispatch(batch: Batch, transfer?: TransferListItem[]): void {
+    const record: BatchRecord = { batch, controller: new AbortController() };
+    this.#batches.add(record);
+    (this.#piscina.run(batch, { signal: record.controller.signal, transferList: transfer }) as Promise<BatchReply>).then(
+      (reply) => {
+        this.#batches.delete(record);
+        this.#host?.results(this, reply.r, reply.busy);
+      },
+      (error: Error) => {
+        this.#batches.delete(record);
+        if (this.#stopping) return;
+        const ids = batch.filter((_, i) => i % 3 === 0) as number[];
+        // Aborting a batch stops the thread running it; its other tasks are innocent.
+        const reason = record.controller.signal.aborted ? 'stopped' : error.name === 'DataCloneError' ? 'isolate' : 'died';
+        this.#host?.lost(this, ids, reason, error);
+      },
+    );
+  }
+
+  cancel(ids: readonly number[]): void {
+    for (const record of this.#batches) {
+      if (record.batch.some((value, i) => i % 3 === 0 && ids.includes(value as number))) record.controller.abort();
+    }
+  }
+
+  setBusy(): void {
+    // piscina refs a thread while it runs a task and unrefs it when idle.
+  }
+
+  info(inFlight: number): WorkerInfo[] {
+    const threads = this.#piscina.threads;
+    const share = Math.ceil(inFlight / Math.max(1, threads.length));
+    const state = this.#stopping ? 'stopping' : inFlight > 0 ? 'busy' : 'idle';
+    // piscina does not say which thread runs which batch: in-flight work is shown spread evenly.
+    return threads.map((worker) => ({
+      id: `thread-${worker.threadId}`,
+      kind: 'thread',
+      pid: process.pid,
+      threadId: worker.threadId,
+      state,
+      inFlight: share,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#stopping = true;
+    await this.#piscina.close();
+  }
+
+  async destroy(): Promise<void> {
+    this.#stopping = true;
+    await this.#piscina.destroy();
+  }
+}

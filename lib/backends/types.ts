@@ -1,0 +1,61 @@
+import type { TransferListItem } from 'node:worker_threads';
+export { ERR, OK, type Batch, type Results } from '../worker/protocol.js';
+import type { Batch, Results } from '../worker/protocol.js';
+
+/**
+ * The one interface every place that runs tasks implements: a thread pool, a worker
+ * process, a remote agent. The scheduler sees nothing else of them.
+ */
+
+/** What became of a batch's tasks when the backend could not run them to the end. */
+export type LostReason =
+  /** The worker died while they ran: each counts as a failed attempt. */
+  | 'died'
+  /** Troupe stopped the worker itself (a cancelled or timed-out neighbour): run them again, no penalty. */
+  | 'stopped'
+  /** The batch as a whole could not be sent or answered (a value that does not clone): run each alone. */
+  | 'isolate';
+
+export interface WorkerInfo {
+  /** 'thread-<threadId>', 'process-<pid>', 'agent-<host:port>-<n>' */
+  id: string;
+  kind: 'thread' | 'process' | 'agent';
+  pid?: number;
+  threadId?: number;
+  state: 'idle' | 'busy' | 'stopping';
+  inFlight: number;
+}
+
+/** Calls a backend makes into whoever attached it (the scheduler). */
+export interface BackendHost {
+  results(backend: Backend, results: Results, busyMs: number): void;
+  lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void;
+  /** The backend is gone for good; whatever it still held counts as lost with `reason`. */
+  exited(backend: Backend, reason: LostReason, error: Error): void;
+  /** The backend can take work again after saying it could not (`ready` was false). */
+  writable(backend: Backend): void;
+}
+
+export interface Backend {
+  readonly id: string;
+  readonly kind: WorkerInfo['kind'];
+  /** Task names it can run; null when it runs whatever its module exports and that is not known yet. */
+  readonly names: ReadonlySet<string> | null;
+  /** How many batches it runs at once (workers behind it). */
+  readonly parallelism: number;
+  /** Most tasks it accepts in flight; the scheduler may keep fewer. */
+  readonly capacity: number;
+  /** False while its channel is congested (a send returned false). */
+  readonly ready: boolean;
+  attach(host: BackendHost): void;
+  dispatch(batch: Batch, transfer?: TransferListItem[]): void;
+  /** Stops the given running tasks at once (the worker running them may be replaced). */
+  cancel(ids: readonly number[]): void;
+  /** Its tasks are holding work: keep the process alive (true) or not (false). */
+  setBusy(busy: boolean): void;
+  info(inFlight: number): WorkerInfo[];
+  /** Stops after its in-flight tasks (the scheduler has drained it first). */
+  close(): Promise<void>;
+  /** Stops now. */
+  destroy(): Promise<void>;
+}

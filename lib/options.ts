@@ -1,0 +1,143 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InvalidOptionError } from './errors.js';
+
+export type PoolMode = 'thread' | 'process';
+
+export interface PoolOptions {
+  /** The ES module whose exported functions are the tasks: a `file:` URL or an absolute path (.js, .mjs, .ts…). */
+  tasks: URL | string;
+  /** Where tasks run. @default 'process' */
+  mode?: PoolMode;
+  /** Number of worker threads or processes; 0 runs none locally. @default os.availableParallelism() */
+  size?: number;
+  /** How many times a task whose worker died is run again before it fails with ERR_TROUPE_WORKER_LOST. @default 2 */
+  retries?: number;
+  /** Most tasks waiting for a worker; past it `run()` rejects with ERR_TROUPE_QUEUE_FULL. @default Infinity */
+  maxQueue?: number;
+  /** Default per-task timeout in ms, counted from dispatch; 0 or Infinity for none. @default Infinity */
+  timeout?: number;
+  /** Most tasks in flight to one worker (the scheduler adapts below it to the tasks' run time). @default 256 */
+  maxInFlight?: number;
+  /** Most tasks sent to a worker in one message. @default 64 */
+  batchSize?: number;
+  /** Node flags for workers. @default process.execArgv without --inspect / --debug flags */
+  execArgv?: string[];
+  /** Environment of worker processes. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** How long a worker may take to load the task module, in ms. @default 30000 */
+  startTimeout?: number;
+}
+
+export interface ResolvedPoolOptions {
+  tasks: URL;
+  mode: PoolMode;
+  size: number;
+  retries: number;
+  maxQueue: number;
+  timeout: number;
+  maxInFlight: number;
+  batchSize: number;
+  execArgv: string[];
+  env: Record<string, string | undefined>;
+  startTimeout: number;
+}
+
+const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
+const KNOWN = new Set([
+  'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
+  'startTimeout', 'listen',
+]);
+
+/** Flags a worker must not inherit: debugger ports would collide between children. */
+const INSPECT_FLAG = /^--(inspect|debug)(-brk|-port|-wait)?(=|$)/;
+
+export function childExecArgv(parent: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < parent.length; i++) {
+    const flag = parent[i];
+    if (INSPECT_FLAG.test(flag)) {
+      if (flag === '--inspect-port' || flag === '--debug-port') i++;
+      continue;
+    }
+    out.push(flag);
+  }
+  return out;
+}
+
+function fail(name: string, must: string, value: unknown): never {
+  throw new InvalidOptionError(`option "${name}" must be ${must}; got ${describe(value)}`);
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return value.constructor?.name ? `a ${value.constructor.name}` : 'an object';
+}
+
+export function integer(name: string, value: unknown, min: number, fallback: number, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (allowInfinity && value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    fail(name, `an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}`, value);
+  }
+  return value;
+}
+
+export function milliseconds(name: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === 0 || value === Infinity) return value === undefined ? fallback : Infinity;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(name, 'a number of milliseconds > 0, or 0 / Infinity for none', value);
+  }
+  return value;
+}
+
+export function resolveTasksModule(value: unknown, name = 'tasks'): URL {
+  let url: URL;
+  if (value instanceof URL) url = value;
+  else if (typeof value === 'string' && value.startsWith('file:')) url = new URL(value);
+  else if (typeof value === 'string' && isAbsolute(value)) url = pathToFileURL(value);
+  else fail(name, 'a file: URL or an absolute path to an ES module', value);
+  if (url.protocol !== 'file:') fail(name, 'a file: URL or an absolute path to an ES module', value);
+  const path = fileURLToPath(url);
+  if (!TASK_EXTENSIONS.test(path)) fail(name, 'a .js, .mjs, .cjs, .ts, .mts or .cts module', value);
+  if (!existsSync(path)) throw new InvalidOptionError(`option "${name}": no file at ${path}`);
+  return url;
+}
+
+function stringArray(name: string, value: unknown, fallback: string[]): string[] {
+  if (value === undefined) return fallback;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail(name, 'an array of strings', value);
+  return [...value];
+}
+
+export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError(`createPool() takes an options object; got ${describe(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(`unknown option "${key}"`);
+  }
+  if (o.mode !== undefined && o.mode !== 'thread' && o.mode !== 'process') {
+    fail('mode', '"thread" or "process"', o.mode);
+  }
+  if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) fail('env', 'an object', o.env);
+  return {
+    tasks: resolveTasksModule(o.tasks),
+    mode: (o.mode as PoolMode | undefined) ?? 'process',
+    size: integer('size', o.size, 0, availableParallelism()),
+    retries: integer('retries', o.retries, 0, 2),
+    maxQueue: integer('maxQueue', o.maxQueue, 0, Infinity, true),
+    timeout: milliseconds('timeout', o.timeout, Infinity),
+    maxInFlight: integer('maxInFlight', o.maxInFlight, 1, 256),
+    batchSize: integer('batchSize', o.batchSize, 1, 64),
+    execArgv: stringArray('execArgv', o.execArgv, childExecArgv()),
+    env: (o.env as Record<string, string | undefined> | undefined) ?? process.env,
+    startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),
+  };
+}

@@ -1,0 +1,208 @@
+import { EventEmitter } from 'eventemitter3';
+import { debuglog } from 'node:util';
+import { InvalidArgumentError, InvalidOptionError } from './errors.js';
+import { describe, milliseconds, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
+import { Scheduler, type RunOptions, type SchedulerStats } from './scheduler/scheduler.js';
+import { ProcessBackend } from './backends/process.js';
+import { ThreadBackend } from './backends/thread.js';
+import type { WorkerEvents } from './backends/local.js';
+import type { Backend, WorkerInfo } from './backends/types.js';
+
+const log = debuglog('troupe');
+
+export interface PoolEvents {
+  /** The queue had filled up (or refused a task) and is empty again. */
+  drain: [];
+  /** Nothing queued, nothing running. */
+  idle: [];
+  /** A task's worker died; the task runs again. */
+  retry: [info: { name: string; attempt: number; error: Error }];
+  workerStart: [worker: WorkerInfo];
+  /** A worker died (not when the pool stops it); a replacement is started. */
+  workerExit: [worker: WorkerInfo, error?: Error];
+  /** Something went wrong outside any task, e.g. a replacement worker failed to start. */
+  error: [error: Error];
+}
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/** `pool.tasks<typeof import('./tasks.js')>()`: every exported function, returning a promise. */
+export type TaskProxy<T> = {
+  readonly [K in keyof T as T[K] extends AnyFunction ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+/** Longest pause between attempts to replace a worker that keeps failing to start. */
+const MAX_RESPAWN_DELAY_MS = 10_000;
+
+export class Pool extends EventEmitter<PoolEvents> {
+  readonly #options: ResolvedPoolOptions;
+  readonly #scheduler: Scheduler;
+  readonly #respawns = new Set<NodeJS.Timeout>();
+  #respawnFailures = 0;
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+
+  private constructor(options: ResolvedPoolOptions) {
+    super();
+    this.#options = options;
+    this.#scheduler = new Scheduler({
+      retries: options.retries,
+      maxQueue: options.maxQueue,
+      timeout: options.timeout,
+      batchSize: options.batchSize,
+      waitForBackends: false,
+    });
+    this.#scheduler.on('drain', () => this.emit('drain'));
+    this.#scheduler.on('idle', () => this.emit('idle'));
+    this.#scheduler.on('retry', (info) => this.emit('retry', info));
+  }
+
+  /** Starts the workers; resolves when every one of them has loaded the task module. */
+  static async create(options: PoolOptions): Promise<Pool> {
+    const resolved = resolvePoolOptions(options);
+    if (resolved.size === 0) throw new InvalidOptionError('option "size" must be at least 1 for a pool without agents');
+    const pool = new Pool(resolved);
+    await pool.#startLocal();
+    return pool;
+  }
+
+  #workerEvents: WorkerEvents = {
+    workerStart: (info) => this.emit('workerStart', info),
+    workerExit: (info, error) => this.emit('workerExit', info, error),
+  };
+
+  async #startLocal(): Promise<void> {
+    const o = this.#options;
+    if (o.mode === 'thread') {
+      this.#scheduler.attach(await ThreadBackend.start(o, this.#workerEvents));
+      return;
+    }
+    const started = await Promise.allSettled(Array.from({ length: o.size }, () => this.#startProcess()));
+    const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await Promise.all(this.#scheduler.backends.map((backend) => backend.destroy()));
+      throw failure.reason;
+    }
+  }
+
+  async #startProcess(): Promise<void> {
+    const backend = await ProcessBackend.start(this.#options, this.#workerEvents);
+    if (this.#stopping) {
+      await backend.destroy();
+      return;
+    }
+    this.#scheduler.attach(backend);
+    void backend.exited.then(() => {
+      if (!this.#stopping) this.#respawn();
+    });
+  }
+
+  /** Replaces a dead worker process, backing off while replacements keep failing. */
+  #respawn(): void {
+    const delay = this.#respawnFailures === 0 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, 100 * 2 ** this.#respawnFailures);
+    const timer = setTimeout(() => {
+      this.#respawns.delete(timer);
+      this.#startProcess().then(
+        () => (this.#respawnFailures = 0),
+        (error: Error) => {
+          this.#respawnFailures++;
+          log('replacing a worker process failed: %s', error.message);
+          this.emit('error', error);
+          if (!this.#stopping) this.#respawn();
+        },
+      );
+    }, delay);
+    this.#respawns.add(timer);
+  }
+
+  /** Runs the exported function `name` of the task module with `args` on some worker. */
+  run<R = unknown>(name: string, args: readonly unknown[] = [], options?: RunOptions): Promise<R> {
+    if (typeof name !== 'string') {
+      return Promise.reject(new InvalidArgumentError(`run(): name must be a string; got ${describe(name)}`));
+    }
+    if (!Array.isArray(args)) {
+      return Promise.reject(new InvalidArgumentError(`run(): args must be an array; got ${describe(args)}`));
+    }
+    if (options !== undefined) {
+      try {
+        options = checkRunOptions(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#scheduler.submit<R>(name, args as unknown[], options);
+  }
+
+  /** A typed view of the task module: `pool.tasks<typeof import('./tasks.js')>().square(7)`. */
+  tasks<T>(): TaskProxy<T> {
+    const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    return new Proxy({} as TaskProxy<T>, {
+      get: (_, name) => {
+        // Not a thenable: `await pool.tasks()` must not call a task named "then".
+        if (typeof name !== 'string' || name === 'then') return undefined;
+        let fn = cache.get(name);
+        if (!fn) cache.set(name, (fn = (...args: unknown[]) => this.run(name, args)));
+        return fn;
+      },
+    });
+  }
+
+  stats(): SchedulerStats {
+    return this.#scheduler.stats();
+  }
+
+  /** Resolves when nothing is queued or running. */
+  onIdle(): Promise<void> {
+    return this.#scheduler.onIdle();
+  }
+
+  /** Refuses new tasks, waits for the submitted ones to settle, then stops every worker. */
+  close(): Promise<void> {
+    this.#stopped ??= this.#scheduler.close().then(() => this.#stopBackends((backend) => backend.close()));
+    return this.#stopped;
+  }
+
+  /** Stops every worker now; pending tasks reject with ERR_TROUPE_DESTROYED. */
+  destroy(): Promise<void> {
+    this.#scheduler.destroy();
+    const previous = this.#stopped;
+    this.#stopped = this.#stopBackends((backend) => backend.destroy()).then(() => previous);
+    return this.#stopped;
+  }
+
+  async #stopBackends(stop: (backend: Backend) => Promise<void>): Promise<void> {
+    this.#stopping = true;
+    for (const timer of this.#respawns) clearTimeout(timer);
+    this.#respawns.clear();
+    await Promise.all(this.#scheduler.backends.map(stop));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function checkRunOptions(options: RunOptions): RunOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(`run(): options must be an object; got ${describe(options)}`);
+  }
+  const { signal, timeout, transfer } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`run(): options.signal must be an AbortSignal; got ${describe(signal)}`);
+  }
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    throw new InvalidArgumentError(`run(): options.transfer must be an array; got ${describe(transfer)}`);
+  }
+  if (timeout === undefined) return options;
+  try {
+    return { ...options, timeout: milliseconds('timeout', timeout, Infinity) };
+  } catch (error) {
+    throw new InvalidArgumentError(`run(): ${(error as Error).message}`);
+  }
+}
+
+export function createPool(options: PoolOptions): Promise<Pool> {
+  return Pool.create(options);
+}

@@ -1,0 +1,507 @@
+import type { TransferListItem } from 'node:worker_threads';
+import { EventEmitter } from 'eventemitter3';
+import {
+  AbortError, deserializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
+  WorkerLostError, type SerializedError,
+} from '../errors.js';
+import { OK, type Backend, type BackendHost, type LostReason, type Results, type WorkerInfo } from '../backends/types.js';
+import { Deque } from './deque.js';
+import { Latency, type Percentiles } from './stats.js';
+
+export interface SchedulerOptions {
+  retries: number;
+  maxQueue: number;
+  /** Default per-task timeout in ms (Infinity for none). */
+  timeout: number;
+  batchSize: number;
+  /** Keep tasks whose name no backend exports queued (agents may bring it) instead of rejecting them. */
+  waitForBackends: boolean;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** ms from dispatch; overrides the pool's `timeout`. */
+  timeout?: number;
+  /** Values to move rather than copy (worker threads only; elsewhere they are copied). */
+  transfer?: readonly TransferListItem[];
+}
+
+export interface SchedulerStats {
+  workers: WorkerInfo[];
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  /** From `run()` to dispatch. */
+  waitTime: Percentiles;
+  /** From dispatch to result. */
+  runTime: Percentiles;
+}
+
+export interface SchedulerEvents {
+  /** The queue was full, or a task was refused, and it is empty again. */
+  drain: [];
+  /** Nothing queued, nothing running. */
+  idle: [];
+  /** A task's worker died and the task runs again. */
+  retry: [info: { name: string; attempt: number; error: Error }];
+}
+
+const QUEUED = 0;
+const RUNNING = 1;
+const DONE = 2;
+
+/** How much work, in ms of task time, a worker is given beyond the task it runs. */
+const TARGET_BACKLOG_MS = 5;
+/** Tasks in flight per worker before the first run times are known. */
+const INITIAL_WINDOW = 16;
+
+class Task {
+  state = QUEUED;
+  wireId = 0;
+  slot: Slot | undefined = undefined;
+  attempts = 0;
+  /** Goes alone in its batch: it was in a batch that failed as a whole. */
+  solo = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  dispatchedAt = 0;
+
+  constructor(
+    readonly name: string,
+    readonly args: unknown[],
+    readonly transfer: readonly TransferListItem[] | undefined,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: Error) => void,
+    readonly signal: AbortSignal | undefined,
+    readonly timeout: number,
+    readonly enqueuedAt: number,
+  ) {}
+}
+
+class Slot {
+  inFlight = 0;
+  busy = false;
+  window: number;
+  avgTaskMs = -1;
+
+  constructor(readonly backend: Backend) {
+    this.window = Math.min(backend.capacity, INITIAL_WINDOW * backend.parallelism);
+  }
+
+  accepts(name: string): boolean {
+    const names = this.backend.names;
+    return names === null || names.has(name);
+  }
+
+  /** Keeps about TARGET_BACKLOG_MS of work per worker: deep windows for tiny tasks, shallow for long ones. */
+  adapt(busyMs: number, count: number): void {
+    if (count === 0) return;
+    const perTask = busyMs / count;
+    this.avgTaskMs = this.avgTaskMs < 0 ? perTask : this.avgTaskMs * 0.7 + perTask * 0.3;
+    const perWorker = Math.max(1, Math.ceil(TARGET_BACKLOG_MS / Math.max(this.avgTaskMs, 1e-6)));
+    this.window = Math.min(this.backend.capacity, perWorker * this.backend.parallelism);
+  }
+}
+
+/**
+ * Owns every task from `submit()` until its one settlement: queued → running on a
+ * backend (under a fresh wire id each attempt) → done. Knows backends only through the
+ * Backend interface, and does no I/O of its own.
+ */
+export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendHost {
+  readonly #options: SchedulerOptions;
+  readonly #queue = new Deque<Task>();
+  /** Tasks whose name no attached backend exports, waiting for one that does. */
+  readonly #parked = new Map<string, Task[]>();
+  readonly #running = new Map<number, Task>();
+  readonly #slots = new Map<Backend, Slot>();
+  #slotList: Slot[] = [];
+  #parallelism = 0;
+  readonly #knownNames = new Set<string>();
+  #acceptsAnyName = false;
+  #queued = 0;
+  #nextWireId = 0;
+  #pumping = false;
+  #flushScheduled = false;
+  #needDrain = false;
+  #closed = false;
+  #idleWaiters: (() => void)[] = [];
+  #completed = 0;
+  #failed = 0;
+  #retried = 0;
+  readonly #waitTime = new Latency();
+  readonly #runTime = new Latency();
+
+  constructor(options: SchedulerOptions) {
+    super();
+    this.#options = options;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  attach(backend: Backend): void {
+    const slot = new Slot(backend);
+    this.#slots.set(backend, slot);
+    this.#slotsChanged();
+    if (backend.names === null) this.#acceptsAnyName = true;
+    else for (const name of backend.names) this.#knownNames.add(name);
+    backend.attach(this);
+    this.#unpark(slot);
+    this.#pump();
+  }
+
+  #slotsChanged(): void {
+    this.#slotList = [...this.#slots.values()];
+    this.#parallelism = this.#slotList.reduce((sum, slot) => sum + slot.backend.parallelism, 0);
+  }
+
+  get backends(): Backend[] {
+    return this.#slotList.map((slot) => slot.backend);
+  }
+
+  submit<T>(name: string, args: unknown[], options: RunOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#closed) return reject(new PoolClosedError());
+      if (!this.#acceptsAnyName && !this.#options.waitForBackends && !this.#knownNames.has(name)) {
+        return reject(new UnknownTaskError(name));
+      }
+      if (this.#queued >= this.#options.maxQueue) {
+        this.#needDrain = true;
+        return reject(new QueueFullError(this.#options.maxQueue));
+      }
+      const { signal } = options;
+      if (signal?.aborted) return reject(new AbortError(signal.reason));
+      const task = new Task(
+        name, args, options.transfer, resolve as (value: unknown) => void, reject, signal,
+        options.timeout ?? this.#options.timeout, performance.now(),
+      );
+      if (signal) {
+        task.onAbort = () => this.#cancel(task, new AbortError(signal.reason));
+        signal.addEventListener('abort', task.onAbort, { once: true });
+      }
+      this.#queue.push(task);
+      if (++this.#queued >= this.#options.maxQueue) this.#needDrain = true;
+      this.#schedulePump();
+    });
+  }
+
+  /**
+   * A lone task goes out at once; tasks submitted in the same turn while workers are
+   * busy wait for the end of the turn and travel together.
+   */
+  #schedulePump(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#flush);
+    if (this.#running.size < this.#parallelism) this.#pump();
+  }
+
+  #flush = (): void => {
+    this.#flushScheduled = false;
+    this.#pump();
+  };
+
+  #pump(): void {
+    if (this.#pumping || this.#queued === 0) return;
+    this.#pumping = true;
+    try {
+      while (this.#queued > 0) {
+        if (this.#pumpRound() > 0) continue;
+        if (!this.#parkHead()) break;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    if (this.#queued === 0 && this.#needDrain) {
+      this.#needDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  /** Hands each backend with room its share of the queue, least loaded first. */
+  #pumpRound(): number {
+    const slots = this.#slotList;
+    let freeParallelism = 0;
+    let start = 0;
+    let lowest = Infinity;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      if (!slot.backend.ready || slot.inFlight >= slot.window) continue;
+      freeParallelism += slot.backend.parallelism;
+      const load = slot.inFlight / slot.backend.parallelism;
+      if (load < lowest) {
+        lowest = load;
+        start = i;
+      }
+    }
+    if (freeParallelism === 0) return 0;
+    const share = Math.min(this.#options.batchSize, Math.ceil(this.#queued / freeParallelism));
+    let sent = 0;
+    for (let j = 0; j < slots.length && this.#queued > 0; j++) {
+      const slot = slots[(start + j) % slots.length];
+      for (let b = 0; b < slot.backend.parallelism && slot.backend.ready; b++) {
+        const n = Math.min(share, slot.window - slot.inFlight);
+        const taken = n > 0 ? this.#dispatch(slot, n) : 0;
+        sent += taken;
+        if (taken === 0) break;
+      }
+    }
+    return sent;
+  }
+
+  #dispatch(slot: Slot, limit: number): number {
+    const batch: unknown[] = [];
+    let transfer: TransferListItem[] | undefined;
+    const now = performance.now();
+    let taken = 0;
+    while (taken < limit) {
+      const task = this.#queue.peek();
+      if (task === undefined) break;
+      if (task.state !== QUEUED) {
+        this.#queue.shift();
+        continue;
+      }
+      if (!slot.accepts(task.name) || (task.solo && taken > 0)) break;
+      this.#queue.shift();
+      this.#queued--;
+      task.state = RUNNING;
+      task.slot = slot;
+      task.wireId = ++this.#nextWireId;
+      task.dispatchedAt = now;
+      this.#running.set(task.wireId, task);
+      this.#waitTime.record(now - task.enqueuedAt);
+      if (task.timeout !== Infinity) task.timer = setTimeout(this.#onTimeout, task.timeout, task).unref();
+      if (task.transfer) (transfer ??= []).push(...task.transfer);
+      batch.push(task.wireId, task.name, task.args);
+      taken++;
+      if (task.solo) break;
+    }
+    if (taken === 0) return 0;
+    slot.inFlight += taken;
+    this.#updateBusy(slot);
+    try {
+      slot.backend.dispatch(batch, transfer);
+    } catch (error) {
+      const ids = batch.filter((_, i) => i % 3 === 0) as number[];
+      this.lost(slot.backend, ids, 'isolate', error as Error);
+    }
+    return taken;
+  }
+
+  /** The head of the queue fits no backend with room. Parks it if no backend exports it at all. */
+  #parkHead(): boolean {
+    const task = this.#queue.peek();
+    if (task === undefined) return false;
+    if (task.state !== QUEUED) {
+      this.#queue.shift();
+      return true;
+    }
+    if (this.#slotList.some((slot) => slot.accepts(task.name))) return false;
+    if (this.#slotList.length === 0 && !this.#options.waitForBackends) return false;
+    this.#queue.shift();
+    if (!this.#options.waitForBackends && !this.#acceptsAnyName && !this.#knownNames.has(task.name)) {
+      this.#queued--;
+      this.#settle(task);
+      task.reject(new UnknownTaskError(task.name));
+      return true;
+    }
+    const parked = this.#parked.get(task.name);
+    if (parked) parked.push(task);
+    else this.#parked.set(task.name, [task]);
+    return true;
+  }
+
+  #unpark(slot: Slot): void {
+    for (const [name, tasks] of this.#parked) {
+      if (!slot.accepts(name)) continue;
+      this.#parked.delete(name);
+      for (let i = tasks.length - 1; i >= 0; i--) if (tasks[i].state === QUEUED) this.#queue.unshift(tasks[i]);
+    }
+  }
+
+  #onTimeout = (task: Task): void => {
+    task.timer = undefined;
+    this.#cancel(task, new TimeoutError(task.timeout));
+  };
+
+  #cancel(task: Task, error: Error): void {
+    if (task.state === QUEUED) {
+      // Left in the deque and skipped when reached: removal from the middle would cost O(n).
+      this.#queued--;
+      this.#settle(task);
+      this.#failed++;
+      task.reject(error);
+      this.#afterChange();
+    } else if (task.state === RUNNING) {
+      const slot = task.slot!;
+      this.#running.delete(task.wireId);
+      slot.inFlight--;
+      this.#settle(task);
+      this.#failed++;
+      task.reject(error);
+      slot.backend.cancel([task.wireId]);
+      this.#updateBusy(slot);
+      this.#pump();
+      this.#afterChange();
+    }
+  }
+
+  #settle(task: Task): void {
+    task.state = DONE;
+    task.slot = undefined;
+    if (task.timer !== undefined) clearTimeout(task.timer);
+    if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
+  }
+
+  results(backend: Backend, results: Results, busyMs: number): void {
+    const slot = this.#slots.get(backend);
+    if (slot === undefined) return;
+    const now = performance.now();
+    let settled = 0;
+    for (let i = 0; i < results.length; i += 3) {
+      const task = this.#running.get(results[i] as number);
+      // A result for an attempt that was cancelled or re-queued elsewhere is stale: drop it.
+      if (task === undefined || task.slot !== slot) continue;
+      this.#running.delete(task.wireId);
+      settled++;
+      this.#settle(task);
+      this.#runTime.record(now - task.dispatchedAt);
+      if (results[i + 1] === OK) {
+        this.#completed++;
+        task.resolve(results[i + 2]);
+      } else {
+        this.#failed++;
+        task.reject(deserializeError(results[i + 2] as SerializedError));
+      }
+    }
+    slot.inFlight -= settled;
+    slot.adapt(busyMs, results.length / 3);
+    this.#updateBusy(slot);
+    this.#pump();
+    this.#afterChange();
+  }
+
+  lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void {
+    const slot = this.#slots.get(backend);
+    if (slot === undefined) return;
+    const again: Task[] = [];
+    for (const id of ids) {
+      const task = this.#running.get(id);
+      if (task === undefined || task.slot !== slot) continue;
+      this.#running.delete(id);
+      slot.inFlight--;
+      if (task.timer !== undefined) clearTimeout(task.timer);
+      task.timer = undefined;
+      task.slot = undefined;
+      task.state = QUEUED;
+      if (reason === 'stopped') {
+        again.push(task);
+        continue;
+      }
+      if (reason === 'isolate' && task.solo) {
+        this.#fail(task, error);
+        continue;
+      }
+      if (reason === 'died' && ++task.attempts > this.#options.retries) {
+        this.#fail(task, new WorkerLostError(task.attempts, error));
+        continue;
+      }
+      // Whatever killed the batch may be one of its tasks: from now on each runs alone.
+      task.solo = true;
+      if (reason === 'died') {
+        this.#retried++;
+        this.emit('retry', { name: task.name, attempt: task.attempts + 1, error });
+      }
+      again.push(task);
+    }
+    for (let i = again.length - 1; i >= 0; i--) this.#queue.unshift(again[i]);
+    this.#queued += again.length;
+    this.#updateBusy(slot);
+    this.#pump();
+    this.#afterChange();
+  }
+
+  exited(backend: Backend, reason: LostReason, error: Error): void {
+    const slot = this.#slots.get(backend);
+    if (slot === undefined) return;
+    const ids: number[] = [];
+    for (const [id, task] of this.#running) if (task.slot === slot) ids.push(id);
+    this.lost(backend, ids, reason, error);
+    this.#slots.delete(backend);
+    this.#slotsChanged();
+    if (slot.busy) backend.setBusy(false);
+    this.#pump();
+  }
+
+  writable(_backend: Backend): void {
+    this.#pump();
+  }
+
+  #fail(task: Task, error: Error): void {
+    this.#settle(task);
+    this.#failed++;
+    task.reject(error);
+  }
+
+  #updateBusy(slot: Slot): void {
+    const busy = slot.inFlight > 0;
+    if (busy !== slot.busy) {
+      slot.busy = busy;
+      slot.backend.setBusy(busy);
+    }
+  }
+
+  #afterChange(): void {
+    if (this.#queued !== 0 || this.#running.size !== 0) return;
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      this.emit('drain');
+    }
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+    this.emit('idle');
+  }
+
+  /** Resolves when nothing is queued or running. */
+  onIdle(): Promise<void> {
+    if (this.#queued === 0 && this.#running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Refuses new tasks; resolves once the ones already submitted have settled. */
+  close(): Promise<void> {
+    this.#closed = true;
+    return this.onIdle();
+  }
+
+  /** Refuses new tasks and rejects every pending one now. */
+  destroy(): void {
+    this.#closed = true;
+    const error = new PoolDestroyedError();
+    const pending = [...this.#queue.clear(), ...[...this.#parked.values()].flat(), ...this.#running.values()];
+    this.#parked.clear();
+    this.#running.clear();
+    this.#queued = 0;
+    for (const slot of this.#slotList) slot.inFlight = 0;
+    for (const task of pending) if (task.state !== DONE) this.#fail(task, error);
+    this.#afterChange();
+  }
+
+  stats(): SchedulerStats {
+    return {
+      workers: this.#slotList.flatMap((slot) => slot.backend.info(slot.inFlight)),
+      queued: this.#queued,
+      running: this.#running.size,
+      completed: this.#completed,
+      failed: this.#failed,
+      retried: this.#retried,
+      waitTime: this.#waitTime.read(),
+      runTime: this.#runTime.read(),
+    };
+  }
+}

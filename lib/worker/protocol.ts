@@ -1,0 +1,28 @@
+/**
+ * What crosses between the scheduler and a worker, on every medium.
+ *
+ * A batch is a flat array `[id, name, args, id, name, args, …]`; results come back as
+ * `[id, status, value, …]` where status is OK, or ERR with a SerializedError as value.
+ * Flat arrays keep one message per batch cheap to clone, post and decode.
+ */
+
+export const OK = 0;
+export const ERR = 1;
+
+export type Batch = unknown[];
+export type Results = unknown[];
+
+/** Messages between a primary and a worker process (Node IPC, 'advanced' serialization). */
+export const MSG_RUN = 1;
+export const MSG_RESULTS = 2;
+export const MSG_READY = 3;
+export const MSG_START_FAILED = 4;
+
+export type ToWorker = { t: typeof MSG_RUN; b: Batch };
+export type FromWorker =
+  | { t: typeof MSG_RESULTS; r: Results; busy: number }
+  | { t: typeof MSG_READY; names: string[] }
+  | { t: typeof MSG_START_FAILED; error: import('../errors.js').SerializedError };
+
+/** The environment variable that names the task module for a worker process. */
+export const TASKS_ENV = 'TROUPE_TASKS';
