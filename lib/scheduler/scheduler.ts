@@ -244,7 +244,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     for (let j = 0; j < slots.length && this.#queued > 0; j++) {
       const slot = slots[(start + j) % slots.length];
       for (let b = 0; b < slot.backend.parallelism && slot.backend.ready; b++) {
-        const n = Math.min(share, slot.window - slot.inFlight);
+        const free = slot.window - slot.inFlight;
+        // A backend with half its window still busy can wait for room for a full share:
+        // topping it up with each few freed places would shrink every later batch too.
+        if (free < share && slot.inFlight * 2 >= slot.window) break;
+        const n = Math.min(share, free);
         const taken = n > 0 ? this.#dispatch(slot, n) : 0;
         sent += taken;
         if (taken === 0) break;
