@@ -4,3 +4,6 @@ export type { RunOptions, SchedulerStats as PoolStats } from './scheduler/schedu
 export type { Percentiles } from './scheduler/stats.js';
 export type { WorkerInfo } from './backends/types.js';
 export * from './errors.js';
+export { startAgent, Agent, type AgentOptions, type AgentEvents } from './agent/agent.js';
+export type { AgentInfo } from './backends/remote.js';
+export type { ListenOptions, TransportTlsOptions } from './transport/options.js';

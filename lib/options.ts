@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from './errors.js';
+import { resolveTransportOptions, type ListenOptions } from './transport/options.js';
 
 export type PoolMode = 'thread' | 'process';
 
@@ -29,6 +30,12 @@ export interface PoolOptions {
   env?: Record<string, string | undefined>;
   /** How long a worker may take to load the task module, in ms. @default 30000 */
   startTimeout?: number;
+  /**
+   * Accept remote agents on this address: `{ host, port, authkey, tls? }` (port 0 picks a
+   * free port). Tasks then also run on agents, and wait for one when no worker exports them.
+   * @default undefined (no agents)
+   */
+  listen?: ListenOptions;
 }
 
 export interface ResolvedPoolOptions {
@@ -43,6 +50,7 @@ export interface ResolvedPoolOptions {
   execArgv: string[];
   env: Record<string, string | undefined>;
   startTimeout: number;
+  listen: ListenOptions | undefined;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
@@ -127,10 +135,13 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     fail('mode', '"thread" or "process"', o.mode);
   }
   if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) fail('env', 'an object', o.env);
+  const listen = o.listen === undefined ? undefined : resolveListen(o.listen);
+  const size = integer('size', o.size, 0, availableParallelism());
+  if (size === 0 && listen === undefined) fail('size', 'at least 1 for a pool without `listen` (agents)', size);
   return {
     tasks: resolveTasksModule(o.tasks),
     mode: (o.mode as PoolMode | undefined) ?? 'process',
-    size: integer('size', o.size, 0, availableParallelism()),
+    size,
     retries: integer('retries', o.retries, 0, 2),
     maxQueue: integer('maxQueue', o.maxQueue, 0, Infinity, true),
     timeout: milliseconds('timeout', o.timeout, Infinity),
@@ -139,5 +150,15 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     execArgv: stringArray('execArgv', o.execArgv, childExecArgv()),
     env: (o.env as Record<string, string | undefined> | undefined) ?? process.env,
     startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),
+    listen,
   };
+}
+
+function resolveListen(value: unknown): ListenOptions {
+  try {
+    resolveTransportOptions(value, 'server');
+  } catch (error) {
+    throw new InvalidOptionError(`option "listen": ${(error as Error).message}`);
+  }
+  return value as ListenOptions;
 }

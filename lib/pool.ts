@@ -1,10 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
 import { debuglog } from 'node:util';
-import { InvalidArgumentError, InvalidOptionError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import { describe, milliseconds, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { Scheduler, type RunOptions, type SchedulerStats } from './scheduler/scheduler.js';
 import { ProcessBackend } from './backends/process.js';
 import { ThreadBackend } from './backends/thread.js';
+import { AgentListener } from './backends/remote-listener.js';
+import type { AgentInfo, RemoteBackend } from './backends/remote.js';
 import type { WorkerEvents } from './backends/local.js';
 import type { Backend, WorkerInfo } from './backends/types.js';
 
@@ -20,6 +22,10 @@ export interface PoolEvents {
   workerStart: [worker: WorkerInfo];
   /** A worker died (not when the pool stops it); a replacement is started. */
   workerExit: [worker: WorkerInfo, error?: Error];
+  /** A remote agent connected, authenticated and introduced itself. */
+  agentJoin: [agent: AgentInfo];
+  /** An agent's connection closed; its in-flight tasks run again elsewhere. */
+  agentLeave: [agent: AgentInfo, error?: Error];
   /** Something went wrong outside any task, e.g. a replacement worker failed to start. */
   error: [error: Error];
 }
@@ -33,6 +39,13 @@ export type TaskProxy<T> = {
     : never;
 };
 
+const schedulers = new WeakMap<Pool, Scheduler>();
+
+/** The scheduler behind a pool: an agent relays a remote scheduler's tasks straight into it. */
+export function schedulerOf(pool: Pool): Scheduler {
+  return schedulers.get(pool)!;
+}
+
 /** Longest pause between attempts to replace a worker that keeps failing to start. */
 const MAX_RESPAWN_DELAY_MS = 10_000;
 
@@ -43,6 +56,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   #respawnFailures = 0;
   #stopping = false;
   #stopped: Promise<void> | undefined;
+  #listener: AgentListener | undefined;
 
   private constructor(options: ResolvedPoolOptions) {
     super();
@@ -52,8 +66,9 @@ export class Pool extends EventEmitter<PoolEvents> {
       maxQueue: options.maxQueue,
       timeout: options.timeout,
       batchSize: options.batchSize,
-      waitForBackends: false,
+      waitForBackends: options.listen !== undefined,
     });
+    schedulers.set(this, this.#scheduler);
     this.#scheduler.on('drain', () => this.emit('drain'));
     this.#scheduler.on('idle', () => this.emit('idle'));
     this.#scheduler.on('retry', (info) => this.emit('retry', info));
@@ -61,10 +76,16 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Starts the workers; resolves when every one of them has loaded the task module. */
   static async create(options: PoolOptions): Promise<Pool> {
-    const resolved = resolvePoolOptions(options);
-    if (resolved.size === 0) throw new InvalidOptionError('option "size" must be at least 1 for a pool without agents');
-    const pool = new Pool(resolved);
+    const pool = new Pool(resolvePoolOptions(options));
     await pool.#startLocal();
+    if (pool.#options.listen) {
+      try {
+        pool.#listener = await AgentListener.start(pool.#options.listen, (agent) => pool.#addAgent(agent));
+      } catch (error) {
+        await pool.destroy();
+        throw error;
+      }
+    }
     return pool;
   }
 
@@ -73,8 +94,24 @@ export class Pool extends EventEmitter<PoolEvents> {
     workerExit: (info, error) => this.emit('workerExit', info, error),
   };
 
+  #addAgent(backend: RemoteBackend): void {
+    if (this.#stopping) {
+      void backend.destroy();
+      return;
+    }
+    this.#scheduler.attach(backend);
+    this.emit('agentJoin', backend.agent);
+    void backend.closed.then((error) => this.emit('agentLeave', backend.agent, error));
+  }
+
+  /** Where agents connect, when the pool was created with `listen`. */
+  address(): { host: string; port: number } | undefined {
+    return this.#listener?.address();
+  }
+
   async #startLocal(): Promise<void> {
     const o = this.#options;
+    if (o.size === 0) return;
     if (o.mode === 'thread') {
       this.#scheduler.attach(await ThreadBackend.start(o, this.#workerEvents));
       return;
@@ -176,7 +213,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#stopping = true;
     for (const timer of this.#respawns) clearTimeout(timer);
     this.#respawns.clear();
-    await Promise.all(this.#scheduler.backends.map(stop));
+    await Promise.all([this.#listener?.close(), ...this.#scheduler.backends.map(stop)]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

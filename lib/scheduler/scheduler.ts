@@ -67,6 +67,8 @@ class Task {
   timer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   dispatchedAt = 0;
+  /** Its share of the event-loop time its worker reported for the batch it ran in. */
+  busyMs = 0;
 
   constructor(
     readonly name: string,
@@ -79,6 +81,9 @@ class Task {
     readonly enqueuedAt: number,
   ) {}
 }
+
+/** A relayed task, opaque to its holder. */
+export type RelayHandle = object;
 
 class Slot {
   inFlight = 0;
@@ -165,28 +170,58 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   submit<T>(name: string, args: unknown[], options: RunOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.#closed) return reject(new PoolClosedError());
-      if (!this.#acceptsAnyName && !this.#options.waitForBackends && !this.#knownNames.has(name)) {
-        return reject(new UnknownTaskError(name));
-      }
-      if (this.#queued >= this.#options.maxQueue) {
-        this.#needDrain = true;
-        return reject(new QueueFullError(this.#options.maxQueue));
-      }
-      const { signal } = options;
-      if (signal?.aborted) return reject(new AbortError(signal.reason));
-      const task = new Task(
-        name, args, options.transfer, resolve as (value: unknown) => void, reject, signal,
-        options.timeout ?? this.#options.timeout, performance.now(),
-      );
-      if (signal) {
-        task.onAbort = () => this.#cancel(task, new AbortError(signal.reason));
-        signal.addEventListener('abort', task.onAbort, { once: true });
-      }
-      this.#queue.push(task);
-      if (++this.#queued >= this.#options.maxQueue) this.#needDrain = true;
-      this.#schedulePump();
+      this.#enqueue(name, args, options, resolve as (value: unknown) => void, reject);
     });
+  }
+
+  /**
+   * For relays (an agent passing on a remote scheduler's tasks): a callback instead of a
+   * promise, and a handle to cancel the task with. Errors reach `done` as Error objects.
+   */
+  relay(name: string, args: unknown[], done: (ok: boolean, value: unknown, busyMs: number) => void): RelayHandle | undefined {
+    // Declared first: a refusal calls `done` before #enqueue returns.
+    let task: Task | undefined;
+    task = this.#enqueue(
+      name, args, {},
+      (value) => done(true, value, task?.busyMs ?? 0),
+      (error) => done(false, error, task?.busyMs ?? 0),
+    );
+    return task;
+  }
+
+  /** Cancels a relayed task (it rejects with `error`), stopping its worker if it runs. */
+  cancelRelay(handle: RelayHandle, error: Error = new AbortError()): void {
+    this.#cancel(handle as Task, error);
+  }
+
+  #enqueue(
+    name: string,
+    args: unknown[],
+    options: RunOptions,
+    resolve: (value: unknown) => void,
+    reject: (error: Error) => void,
+  ): Task | undefined {
+    if (this.#closed) return void reject(new PoolClosedError());
+    if (!this.#acceptsAnyName && !this.#options.waitForBackends && !this.#knownNames.has(name)) {
+      return void reject(new UnknownTaskError(name));
+    }
+    if (this.#queued >= this.#options.maxQueue) {
+      this.#needDrain = true;
+      return void reject(new QueueFullError(this.#options.maxQueue));
+    }
+    const { signal } = options;
+    if (signal?.aborted) return void reject(new AbortError(signal.reason));
+    const task = new Task(
+      name, args, options.transfer, resolve, reject, signal, options.timeout ?? this.#options.timeout, performance.now(),
+    );
+    if (signal) {
+      task.onAbort = () => this.#cancel(task, new AbortError(signal.reason));
+      signal.addEventListener('abort', task.onAbort, { once: true });
+    }
+    this.#queue.push(task);
+    if (++this.#queued >= this.#options.maxQueue) this.#needDrain = true;
+    this.#schedulePump();
+    return task;
   }
 
   /**
@@ -365,6 +400,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const slot = this.#slots.get(backend);
     if (slot === undefined) return;
     const now = performance.now();
+    const busyPerTask = busyMs / (results.length / 3);
     let settled = 0;
     for (let i = 0; i < results.length; i += 3) {
       const task = this.#running.get(results[i] as number);
@@ -374,6 +410,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       settled++;
       this.#settle(task);
       this.#runTime.record(now - task.dispatchedAt);
+      task.busyMs = busyPerTask;
       if (results[i + 1] === OK) {
         this.#completed++;
         task.resolve(results[i + 2]);

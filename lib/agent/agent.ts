@@ -1,0 +1,210 @@
+import { EventEmitter } from 'eventemitter3';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { debuglog } from 'node:util';
+import { AuthenticationError, InvalidOptionError, ProtocolError } from '../errors.js';
+import { describe } from '../options.js';
+import { createPool, schedulerOf, type Pool } from '../pool.js';
+import type { PoolOptions } from '../options.js';
+import { AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RUN, type AgentHello } from '../backends/remote-protocol.js';
+import { connect, type Connection } from '../transport/connection.js';
+import { resolveTransportOptions, type TransportOptions } from '../transport/options.js';
+import { Relay } from './relay.js';
+
+const log = debuglog('troupe');
+
+export interface AgentOptions extends Omit<PoolOptions, 'listen'> {
+  /** The scheduler to lend workers to: 'host:port' or { host, port }. */
+  connect: string | { host: string; port: number };
+  /** The scheduler's authkey (at least 16 bytes). */
+  authkey: string | Buffer;
+  /** TLS: { cert, key, ca } as for the pool's `listen.tls`. */
+  tls?: TransportOptions['tls'];
+  /** First pause before reconnecting, in ms; doubles on each failure, with jitter. @default 100 */
+  reconnectDelay?: number;
+  /** Longest pause between reconnect attempts, in ms. @default 10000 */
+  maxReconnectDelay?: number;
+  /** Transport settings, as for `listen`. */
+  handshakeTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  maxFrameBytes?: number;
+}
+
+export interface AgentEvents {
+  /** Connected and introduced to the scheduler. */
+  connect: [address: { host: string; port: number }];
+  /** The connection to the scheduler was lost; the agent reconnects. */
+  disconnect: [error?: Error];
+  /** A final failure (the scheduler refused the authkey): the agent has stopped. */
+  error: [error: Error];
+}
+
+const AGENT_KEYS = new Set([
+  'connect', 'authkey', 'tls', 'reconnectDelay', 'maxReconnectDelay', 'handshakeTimeoutMs', 'heartbeatIntervalMs',
+  'heartbeatTimeoutMs', 'maxFrameBytes',
+]);
+
+export function parseAddress(value: unknown): { host: string; port: number } {
+  if (typeof value === 'string') {
+    const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(value);
+    const port = Number(match?.[2]);
+    if (match && match[1] && port > 0 && port < 65536) return { host: match[1], port };
+  } else if (value !== null && typeof value === 'object') {
+    const { host, port } = value as { host?: unknown; port?: unknown };
+    if (typeof host === 'string' && Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536) {
+      return { host, port: port as number };
+    }
+  }
+  throw new InvalidOptionError(`option "connect" must be "host:port" or { host, port }; got ${describe(value)}`);
+}
+
+function delayOption(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(`option "${name}" must be a number of milliseconds >= 0; got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * A process that lends its local workers to a remote scheduler. It runs its own pool, so
+ * tasks run in worker threads or processes and never on the event loop that answers
+ * heartbeats. It reconnects with backoff after any loss, except an authentication refusal.
+ */
+export class Agent extends EventEmitter<AgentEvents> {
+  readonly id = randomUUID();
+  readonly #pool: Pool;
+  readonly #transport: TransportOptions & { port: number };
+  readonly #reconnectDelay: number;
+  readonly #maxReconnectDelay: number;
+  #connection: Connection | undefined;
+  #stopped = false;
+  #failures = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(pool: Pool, transport: TransportOptions & { port: number }, delays: [number, number]) {
+    super();
+    this.#pool = pool;
+    this.#transport = transport;
+    [this.#reconnectDelay, this.#maxReconnectDelay] = delays;
+  }
+
+  /** Starts the local workers, then connects; resolves once the scheduler has accepted the agent. */
+  static async start(options: AgentOptions): Promise<Agent> {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidOptionError(`startAgent() takes an options object; got ${describe(options)}`);
+    }
+    const address = parseAddress(options.connect);
+    const transport = {
+      ...address,
+      authkey: options.authkey,
+      tls: options.tls,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      maxFrameBytes: options.maxFrameBytes,
+    };
+    resolveTransportOptions(transport, 'client');
+    const delay = delayOption('reconnectDelay', options.reconnectDelay, 100);
+    const maxDelay = delayOption('maxReconnectDelay', options.maxReconnectDelay, 10_000);
+    if (maxDelay < delay) throw new InvalidOptionError('option "maxReconnectDelay" must be >= "reconnectDelay"');
+    const poolOptions = Object.fromEntries(Object.entries(options).filter(([key]) => !AGENT_KEYS.has(key)));
+    const pool = await createPool(poolOptions as PoolOptions);
+    const agent = new Agent(pool, transport, [delay, maxDelay]);
+    try {
+      await agent.#connectUntilAccepted();
+    } catch (error) {
+      await agent.close();
+      throw error;
+    }
+    return agent;
+  }
+
+  get connected(): boolean {
+    return this.#connection !== undefined;
+  }
+
+  /** Retries unreachable schedulers with backoff; an authentication refusal is final. */
+  async #connectUntilAccepted(): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return;
+      try {
+        this.#attach(await connect(this.#transport));
+        this.#failures = 0;
+        return;
+      } catch (error) {
+        if (error instanceof AuthenticationError) throw error;
+        log('agent: connecting to %s:%d failed: %s', this.#transport.host, this.#transport.port, (error as Error).message);
+        await new Promise<void>((resolve) => (this.#timer = setTimeout(resolve, this.#backoff())));
+      }
+    }
+  }
+
+  #backoff(): number {
+    const ceiling = Math.min(this.#maxReconnectDelay, this.#reconnectDelay * 2 ** this.#failures++);
+    return ceiling * (0.5 + Math.random() / 2);
+  }
+
+  #attach(connection: Connection): void {
+    const pool = this.#pool.stats();
+    const scheduler = schedulerOf(this.#pool);
+    const backend = scheduler.backends[0];
+    const hello: AgentHello = {
+      version: AGENT_PROTOCOL_VERSION,
+      agentId: this.id,
+      hostname: hostname(),
+      pid: process.pid,
+      names: [...(backend?.names ?? [])],
+      parallelism: Math.max(1, pool.workers.length),
+      capacity: scheduler.backends.reduce((sum, b) => sum + b.capacity, 0),
+      mode: backend?.kind === 'thread' ? 'thread' : 'process',
+    };
+    connection.send(AGENT_HELLO, hello);
+    const relay = new Relay(scheduler, connection);
+    connection.on('message', (type, value) => {
+      try {
+        if (type === AGENT_RUN) relay.run(value);
+        else if (type === AGENT_CANCEL) relay.cancel(value);
+        else throw new ProtocolError(`unexpected message type ${type} from the scheduler`);
+      } catch (error) {
+        log('agent: %s', (error as Error).message);
+        connection.destroy(error as Error);
+      }
+    });
+    connection.once('close', (error) => {
+      relay.detach();
+      this.#connection = undefined;
+      this.emit('disconnect', error);
+      if (!this.#stopped) void this.#reconnect();
+    });
+    this.#connection = connection;
+    this.emit('connect', { host: this.#transport.host ?? '127.0.0.1', port: this.#transport.port });
+  }
+
+  async #reconnect(): Promise<void> {
+    await new Promise<void>((resolve) => (this.#timer = setTimeout(resolve, this.#backoff())));
+    try {
+      await this.#connectUntilAccepted();
+    } catch (error) {
+      this.emit('error', error as Error);
+      await this.close();
+    }
+  }
+
+  /** Disconnects, stops reconnecting and stops the local workers. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stopped = true;
+      clearTimeout(this.#timer);
+      await this.#connection?.close();
+      await this.#pool.destroy();
+    })();
+    return this.#closing;
+  }
+}
+
+export function startAgent(options: AgentOptions): Promise<Agent> {
+  return Agent.start(options);
+}

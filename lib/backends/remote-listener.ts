@@ -1,0 +1,49 @@
+import { debuglog } from 'node:util';
+import { listen, type TransportServer } from '../transport/server.js';
+import type { Connection } from '../transport/connection.js';
+import type { ListenOptions } from '../transport/options.js';
+import { RemoteBackend } from './remote.js';
+import { AGENT_HELLO, checkHello, type AgentHello } from './remote-protocol.js';
+
+const log = debuglog('troupe');
+
+/** How long an authenticated agent has to introduce itself. */
+const HELLO_TIMEOUT_MS = 5_000;
+
+/** Accepts agents: authenticated connections that introduce themselves become backends. */
+export class AgentListener {
+  readonly #server: TransportServer;
+
+  private constructor(server: TransportServer, onAgent: (backend: RemoteBackend) => void) {
+    this.#server = server;
+    server.on('connection', (connection: Connection) => {
+      const timer = setTimeout(() => {
+        log('agent at %s sent no hello within %d ms', connection.remoteAddress, HELLO_TIMEOUT_MS);
+        connection.destroy();
+      }, HELLO_TIMEOUT_MS);
+      connection.once('close', () => clearTimeout(timer));
+      connection.once('message', (type: number, value: unknown) => {
+        clearTimeout(timer);
+        const problem = type === AGENT_HELLO ? checkHello(value) : `expected a hello, got message type ${type}`;
+        if (problem) {
+          log('refusing agent at %s: %s', connection.remoteAddress, problem);
+          connection.destroy();
+          return;
+        }
+        onAgent(new RemoteBackend(connection, value as AgentHello));
+      });
+    });
+  }
+
+  static async start(options: ListenOptions, onAgent: (backend: RemoteBackend) => void): Promise<AgentListener> {
+    return new AgentListener(await listen(options), onAgent);
+  }
+
+  address(): { host: string; port: number } {
+    return this.#server.address();
+  }
+
+  close(): Promise<void> {
+    return this.#server.close();
+  }
+}

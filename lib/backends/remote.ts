@@ -1,0 +1,113 @@
+import { PeerLostError } from '../errors.js';
+import type { Connection } from '../transport/connection.js';
+import { AGENT_CANCEL, AGENT_RESULTS, AGENT_RUN, type AgentHello } from './remote-protocol.js';
+import type { Backend, BackendHost, Batch, Results, WorkerInfo } from './types.js';
+
+/** What the pool tells its users about an agent. */
+export interface AgentInfo {
+  id: string;
+  address: string;
+  hostname: string;
+  pid: number;
+  mode: 'thread' | 'process';
+  names: string[];
+  parallelism: number;
+  capacity: number;
+}
+
+function isResults(value: unknown): value is { r: Results; busy: number } {
+  if (value === null || typeof value !== 'object') return false;
+  const { r, busy } = value as { r?: unknown; busy?: unknown };
+  return Array.isArray(r) && r.length % 3 === 0 && typeof busy === 'number';
+}
+
+/**
+ * An agent on another machine, lending its workers over an authenticated connection.
+ * The scheduler treats it like any backend: its capacity is the credit the agent
+ * announced, and a lost connection loses its in-flight tasks like a dead worker.
+ */
+export class RemoteBackend implements Backend {
+  readonly kind = 'agent';
+  readonly id: string;
+  readonly names: ReadonlySet<string>;
+  readonly parallelism: number;
+  readonly capacity: number;
+  readonly agent: AgentInfo;
+  readonly closed: Promise<Error | undefined>;
+  readonly #connection: Connection;
+  #host: BackendHost | undefined;
+  #open = true;
+  #congested = false;
+  #stopping = false;
+
+  constructor(connection: Connection, hello: AgentHello) {
+    this.#connection = connection;
+    this.id = `agent-${hello.agentId}`;
+    this.names = new Set(hello.names);
+    this.parallelism = hello.parallelism;
+    this.capacity = hello.capacity;
+    this.agent = {
+      id: hello.agentId,
+      address: connection.remoteAddress,
+      hostname: hello.hostname,
+      pid: hello.pid,
+      mode: hello.mode,
+      names: hello.names,
+      parallelism: hello.parallelism,
+      capacity: hello.capacity,
+    };
+    connection.on('message', (type, value) => {
+      if (type === AGENT_RESULTS && isResults(value)) this.#host?.results(this, value.r, value.busy);
+      else connection.destroy(new PeerLostError(`agent ${this.agent.id} sent an unexpected message (type ${type})`));
+    });
+    connection.on('drain', () => {
+      this.#congested = false;
+      this.#host?.writable(this);
+    });
+    this.closed = new Promise((resolve) => {
+      connection.once('close', (error?: Error) => {
+        this.#open = false;
+        const lost = new PeerLostError(`agent ${this.agent.id} at ${this.agent.address} is gone`, error);
+        this.#host?.exited(this, this.#stopping ? 'stopped' : 'died', lost);
+        resolve(this.#stopping ? undefined : lost);
+      });
+    });
+  }
+
+  get ready(): boolean {
+    return this.#open && !this.#congested && !this.#stopping;
+  }
+
+  attach(host: BackendHost): void {
+    this.#host = host;
+  }
+
+  dispatch(batch: Batch): void {
+    if (!this.#connection.send(AGENT_RUN, batch)) this.#congested = true;
+  }
+
+  cancel(ids: readonly number[]): void {
+    if (this.#open) this.#connection.send(AGENT_CANCEL, [...ids]);
+  }
+
+  setBusy(): void {
+    // The listening server keeps the process alive; nothing to ref per connection.
+  }
+
+  info(inFlight: number): WorkerInfo[] {
+    const state = this.#stopping || !this.#open ? 'stopping' : inFlight > 0 ? 'busy' : 'idle';
+    return [{ id: this.id, kind: 'agent', pid: this.agent.pid, state, inFlight }];
+  }
+
+  async close(): Promise<void> {
+    this.#stopping = true;
+    this.#connection.close();
+    await this.closed;
+  }
+
+  async destroy(): Promise<void> {
+    this.#stopping = true;
+    this.#connection.destroy();
+    await this.closed;
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * An authenticated, framed, heart-beating message pipe over one TCP (or TLS) socket.
+ */
+import { EventEmitter } from 'eventemitter3';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { debuglog } from 'node:util';
+import { AuthenticationError, FrameTooLargeError, PeerLostError, ProtocolError, TroupeError } from '../errors.js';
+import { clientHandshake } from './auth.js';
+import { decode, encode } from './codec.js';
+import { FrameDecoder, MIN_FRAME_LENGTH, encodeFrame, encodeFrameHeader, type Frame } from './framing.js';
+import { Heartbeat } from './heartbeat.js';
+import { resolveTransportOptions, type ConnectOptions, type ResolvedTransportOptions } from './options.js';
+
+export const debug = debuglog('troupe');
+
+/** Frame types the transport keeps for itself; 2–15 are reserved and refused. */
+export const FRAME_PING = 0;
+export const FRAME_PONG = 1;
+/** Application messages use types 16–255. */
+export const MIN_MESSAGE_TYPE = 16;
+export const MAX_MESSAGE_TYPE = 255;
+
+/** Up to this many queued bytes are joined into one buffer; beyond, they go out as one writev. */
+const COALESCE_BYTES = 64 * 1024;
+const PONG = encodeFrame(FRAME_PONG);
+const PING = encodeFrame(FRAME_PING);
+
+export interface ConnectionEvents {
+  message: [type: number, value: unknown];
+  /** Emitted after `send()` returned false, once the socket has flushed its buffer. */
+  drain: [];
+  /** Once. `error` says why, unless this side closed or destroyed it without one. */
+  close: [error?: Error];
+}
+
+export type ConnectionSettings = Pick<ResolvedTransportOptions, 'maxFrameBytes' | 'heartbeatIntervalMs' | 'heartbeatTimeoutMs'>;
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly #socket: net.Socket;
+  readonly #decoder: FrameDecoder;
+  readonly #heartbeat: Heartbeat;
+  readonly #maxFrameBytes: number;
+  readonly #closeGraceMs: number;
+  #queue: Buffer[] = [];
+  #queuedBytes = 0;
+  #flushScheduled = false;
+  #needDrain = false;
+  #state: 'open' | 'closing' | 'closed' = 'open';
+  #reason: Error | undefined;
+  #closeTimer: NodeJS.Timeout | undefined;
+  #resolveClosed!: () => void;
+  readonly #closed = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
+
+  /**
+   * @internal Made by `connect()` and `TransportServer` from an authenticated, paused socket.
+   * Reading starts on the next turn of the event loop, so whoever receives the connection
+   * can attach its 'message' listener first; bytes that came with the handshake come first.
+   */
+  constructor(socket: net.Socket, leftover: Buffer, settings: ConnectionSettings) {
+    super();
+    this.#socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.remotePort = socket.remotePort ?? 0;
+    this.#maxFrameBytes = settings.maxFrameBytes;
+    this.#closeGraceMs = settings.heartbeatTimeoutMs;
+    this.#decoder = new FrameDecoder({ maxFrameBytes: settings.maxFrameBytes });
+    this.#heartbeat = new Heartbeat(
+      {
+        sendPing: () => this.#enqueue(PING),
+        onDead: (silentMs) => this.destroy(new PeerLostError(`no data from the peer for ${Math.round(silentMs)} ms`)),
+      },
+      { intervalMs: settings.heartbeatIntervalMs, timeoutMs: settings.heartbeatTimeoutMs },
+    );
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.on('drain', this.#onDrain);
+    if (socket.destroyed) {
+      queueMicrotask(this.#onClose);
+      return;
+    }
+    this.#heartbeat.start();
+    setImmediate(() => {
+      if (this.#state === 'closed') return;
+      socket.on('data', this.#onData);
+      if (leftover.length > 0) this.#onData(leftover);
+      socket.resume();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /**
+   * Queues one message; frames queued in the same tick leave in one socket write. Returns
+   * false once the socket's buffer is over its high-water mark: stop sending until 'drain'.
+   * Throws (before anything is queued) if the value cannot be serialized, is larger than
+   * maxFrameBytes, or the connection is closing.
+   */
+  send(type: number, value: unknown): boolean {
+    if (!Number.isInteger(type) || type < MIN_MESSAGE_TYPE || type > MAX_MESSAGE_TYPE) {
+      throw new RangeError(`message type must be an integer from ${MIN_MESSAGE_TYPE} to ${MAX_MESSAGE_TYPE} (got ${type})`);
+    }
+    if (this.#state !== 'open') throw new PeerLostError(`cannot send: the connection is ${this.#state}`);
+    const body = encode(value);
+    if (MIN_FRAME_LENGTH + body.length > this.#maxFrameBytes) {
+      throw new FrameTooLargeError(MIN_FRAME_LENGTH + body.length, this.#maxFrameBytes);
+    }
+    this.#enqueue(encodeFrameHeader(type, body.length), body);
+    return !this.#needDrain && this.#queuedBytes + this.#socket.writableLength < this.#socket.writableHighWaterMark;
+  }
+
+  /** Sends what is queued, then ends the connection; resolves once it is closed. */
+  close(): Promise<void> {
+    if (this.#state !== 'open') return this.#closed;
+    this.#state = 'closing';
+    this.#heartbeat.stop();
+    this.#flush();
+    this.#socket.end();
+    // a peer that never answers our FIN must not hold the socket forever
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), this.#closeGraceMs).unref();
+    return this.#closed;
+  }
+
+  /** Closes now, dropping anything unsent; 'close' carries `error`. */
+  destroy(error?: Error): void {
+    if (this.#state === 'closed') return;
+    this.#reason ??= error;
+    this.#heartbeat.stop();
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#socket.destroy();
+  }
+
+  /** Lets the process exit while this connection is open (and undoes that). */
+  unref(): this {
+    this.#socket.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#socket.ref();
+    return this;
+  }
+
+  #enqueue(...buffers: Buffer[]): void {
+    if (this.#state !== 'open') return;
+    for (const b of buffers) {
+      this.#queue.push(b);
+      this.#queuedBytes += b.length;
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const queue = this.#queue;
+    const bytes = this.#queuedBytes;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    if (queue.length === 0 || !this.#socket.writable) return;
+    let ok: boolean;
+    if (bytes <= COALESCE_BYTES) {
+      ok = this.#socket.write(queue.length === 1 ? queue[0] : Buffer.concat(queue, bytes));
+    } else {
+      this.#socket.cork();
+      ok = true;
+      for (const b of queue) ok = this.#socket.write(b);
+      this.#socket.uncork();
+    }
+    if (!ok) this.#needDrain = true;
+  };
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#heartbeat.touch();
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (err) {
+      this.destroy(err as Error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#state === 'closed' || this.#socket.destroyed) return;
+      this.#dispatch(frame);
+    }
+  };
+
+  #dispatch(frame: Frame): void {
+    if (frame.type === FRAME_PING) {
+      this.#enqueue(PONG);
+      return;
+    }
+    if (frame.type === FRAME_PONG) return;
+    if (frame.type < MIN_MESSAGE_TYPE) {
+      this.destroy(new ProtocolError(`unknown frame type ${frame.type}`));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = decode(frame.body);
+    } catch (err) {
+      this.destroy(err as Error);
+      return;
+    }
+    this.emit('message', frame.type, value);
+  }
+
+  readonly #onDrain = (): void => {
+    if (!this.#needDrain) return;
+    this.#needDrain = false;
+    this.emit('drain');
+  };
+
+  readonly #onEnd = (): void => {
+    if (this.#state === 'open') this.#reason ??= new PeerLostError('the peer closed the connection');
+  };
+
+  readonly #onError = (err: Error): void => {
+    this.#reason ??= err instanceof TroupeError ? err : new PeerLostError(`connection error: ${err.message}`, err);
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#heartbeat.stop();
+    clearTimeout(this.#closeTimer);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    const reason = this.#reason;
+    debug('connection to %s:%d closed: %s', this.remoteAddress, this.remotePort, reason?.message ?? 'by this side');
+    this.emit('close', reason);
+    this.#resolveClosed();
+  };
+}
+
+/**
+ * Connects and authenticates. Rejects with AuthenticationError when either side does not
+ * know the key (or TLS refuses us), HandshakeTimeoutError past `handshakeTimeoutMs`, and
+ * the socket's own error (e.g. ECONNREFUSED) when nothing answers.
+ */
+export async function connect(options: ConnectOptions): Promise<Connection> {
+  const o = resolveTransportOptions(options, 'client');
+  const socket = o.tls
+    ? tls.connect({
+        host: o.host,
+        port: o.port,
+        ca: o.tls.ca,
+        cert: o.tls.cert,
+        key: o.tls.key,
+        servername: o.tls.servername,
+        minVersion: 'TLSv1.2',
+      })
+    : net.connect({ host: o.host, port: o.port });
+  socket.setNoDelay(true);
+  try {
+    const leftover = await clientHandshake(socket, o.authkey, { timeoutMs: o.handshakeTimeoutMs });
+    return new Connection(socket, leftover, o);
+  } catch (err) {
+    throw o.tls ? tlsFault(err as Error) : err;
+  }
+}
+
+/** TLS refusals (bad or missing certificate) are authentication failures to the caller. */
+function tlsFault(err: Error): Error {
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (err instanceof TroupeError || !/SSL|TLS|CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return err;
+  const wrapped = new AuthenticationError(`TLS refused the connection: ${err.message}`);
+  Object.defineProperty(wrapped, 'cause', { value: err, writable: true, configurable: true });
+  return wrapped;
+}
