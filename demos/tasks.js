@@ -5,7 +5,7 @@ export function square(n) {
   return n * n;
 }
 
-/** Says where it ran, so the demo can show which worker did the work. */
+/** Says where it ran, so the demo can show which node did the work. */
 export function squareWhere(n) {
-  return { result: n * n, pid: process.pid, threadId };
+  return { result: n * n, pid: process.pid, ppid: process.ppid, threadId };
 }

@@ -26,6 +26,8 @@ export interface PoolEvents {
   agentJoin: [agent: AgentInfo];
   /** An agent's connection closed; its in-flight tasks run again elsewhere. */
   agentLeave: [agent: AgentInfo, error?: Error];
+  /** A peer at `address` failed the authkey handshake (or sent garbage before it) and was closed. */
+  authFailure: [address: string, error: Error];
   /** Something went wrong outside any task, e.g. a replacement worker failed to start. */
   error: [error: Error];
 }
@@ -80,7 +82,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     await pool.#startLocal();
     if (pool.#options.listen) {
       try {
-        pool.#listener = await AgentListener.start(pool.#options.listen, (agent) => pool.#addAgent(agent));
+        pool.#listener = await AgentListener.start(
+          pool.#options.listen,
+          (agent) => pool.#addAgent(agent),
+          (address, error) => pool.emit('authFailure', address, error),
+        );
       } catch (error) {
         await pool.destroy();
         throw error;

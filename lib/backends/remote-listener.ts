@@ -10,12 +10,17 @@ const log = debuglog('troupe');
 /** How long an authenticated agent has to introduce itself. */
 const HELLO_TIMEOUT_MS = 5_000;
 
+type RefusalListener = (address: string, error: Error) => void;
+
 /** Accepts agents: authenticated connections that introduce themselves become backends. */
 export class AgentListener {
   readonly #server: TransportServer;
 
-  private constructor(server: TransportServer, onAgent: (backend: RemoteBackend) => void) {
+  private constructor(server: TransportServer, onAgent: (backend: RemoteBackend) => void, onRefused: RefusalListener) {
     this.#server = server;
+    server.on('authFailure', (address: string, error: Error) => onRefused(address, error));
+    // A listening socket's errors after start (e.g. EMFILE) must not crash the pool.
+    server.on('error', (error: Error) => log('agent listener: %s', error.message));
     server.on('connection', (connection: Connection) => {
       const timer = setTimeout(() => {
         log('agent at %s sent no hello within %d ms', connection.remoteAddress, HELLO_TIMEOUT_MS);
@@ -35,8 +40,12 @@ export class AgentListener {
     });
   }
 
-  static async start(options: ListenOptions, onAgent: (backend: RemoteBackend) => void): Promise<AgentListener> {
-    return new AgentListener(await listen(options), onAgent);
+  static async start(
+    options: ListenOptions,
+    onAgent: (backend: RemoteBackend) => void,
+    onRefused: RefusalListener,
+  ): Promise<AgentListener> {
+    return new AgentListener(await listen(options), onAgent, onRefused);
   }
 
   address(): { host: string; port: number } {
