@@ -176,8 +176,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     connection.once('close', (error) => {
       relay.detach();
       this.#connection = undefined;
+      if (this.#stopped) return;
       this.emit('disconnect', error);
-      if (!this.#stopped) void this.#reconnect();
+      void this.#reconnect();
     });
     this.#connection = connection;
     this.emit('connect', { host: this.#transport.host ?? '127.0.0.1', port: this.#transport.port });
