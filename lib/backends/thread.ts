@@ -18,7 +18,7 @@ interface PiscinaWorker {
 
 interface BatchRecord {
   batch: Batch;
-  controller: AbortController;
+  controller: AbortController | undefined;
 }
 
 /**
@@ -33,7 +33,7 @@ export class ThreadBackend implements Backend {
   readonly parallelism: number;
   readonly capacity: number;
   readonly #piscina: Piscina;
-  readonly #batches = new Set<BatchRecord>();
+  readonly #cancellable = new Set<BatchRecord>();
   #host: BackendHost | undefined;
   #stopping = false;
 
@@ -52,8 +52,9 @@ export class ThreadBackend implements Backend {
       maxThreads: options.size,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
-      // 'sync' would block a thread's event loop between tasks, starving timers and I/O that tasks leave running.
-      atomics: 'async',
+      // piscina's default: an idle thread blocks in Atomics.wait for its next batch, the
+      // fastest hand-off; work a task starts without awaiting it pauses while the thread idles.
+      atomics: 'sync',
       execArgv: options.execArgv,
       env: options.env as Record<string, string>,
       workerData: { tasks: options.tasks.href },
@@ -88,28 +89,30 @@ export class ThreadBackend implements Backend {
     this.#host = host;
   }
 
-  dispatch(batch: Batch, transfer?: TransferListItem[]): void {
-    const record: BatchRecord = { batch, controller: new AbortController() };
-    this.#batches.add(record);
-    (this.#piscina.run(batch, { signal: record.controller.signal, transferList: transfer }) as Promise<BatchReply>).then(
+  dispatch(batch: Batch, transfer: TransferListItem[] | undefined, cancellable: boolean): void {
+    // An abortable piscina task costs a few µs more, so only batches that may be cancelled get a signal.
+    const controller = cancellable ? new AbortController() : undefined;
+    const record: BatchRecord = { batch, controller };
+    if (controller) this.#cancellable.add(record);
+    (this.#piscina.run(batch, { signal: controller?.signal, transferList: transfer }) as Promise<BatchReply>).then(
       (reply) => {
-        this.#batches.delete(record);
+        if (controller) this.#cancellable.delete(record);
         this.#host?.results(this, reply.r, reply.busy);
       },
       (error: Error) => {
-        this.#batches.delete(record);
+        if (controller) this.#cancellable.delete(record);
         if (this.#stopping) return;
         const ids = batch.filter((_, i) => i % 3 === 0) as number[];
         // Aborting a batch stops the thread running it; its other tasks are innocent.
-        const reason = record.controller.signal.aborted ? 'stopped' : error.name === 'DataCloneError' ? 'isolate' : 'died';
+        const reason = controller?.signal.aborted ? 'stopped' : error.name === 'DataCloneError' ? 'isolate' : 'died';
         this.#host?.lost(this, ids, reason, error);
       },
     );
   }
 
   cancel(ids: readonly number[]): void {
-    for (const record of this.#batches) {
-      if (record.batch.some((value, i) => i % 3 === 0 && ids.includes(value as number))) record.controller.abort();
+    for (const record of this.#cancellable) {
+      if (record.batch.some((value, i) => i % 3 === 0 && ids.includes(value as number))) record.controller?.abort();
     }
   }
 

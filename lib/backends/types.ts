@@ -48,7 +48,11 @@ export interface Backend {
   /** False while its channel is congested (a send returned false). */
   readonly ready: boolean;
   attach(host: BackendHost): void;
-  dispatch(batch: Batch, transfer?: TransferListItem[]): void;
+  /**
+   * Sends a batch. `cancellable` says whether `cancel()` may be asked for one of its tasks
+   * (some have a signal or timeout): backends where that costs something pay it only then.
+   */
+  dispatch(batch: Batch, transfer: TransferListItem[] | undefined, cancellable: boolean): void;
   /** Stops the given running tasks at once (the worker running them may be replaced). */
   cancel(ids: readonly number[]): void;
   /** Its tasks are holding work: keep the process alive (true) or not (false). */

@@ -67,6 +67,8 @@ class Task {
   timer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   dispatchedAt = 0;
+  /** May have to be stopped while it runs (it has a signal or a timeout, or is relayed). */
+  cancellable = false;
   /** Its share of the event-loop time its worker reported for the batch it ran in. */
   busyMs = 0;
 
@@ -185,6 +187,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       name, args, {},
       (value) => done(true, value, task?.busyMs ?? 0),
       (error) => done(false, error, task?.busyMs ?? 0),
+      true,
     );
     return task;
   }
@@ -200,6 +203,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     options: RunOptions,
     resolve: (value: unknown) => void,
     reject: (error: Error) => void,
+    relayed = false,
   ): Task | undefined {
     if (this.#closed) return void reject(new PoolClosedError());
     if (!this.#acceptsAnyName && !this.#options.waitForBackends && !this.#knownNames.has(name)) {
@@ -211,9 +215,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     }
     const { signal } = options;
     if (signal?.aborted) return void reject(new AbortError(signal.reason));
-    const task = new Task(
-      name, args, options.transfer, resolve, reject, signal, options.timeout ?? this.#options.timeout, performance.now(),
-    );
+    const timeout = options.timeout ?? this.#options.timeout;
+    const task = new Task(name, args, options.transfer, resolve, reject, signal, timeout, performance.now());
+    task.cancellable = relayed || signal !== undefined || timeout !== Infinity;
     if (signal) {
       task.onAbort = () => this.#cancel(task, new AbortError(signal.reason));
       signal.addEventListener('abort', task.onAbort, { once: true });
@@ -295,6 +299,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   #dispatch(slot: Slot, limit: number): number {
     const batch: unknown[] = [];
     let transfer: TransferListItem[] | undefined;
+    let cancellable = false;
     const now = performance.now();
     let taken = 0;
     while (taken < limit) {
@@ -315,6 +320,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       this.#waitTime.record(now - task.enqueuedAt);
       if (task.timeout !== Infinity) task.timer = setTimeout(this.#onTimeout, task.timeout, task).unref();
       if (task.transfer) (transfer ??= []).push(...task.transfer);
+      if (task.cancellable) cancellable = true;
       batch.push(task.wireId, task.name, task.args);
       taken++;
       if (task.solo) break;
@@ -323,7 +329,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     slot.inFlight += taken;
     this.#updateBusy(slot);
     try {
-      slot.backend.dispatch(batch, transfer);
+      slot.backend.dispatch(batch, transfer, cancellable);
     } catch (error) {
       const ids = batch.filter((_, i) => i % 3 === 0) as number[];
       this.lost(slot.backend, ids, 'isolate', error as Error);

@@ -260,19 +260,28 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       })
     : net.connect({ host: o.host, port: o.port });
   socket.setNoDelay(true);
+  let connected = false;
+  socket.once('connect', () => (connected = true));
   try {
     const leftover = await clientHandshake(socket, o.authkey, { timeoutMs: o.handshakeTimeoutMs });
     return new Connection(socket, leftover, o);
   } catch (err) {
-    throw o.tls ? tlsFault(err as Error) : err;
+    throw handshakeFault(err as Error, connected, o.tls !== undefined);
   }
 }
 
-/** TLS refusals (bad or missing certificate) are authentication failures to the caller. */
-function tlsFault(err: Error): Error {
+/**
+ * TLS refusals (bad or missing certificate) are authentication failures to the caller; a
+ * reset after connecting is a lost peer; ECONNREFUSED and the like stay as they are.
+ */
+function handshakeFault(err: Error, connected: boolean, tls: boolean): Error {
+  if (err instanceof TroupeError) return err;
   const code = String((err as { code?: unknown }).code ?? '');
-  if (err instanceof TroupeError || !/SSL|TLS|CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return err;
-  const wrapped = new AuthenticationError(`TLS refused the connection: ${err.message}`);
-  Object.defineProperty(wrapped, 'cause', { value: err, writable: true, configurable: true });
-  return wrapped;
+  if (tls && /SSL|TLS|CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+    const wrapped = new AuthenticationError(`TLS refused the connection: ${err.message}`);
+    Object.defineProperty(wrapped, 'cause', { value: err, writable: true, configurable: true });
+    return wrapped;
+  }
+  if (connected) return new PeerLostError(`the connection was lost during the handshake: ${err.message}`, err);
+  return err;
 }
