@@ -54,6 +54,7 @@ const DONE = 2;
 
 /** How much work, in ms of task time, a worker is given beyond the task it runs. */
 const TARGET_BACKLOG_MS = 5;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Tasks in flight per worker before the first run times are known. */
 const INITIAL_WINDOW = 16;
 
@@ -90,6 +91,8 @@ export type RelayHandle = object;
 class Slot {
   inFlight = 0;
   busy = false;
+  /** Exited: takes nothing more, even while its remaining tasks are being re-queued. */
+  gone = false;
   window: number;
   avgTaskMs = -1;
 
@@ -255,6 +258,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     } finally {
       this.#pumping = false;
     }
+    this.#drainIfEmpty();
+  }
+
+  #drainIfEmpty(): void {
     if (this.#queued === 0 && this.#needDrain) {
       this.#needDrain = false;
       this.emit('drain');
@@ -269,7 +276,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     let lowest = Infinity;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
-      if (!slot.backend.ready || slot.inFlight >= slot.window) continue;
+      if (slot.gone || !slot.backend.ready || slot.inFlight >= slot.window) continue;
       freeParallelism += slot.backend.parallelism;
       const load = slot.inFlight / slot.backend.parallelism;
       if (load < lowest) {
@@ -282,11 +289,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     let sent = 0;
     for (let j = 0; j < slots.length && this.#queued > 0; j++) {
       const slot = slots[(start + j) % slots.length];
-      for (let b = 0; b < slot.backend.parallelism && slot.backend.ready; b++) {
+      for (let b = 0; b < slot.backend.parallelism && !slot.gone && slot.backend.ready; b++) {
         const free = slot.window - slot.inFlight;
         // A backend with half its window still busy can wait for room for a full share:
         // topping it up with each few freed places would shrink every later batch too.
-        if (free < share && slot.inFlight * 2 >= slot.window) break;
+        if (free < share && slot.inFlight * 2 >= slot.window && slot.inFlight >= slot.backend.parallelism) break;
         const n = Math.min(share, free);
         const taken = n > 0 ? this.#dispatch(slot, n) : 0;
         sent += taken;
@@ -314,11 +321,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       this.#queued--;
       task.state = RUNNING;
       task.slot = slot;
+      // Wait time is from run() to the first dispatch; a retry does not count again.
+      if (task.wireId === 0) this.#waitTime.record(now - task.enqueuedAt);
       task.wireId = ++this.#nextWireId;
       task.dispatchedAt = now;
       this.#running.set(task.wireId, task);
-      this.#waitTime.record(now - task.enqueuedAt);
-      if (task.timeout !== Infinity) task.timer = setTimeout(this.#onTimeout, task.timeout, task).unref();
+      // setTimeout fires at once past 2^31-1 ms; so long a timeout is as good as none.
+      if (task.timeout < MAX_TIMER_MS) task.timer = setTimeout(this.#onTimeout, task.timeout, task).unref();
       if (task.transfer) (transfer ??= []).push(...task.transfer);
       if (task.cancellable) cancellable = true;
       batch.push(task.wireId, task.name, task.args);
@@ -380,6 +389,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       this.#settle(task);
       this.#failed++;
       task.reject(error);
+      this.#drainIfEmpty();
       this.#afterChange();
     } else if (task.state === RUNNING) {
       const slot = task.slot!;
@@ -434,7 +444,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void {
     const slot = this.#slots.get(backend);
-    if (slot === undefined) return;
+    if (slot !== undefined) this.#requeue(slot, ids, reason, error);
+  }
+
+  #requeue(slot: Slot, ids: readonly number[], reason: LostReason, error: Error): void {
     const again: Task[] = [];
     for (const id of ids) {
       const task = this.#running.get(id);
@@ -477,7 +490,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (slot === undefined) return;
     const ids: number[] = [];
     for (const [id, task] of this.#running) if (task.slot === slot) ids.push(id);
-    this.lost(backend, ids, reason, error);
+    slot.gone = true;
+    this.#requeue(slot, ids, reason, error);
     this.#slots.delete(backend);
     this.#slotsChanged();
     if (slot.busy) backend.setBusy(false);
@@ -504,10 +518,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #afterChange(): void {
     if (this.#queued !== 0 || this.#running.size !== 0) return;
-    if (this.#needDrain) {
-      this.#needDrain = false;
-      this.emit('drain');
-    }
+    this.#drainIfEmpty();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -534,7 +545,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#parked.clear();
     this.#running.clear();
     this.#queued = 0;
-    for (const slot of this.#slotList) slot.inFlight = 0;
+    for (const slot of this.#slotList) {
+      slot.inFlight = 0;
+      this.#updateBusy(slot);
+    }
     for (const task of pending) if (task.state !== DONE) this.#fail(task, error);
     this.#afterChange();
   }
