@@ -4,15 +4,13 @@
 import { EventEmitter } from 'eventemitter3';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { debuglog } from 'node:util';
 import { AuthenticationError, FrameTooLargeError, PeerLostError, ProtocolError, TroupeError } from '../errors.js';
 import { clientHandshake } from './auth.js';
 import { decode, encode } from './codec.js';
 import { FrameDecoder, MIN_FRAME_LENGTH, encodeFrame, encodeFrameHeader, type Frame } from './framing.js';
+import { debug } from './debug.js';
 import { Heartbeat } from './heartbeat.js';
 import { resolveTransportOptions, type ConnectOptions, type ResolvedTransportOptions } from './options.js';
-
-export const debug = debuglog('troupe');
 
 /** Frame types the transport keeps for itself; 2–15 are reserved and refused. */
 export const FRAME_PING = 0;
@@ -260,6 +258,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       })
     : net.connect({ host: o.host, port: o.port });
   socket.setNoDelay(true);
+  // Between the handshake and the Connection's own listener, a late error must not be fatal.
+  socket.on('error', () => {});
   let connected = false;
   socket.once('connect', () => (connected = true));
   try {

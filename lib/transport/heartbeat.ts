@@ -32,7 +32,6 @@ export class Heartbeat {
   #nextPingAt = 0;
   #dueAt = 0;
   #timer: NodeJS.Timeout | undefined;
-  #immediate: NodeJS.Immediate | undefined;
   #running = false;
 
   constructor(target: HeartbeatTarget, options: HeartbeatOptions = {}) {
@@ -63,8 +62,7 @@ export class Heartbeat {
   stop(): void {
     this.#running = false;
     clearTimeout(this.#timer);
-    if (this.#immediate) clearImmediate(this.#immediate);
-    this.#timer = this.#immediate = undefined;
+    this.#timer = undefined;
   }
 
   #schedule(now: number): void {
@@ -78,20 +76,13 @@ export class Heartbeat {
     this.#timer = undefined;
     if (!this.#running) return;
     const now = this.#now();
-    if (now - this.#dueAt > this.#intervalMs && !this.#immediate) {
-      // This process itself stalled (a long synchronous job): the peer's answers may be
-      // waiting unread in the socket. Judge after the poll phase has read them, not before.
-      this.#immediate = setImmediate(() => {
-        this.#immediate = undefined;
-        this.#check(this.#now());
-      }).unref();
-      return;
+    const lateness = now - this.#dueAt;
+    if (lateness > this.#intervalMs) {
+      // This process itself stalled (a long synchronous job, a starved CPU): we were not
+      // listening, so that time is not the peer's silence. Its answers may be waiting unread;
+      // the ping below gives it a fresh chance, judged on time we actually ran.
+      this.#lastSeen = Math.min(now, this.#lastSeen + lateness);
     }
-    this.#check(now);
-  }
-
-  #check(now: number): void {
-    if (!this.#running) return;
     const silentMs = now - this.#lastSeen;
     if (silentMs >= this.#timeoutMs) {
       this.stop();

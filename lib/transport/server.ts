@@ -7,7 +7,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { AuthenticationError } from '../errors.js';
 import { serverHandshake } from './auth.js';
-import { Connection, debug } from './connection.js';
+import { Connection } from './connection.js';
+import { debug } from './debug.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { resolveTransportOptions, type ListenOptions, type ResolvedTransportOptions } from './options.js';
 
@@ -44,18 +45,27 @@ export class TransportServer extends EventEmitter<TransportServerEvents> {
       this.#address = { host: info.address, port: info.port };
       debug('listening on %s:%d%s', info.address, info.port, options.tls ? ' (TLS)' : '');
     });
-    // raw sockets, tracked so close() can cut those still in a TLS handshake too
     server.on('connection', (socket: net.Socket) => {
+      // Raw sockets are tracked so close() can cut those still in a TLS handshake too, and
+      // counted so that a flood of unauthenticated ones is cut before any TLS or HMAC work.
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+      if (this.#sockets.size - this.#connections.size > MAX_PENDING_HANDSHAKES) {
+        debug('refused %s: %d handshakes already pending', socket.remoteAddress, MAX_PENDING_HANDSHAKES);
+        socket.destroy();
+        return;
+      }
+      if (!(server instanceof tls.Server)) this.#accept(socket);
     });
     if (server instanceof tls.Server) {
       server.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(socket));
-      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) =>
-        this.#failed(socket.remoteAddress ?? 'unknown', err),
-      );
-    } else {
-      server.on('connection', (socket: net.Socket) => this.#accept(socket));
+      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+        // a refused client certificate surfaces as a bare hang-up; say what was wrong with it
+        const refused = socket.authorizationError;
+        const reason = refused ? new AuthenticationError(`client certificate refused: ${String(refused)}`) : err;
+        if (socket.remoteAddress) this.#failed(socket.remoteAddress, reason);
+        else this.#report('unknown', reason);
+      });
     }
     server.on('error', (err) => this.emit('error', err));
   }
@@ -100,11 +110,6 @@ export class TransportServer extends EventEmitter<TransportServerEvents> {
       return;
     }
     socket.on('error', () => {}); // the handshake or the Connection reports it; never the process
-    if (this.#handshaking.size >= MAX_PENDING_HANDSHAKES) {
-      debug('refused %s: %d handshakes already pending', address, this.#handshaking.size);
-      socket.destroy();
-      return;
-    }
     const admission = this.#limiter.admit(address);
     if (!admission) {
       socket.destroy();
