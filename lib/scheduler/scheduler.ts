@@ -1,119 +1,19 @@
-import type { TransferListItem } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
+import type { TransferListItem } from 'node:worker_threads';
 import {
   AbortError, deserializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
   WorkerLostError, type SerializedError,
 } from '../errors.js';
-import { OK, type Backend, type BackendHost, type LostReason, type Results, type WorkerInfo } from '../backends/types.js';
+import { OK, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
 import { Deque } from './deque.js';
-import { Latency, type Percentiles } from './stats.js';
+import { DONE, MAX_TIMER_MS, QUEUED, RUNNING, Slot, Task } from './task.js';
+import { Latency } from './stats.js';
+import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
 
-export interface SchedulerOptions {
-  retries: number;
-  maxQueue: number;
-  /** Default per-task timeout in ms (Infinity for none). */
-  timeout: number;
-  batchSize: number;
-  /** Keep tasks whose name no backend exports queued (agents may bring it) instead of rejecting them. */
-  waitForBackends: boolean;
-}
-
-export interface RunOptions {
-  signal?: AbortSignal;
-  /** ms from dispatch; overrides the pool's `timeout`. */
-  timeout?: number;
-  /** Values to move rather than copy (worker threads only; elsewhere they are copied). */
-  transfer?: readonly TransferListItem[];
-}
-
-export interface SchedulerStats {
-  workers: WorkerInfo[];
-  queued: number;
-  running: number;
-  completed: number;
-  failed: number;
-  retried: number;
-  /** From `run()` to dispatch. */
-  waitTime: Percentiles;
-  /** From dispatch to result. */
-  runTime: Percentiles;
-}
-
-export interface SchedulerEvents {
-  /** The queue was full, or a task was refused, and it is empty again. */
-  drain: [];
-  /** Nothing queued, nothing running. */
-  idle: [];
-  /** A task's worker died and the task runs again. */
-  retry: [info: { name: string; attempt: number; error: Error }];
-}
-
-const QUEUED = 0;
-const RUNNING = 1;
-const DONE = 2;
-
-/** How much work, in ms of task time, a worker is given beyond the task it runs. */
-const TARGET_BACKLOG_MS = 5;
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Tasks in flight per worker before the first run times are known. */
-const INITIAL_WINDOW = 16;
-
-class Task {
-  state = QUEUED;
-  wireId = 0;
-  slot: Slot | undefined = undefined;
-  attempts = 0;
-  /** Goes alone in its batch: it was in a batch that failed as a whole. */
-  solo = false;
-  timer: NodeJS.Timeout | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
-  dispatchedAt = 0;
-  /** May have to be stopped while it runs (it has a signal or a timeout, or is relayed). */
-  cancellable = false;
-  /** Its share of the event-loop time its worker reported for the batch it ran in. */
-  busyMs = 0;
-
-  constructor(
-    readonly name: string,
-    readonly args: unknown[],
-    readonly transfer: readonly TransferListItem[] | undefined,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: Error) => void,
-    readonly signal: AbortSignal | undefined,
-    readonly timeout: number,
-    readonly enqueuedAt: number,
-  ) {}
-}
+export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
 
 /** A relayed task, opaque to its holder. */
 export type RelayHandle = object;
-
-class Slot {
-  inFlight = 0;
-  busy = false;
-  /** Exited: takes nothing more, even while its remaining tasks are being re-queued. */
-  gone = false;
-  window: number;
-  avgTaskMs = -1;
-
-  constructor(readonly backend: Backend) {
-    this.window = Math.min(backend.capacity, INITIAL_WINDOW * backend.parallelism);
-  }
-
-  accepts(name: string): boolean {
-    const names = this.backend.names;
-    return names === null || names.has(name);
-  }
-
-  /** Keeps about TARGET_BACKLOG_MS of work per worker: deep windows for tiny tasks, shallow for long ones. */
-  adapt(busyMs: number, count: number): void {
-    if (count === 0) return;
-    const perTask = busyMs / count;
-    this.avgTaskMs = this.avgTaskMs < 0 ? perTask : this.avgTaskMs * 0.7 + perTask * 0.3;
-    const perWorker = Math.max(1, Math.ceil(TARGET_BACKLOG_MS / Math.max(this.avgTaskMs, 1e-6)));
-    this.window = Math.min(this.backend.capacity, perWorker * this.backend.parallelism);
-  }
-}
 
 /**
  * Owns every task from `submit()` until its one settlement: queued → running on a

@@ -1,0 +1,43 @@
+import type { TransferListItem } from 'node:worker_threads';
+import type { WorkerInfo } from '../backends/types.js';
+import type { Percentiles } from './stats.js';
+
+export interface SchedulerOptions {
+  retries: number;
+  maxQueue: number;
+  /** Default per-task timeout in ms (Infinity for none). */
+  timeout: number;
+  batchSize: number;
+  /** Keep tasks whose name no backend exports queued (agents may bring it) instead of rejecting them. */
+  waitForBackends: boolean;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** ms from dispatch; overrides the pool's `timeout`. */
+  timeout?: number;
+  /** Values to move rather than copy (worker threads only; elsewhere they are copied). */
+  transfer?: readonly TransferListItem[];
+}
+
+export interface SchedulerStats {
+  workers: WorkerInfo[];
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  /** From `run()` to dispatch. */
+  waitTime: Percentiles;
+  /** From dispatch to result. */
+  runTime: Percentiles;
+}
+
+export interface SchedulerEvents {
+  /** The queue was full, or a task was refused, and it is empty again. */
+  drain: [];
+  /** Nothing queued, nothing running. */
+  idle: [];
+  /** A task's worker died and the task runs again. */
+  retry: [info: { name: string; attempt: number; error: Error }];
+}
