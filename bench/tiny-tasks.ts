@@ -10,9 +10,10 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { troupeLocal } from './contenders/troupe.js';
+import { troupeLocal, troupeRemote } from './contenders/troupe.js';
 import { piscina, tinypool, workerpoolThreads } from './contenders/peers.js';
 import { rawIpcBatched, rawIpcPerTask } from './contenders/raw-ipc.js';
+import { RAW_TCP_BATCH, rawTcpBatched, rawTcpRoundTrip } from './contenders/raw-tcp.js';
 import { pythonManagers } from './contenders/python.js';
 import {
   exitWhenDone, fmtInt, fmtRange, fmtRatio, interleave, machineInfo, median, numericArgs, percentile, ratios,
@@ -32,15 +33,23 @@ const opts = numericArgs({
 const REFERENCE = 'piscina';
 /** Latency p50 ratios: each of these against the reference named beside it. */
 const LATENCY_REFERENCES = ['piscina', 'raw IPC 1/msg'];
+/** Remote mode against its raw TCP loopback baselines, with the targets it is held to. */
+const REMOTE = 'troupe remote';
+const RAW_TCP_THROUGHPUT = 'raw TCP batched';
+const RAW_TCP_LATENCY = 'raw TCP round trip';
+const REMOTE_TARGETS = { throughputAtLeast: 0.6, p50AtMost: 1.2 };
 
 const contenders: Contender[] = [
   troupeLocal('thread'),
   troupeLocal('process'),
+  troupeRemote(),
   piscina(),
   tinypool(),
   workerpoolThreads(),
   rawIpcPerTask(),
   rawIpcBatched(),
+  rawTcpBatched(),
+  rawTcpRoundTrip(),
   pythonManagers(opts.pythonTasks),
 ];
 
@@ -157,13 +166,57 @@ async function main(): Promise<void> {
       [false, true, true, true, true, ...LATENCY_REFERENCES.map(() => true)],
     );
 
+    // ---- remote vs raw TCP: per-round ratios, median ------------------------------------
+    const p50sOf = (name: string) => (lat.samples.get(name) ?? []).map((r) => r.summary.p50);
+    const remoteThroughputRatios = ratios(thr.samples.get(REMOTE) ?? [], thr.samples.get(RAW_TCP_THROUGHPUT) ?? []);
+    const remoteP50Ratios = ratios(p50sOf(REMOTE), p50sOf(RAW_TCP_LATENCY));
+    const remoteVsRaw = [
+      {
+        comparison: `${REMOTE} tasks/s ÷ ${RAW_TCP_THROUGHPUT} tasks/s`,
+        remote: median(thr.samples.get(REMOTE) ?? []),
+        raw: median(thr.samples.get(RAW_TCP_THROUGHPUT) ?? []),
+        unit: 'tasks/s',
+        ratios: remoteThroughputRatios,
+        medianRatio: median(remoteThroughputRatios),
+        target: `≥ ${REMOTE_TARGETS.throughputAtLeast.toFixed(2)}×`,
+        met: median(remoteThroughputRatios) >= REMOTE_TARGETS.throughputAtLeast,
+      },
+      {
+        comparison: `${REMOTE} p50 ÷ ${RAW_TCP_LATENCY} p50`,
+        remote: median(p50sOf(REMOTE)),
+        raw: median(p50sOf(RAW_TCP_LATENCY)),
+        unit: 'µs',
+        ratios: remoteP50Ratios,
+        medianRatio: median(remoteP50Ratios),
+        target: `≤ ${REMOTE_TARGETS.p50AtMost.toFixed(2)}×`,
+        met: median(remoteP50Ratios) <= REMOTE_TARGETS.p50AtMost,
+      },
+    ];
+    const remoteTable = table(
+      ['comparison', 'troupe remote (median)', 'raw TCP (median)', 'ratio (median of rounds)', 'ratio min – max', 'target', ''],
+      remoteVsRaw.map((r) => [
+        r.comparison,
+        r.unit === 'µs' ? `${us(r.remote)} µs` : `${fmtInt(r.remote)} tasks/s`,
+        r.unit === 'µs' ? `${us(r.raw)} µs` : `${fmtInt(r.raw)} tasks/s`,
+        fmtRatio(r.medianRatio),
+        fmtRange(r.ratios, fmtRatio),
+        r.target,
+        r.ratios.length === 0 ? 'n/a' : r.met ? 'met' : 'missed',
+      ]),
+      [false, true, true, true, true, false, false],
+    );
+
     const totalSeconds = seconds(began);
     const load = loadavg().map((x) => x.toFixed(2)).join(' ');
     const notes = [
       ...skipped.map((s) => `- ${s.name} skipped: ${s.reason}`),
-      `- Throughput: ${fmtInt(opts.tasks)} \`square\` tasks per run with ${fmtInt(opts.inFlight)} in flight (python: its own N, all put up front as in the tutorial; raw IPC batched: one message in flight per child). ` +
+      `- Throughput: ${fmtInt(opts.tasks)} \`square\` tasks per run with ${fmtInt(opts.inFlight)} in flight (python: its own N, all put up front as in the tutorial; raw IPC batched: one message in flight per child; ` +
+        `raw TCP batched: whole frames of ${RAW_TCP_BATCH}, so ${fmtInt(Math.floor(opts.inFlight / RAW_TCP_BATCH) * RAW_TCP_BATCH)} in flight). ` +
         `Ratios are per round against ${REFERENCE} in the same round, then the median of those.`,
       `- Latency: sequential \`await run()\` round trips, ${fmtInt(opts.latency)} per contender per round after ${fmtInt(opts.latencyWarmup)} warm-up; p50/p99 per round, median over rounds.`,
+      `- Remote vs raw TCP: ${REMOTE} is a \`size: 0\` scheduler in this process plus one agent process (CLI, \`--mode process --size 2\`) on 127.0.0.1, ` +
+        `so a task crosses TCP and then the agent's IPC to a worker process; the raw TCP baselines are one child answering on the TCP connection itself ` +
+        `(v8.serialize bodies, length-prefixed frames, no auth, heartbeats, task table or workers behind it). Ratios are taken per round, then the median.`,
       `- ${opts.rounds} rounds + 1 warm-up round (not counted), contenders in rotating order; pools created once and reused. Workers get \`execArgv: []\` (no tsx loader) everywhere.`,
       `- ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, ${machine.date}, commit ${machine.commit}; load average at start ${(machine.loadavgAtStart as number[]).join(' ')}, at end ${load}.`,
       `- Took ${totalSeconds.toFixed(0)} s: setup ${setupSeconds.toFixed(1)} s, throughput ${throughputSeconds.toFixed(1)} s, latency ${latencySeconds.toFixed(1)} s.`,
@@ -179,6 +232,10 @@ async function main(): Promise<void> {
       '',
       latencyTable,
       '',
+      '## Remote vs raw TCP loopback',
+      '',
+      remoteTable,
+      '',
       ...notes,
       '',
     ].join('\n');
@@ -192,6 +249,7 @@ async function main(): Promise<void> {
       skipped,
       throughput: { reference: REFERENCE, order: thr.order, contenders: throughputRows },
       latency: { unit: 'µs', order: lat.order, contenders: latencyRows },
+      remoteVsRawTcp: { targets: REMOTE_TARGETS, comparisons: remoteVsRaw },
     };
     const dir = new URL('./results/', import.meta.url);
     mkdirSync(dir, { recursive: true });

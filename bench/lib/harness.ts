@@ -40,6 +40,27 @@ export const sleep = (ms: number, unref = false): Promise<void> =>
     if (unref) timer.unref();
   });
 
+/**
+ * The environment for a child started with `process.execPath` (not fork): NODE_OPTIONS
+ * without loader flags, since the benchmarks run under `--import tsx` and children must not.
+ */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  const options = env.NODE_OPTIONS;
+  if (options) {
+    const kept: string[] = [];
+    const words = options.split(/\s+/).filter(Boolean);
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i];
+      if (/^(--import|--loader|--experimental-loader|--require|-r)$/.test(w)) i++;
+      else if (!/^(--import|--loader|--experimental-loader|--require)=/.test(w)) kept.push(w);
+    }
+    if (kept.length) env.NODE_OPTIONS = kept.join(' ');
+    else delete env.NODE_OPTIONS;
+  }
+  return env;
+}
+
 /** Submits tasks 0..n-1 keeping `inFlight` outstanding; checks every result is i*i. */
 export function windowed(n: number, inFlight: number, submit: (i: number) => PromiseLike<unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
