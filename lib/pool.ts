@@ -125,7 +125,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     const started = await Promise.allSettled(Array.from({ length: o.size }, () => this.#startProcess()));
     const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
-      await Promise.all(this.#scheduler.backends.map((backend) => backend.destroy()));
+      await this.destroy();
       throw failure.reason;
     }
   }

@@ -1,14 +1,15 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { debuglog } from 'node:util';
+import { deserialize, serialize } from 'node:v8';
 import { Piscina } from 'piscina';
 import { WorkerStartError } from '../errors.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
-import { entryUrl, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
 
 const log = debuglog('troupe');
 
 interface BatchReply {
-  r: unknown[];
+  r: Uint8Array;
   busy: number;
 }
 
@@ -55,7 +56,7 @@ export class ThreadBackend implements Backend {
       // piscina's default: an idle thread blocks in Atomics.wait for its next batch, the
       // fastest hand-off; work a task starts without awaiting it pauses while the thread idles.
       atomics: 'sync',
-      execArgv: options.execArgv,
+      execArgv: threadExecArgv(options.execArgv),
       env: options.env as Record<string, string>,
       workerData: { tasks: options.tasks.href },
     });
@@ -94,10 +95,13 @@ export class ThreadBackend implements Backend {
     const controller = cancellable ? new AbortController() : undefined;
     const record: BatchRecord = { batch, controller };
     if (controller) this.#cancellable.add(record);
-    (this.#piscina.run(batch, { signal: controller?.signal, transferList: transfer }) as Promise<BatchReply>).then(
+    // v8 bytes, as on the other media; a value that does not clone throws here, and the
+    // scheduler then sends the batch's tasks one by one.
+    const message = transfer ? batch : serialize(batch);
+    (this.#piscina.run(message, { signal: controller?.signal, transferList: transfer }) as Promise<BatchReply>).then(
       (reply) => {
         if (controller) this.#cancellable.delete(record);
-        this.#host?.results(this, reply.r, reply.busy);
+        this.#host?.results(this, deserialize(reply.r) as unknown[], reply.busy);
       },
       (error: Error) => {
         if (controller) this.#cancellable.delete(record);

@@ -176,7 +176,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     let lowest = Infinity;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
-      if (slot.gone || !slot.backend.ready || slot.inFlight >= slot.window) continue;
+      if (slot.gone || !slot.backend.ready || slot.inFlight >= slot.window || slot.quarantined) continue;
       freeParallelism += slot.backend.parallelism;
       const load = slot.inFlight / slot.backend.parallelism;
       if (load < lowest) {
@@ -189,7 +189,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     let sent = 0;
     for (let j = 0; j < slots.length && this.#queued > 0; j++) {
       const slot = slots[(start + j) % slots.length];
-      for (let b = 0; b < slot.backend.parallelism && !slot.gone && slot.backend.ready; b++) {
+      for (let b = 0; b < slot.backend.parallelism && !slot.gone && !slot.quarantined && slot.backend.ready; b++) {
         const free = slot.window - slot.inFlight;
         // A backend with half its window still busy can wait for room for a full share:
         // topping it up with each few freed places would shrink every later batch too.
@@ -217,6 +217,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
         continue;
       }
       if (!slot.accepts(task.name) || (task.solo && taken > 0)) break;
+      // On a backend with one worker, "alone" must mean alone on that worker, or a poison
+      // task would take its suspected neighbours down with it again.
+      const isolate = task.suspect && slot.backend.parallelism === 1;
+      if (isolate && slot.inFlight > 0) break;
       this.#queue.shift();
       this.#queued--;
       task.state = RUNNING;
@@ -232,6 +236,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       if (task.cancellable) cancellable = true;
       batch.push(task.wireId, task.name, task.args);
       taken++;
+      if (isolate) slot.isolating = task;
       if (task.solo) break;
     }
     if (taken === 0) return 0;
@@ -373,6 +378,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       // Whatever killed the batch may be one of its tasks: from now on each runs alone.
       task.solo = true;
       if (reason === 'died') {
+        task.suspect = true;
         this.#retried++;
         this.emit('retry', { name: task.name, attempt: task.attempts + 1, error });
       }

@@ -18,6 +18,8 @@ export class Task {
   attempts = 0;
   /** Goes alone in its batch: it was in a batch that failed as a whole. */
   solo = false;
+  /** Was running when its worker died: on a single-worker backend it runs with nothing beside it. */
+  suspect = false;
   timer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   dispatchedAt = 0;
@@ -43,11 +45,19 @@ export class Slot {
   busy = false;
   /** Exited: takes nothing more, even while its remaining tasks are being re-queued. */
   gone = false;
+  /** A suspect task running alone on this single-worker backend: nothing joins it until it settles. */
+  isolating: Task | undefined = undefined;
   window: number;
   avgTaskMs = -1;
 
   constructor(readonly backend: Backend) {
     this.window = Math.min(backend.capacity, INITIAL_WINDOW * backend.parallelism);
+  }
+
+  /** Takes no new work while a suspect runs alone on its one worker. */
+  get quarantined(): boolean {
+    const task = this.isolating;
+    return task !== undefined && task.state === RUNNING && task.slot === this;
   }
 
   accepts(name: string): boolean {

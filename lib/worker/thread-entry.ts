@@ -1,22 +1,26 @@
 // The module piscina loads in each worker thread: one call runs one batch.
+import { deserialize, serialize } from 'node:v8';
 import { workerData } from 'node:worker_threads';
-import { loadTasks, runBatch } from './runtime.js';
+import { cloneableResults, loadTasks, runBatch } from './runtime.js';
 import type { Batch, Results } from './protocol.js';
 
 const tasks = await loadTasks((workerData as { tasks: string }).tasks);
 
 export interface BatchReply {
-  r: Results;
+  /** The results, serialized here: see encodeResults. */
+  r: Uint8Array;
   busy: number;
 }
 
 /**
- * `null` asks for the exported task names (once per thread, at start). A result that
- * cannot be cloned fails the whole reply; the backend then runs that batch's tasks one
- * by one, which is cheaper than checking every reply up front.
+ * Batches and results cross as `node:v8` bytes, as they do over IPC and TCP, so a Buffer
+ * stays a Buffer on threads too, and a result that does not clone fails its own task here
+ * instead of failing the thread's reply. A batch sent with a transfer list comes as a plain
+ * array (structured clone moves the transferred buffers). `null` asks for the task names.
  */
-export default function handle(batch: Batch | null): BatchReply | string[] | Promise<BatchReply> {
-  if (batch === null) return [...tasks.keys()];
+export default function handle(message: Uint8Array | Batch | null): BatchReply | string[] | Promise<BatchReply> {
+  if (message === null) return [...tasks.keys()];
+  const batch = (Array.isArray(message) ? message : deserialize(message)) as Batch;
   const results: Results = [];
   const started = performance.now();
   let resolveAll: (() => void) | undefined;
@@ -25,6 +29,14 @@ export default function handle(batch: Batch | null): BatchReply | string[] | Pro
     if (--pending === 0) resolveAll?.();
   });
   const busy = performance.now() - started;
-  if (pending === 0) return { r: results, busy };
-  return new Promise<void>((resolve) => (resolveAll = resolve)).then(() => ({ r: results, busy }));
+  if (pending === 0) return { r: encodeResults(results), busy };
+  return new Promise<void>((resolve) => (resolveAll = resolve)).then(() => ({ r: encodeResults(results), busy }));
+}
+
+function encodeResults(results: Results): Uint8Array {
+  try {
+    return serialize(results);
+  } catch {
+    return serialize(cloneableResults(results));
+  }
 }

@@ -145,7 +145,7 @@ test('retries: 0 rejects on the first loss', async () => {
   assert.is(fake.sent.length, 1);
 });
 
-test('tasks re-queued after a loss go alone in later batches', async () => {
+test('tasks re-queued after a loss run alone, one at a time on a single-worker backend', async () => {
   const fake = new FakeBackend();
   const s = makeScheduler({ batchSize: 16 }, fake);
   const tracked = Array.from({ length: 6 }, (_, i) => track(s.submit('id', [i])));
@@ -156,12 +156,28 @@ test('tasks re-queued after a loss go alone in later batches', async () => {
   // Submitted after the loss: an ordinary task, free to share a batch.
   const later = [6, 7].map((i) => track(s.submit('id', [i])));
   await flush();
-  const retriedBatches = fake.batches.slice(2).filter((b) => b.tasks.some((t) => (t.args[0] as number) < 6));
-  assert.equal(retriedBatches.map((b) => b.tasks.length), [1, 1, 1, 1, 1]);
-  assert.equal(retriedBatches.map((b) => b.tasks[0].args[0]), [1, 2, 3, 4, 5], 'in their original order');
-  while (fake.answerAll() > 0) await flush();
+  assert.is(fake.batches.length, 2, 'no suspect joins task 0, still running on the only worker');
+  const order: unknown[][] = [];
+  while (fake.answerAll() > 0) {
+    await flush();
+    if (fake.pendingIds.length > 0) order.push(fake.lastBatch.map((t) => t.args[0]));
+  }
+  assert.equal(order, [[1], [2], [3], [4], [5], [6, 7]], 'suspects alone and in order, then the rest together');
   assert.ok([...tracked, ...later].every((t) => t.state === 'resolved'));
   assert.is(s.stats().retried, 5);
+});
+
+test('after a loss, suspects on a backend with several workers still go alone but side by side', async () => {
+  const fake = new FakeBackend({ parallelism: 4 });
+  const s = makeScheduler({ batchSize: 16 }, fake);
+  Array.from({ length: 6 }, (_, i) => track(s.submit('id', [i])));
+  await flush();
+  const lost = fake.batches.flatMap((b) => b.tasks.map((t) => t.id));
+  fake.lose(lost, 'died');
+  await flush();
+  const retried = fake.batches.slice(-6);
+  assert.ok(retried.every((b) => b.tasks.length === 1), 'each alone in its batch');
+  assert.is(fake.pendingIds.length, 6, 'all in flight at once: each thread runs one batch');
 });
 
 test("lost 'stopped' re-queues without counting an attempt", async () => {
