@@ -32,9 +32,10 @@ function usage(message: string): never {
 function readKey(file: string | undefined): Buffer {
   if (file !== undefined) {
     const bytes = readFileSync(file);
+    // A text key written by `echo` ends in a newline that is not part of the key; a binary
+    // key is used byte for byte.
     const text = bytes.toString('latin1');
-    // A key file written by `echo` ends in a newline that is not part of the key.
-    return text.endsWith('\n') ? Buffer.from(text.replace(/\r?\n$/, ''), 'latin1') : bytes;
+    return /^[\x20-\x7e]+\r?\n$/.test(text) ? Buffer.from(text.replace(/\r?\n$/, ''), 'latin1') : bytes;
   }
   const fromEnv = process.env.TROUPE_AUTHKEY;
   if (!fromEnv) usage('an authkey is required: --authkey-file FILE or the TROUPE_AUTHKEY variable');

@@ -107,6 +107,20 @@ export class PeerLostError extends TroupeError {
   }
 }
 
+/** A frame, received or about to be sent, is larger than `maxFrameBytes` allows. */
+export class FrameTooLargeError extends TroupeError {
+  constructor(bytes: number, maxFrameBytes: number) {
+    super('ERR_TROUPE_FRAME_TOO_LARGE', `a frame of ${bytes} bytes exceeds maxFrameBytes (${maxFrameBytes})`);
+  }
+}
+
+/** A method was called with an argument of the wrong type or out of range. */
+export class InvalidArgumentError extends TroupeError {
+  constructor(message: string) {
+    super('ERR_TROUPE_INVALID_ARGUMENT', message);
+  }
+}
+
 /** An error as it travels between threads, processes and machines. */
 export interface SerializedError {
   name: string;
@@ -169,36 +183,32 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   return out;
 }
 
-/** Rebuilds an error of the same class (for built-ins) with its stack, code, cause and properties. */
-export function deserializeError(data: SerializedError): Error {
-  const Ctor = BUILTIN_ERRORS[data.name] ?? Error;
+/**
+ * Rebuilds an error of the same class (for built-ins) with its stack, code, cause and
+ * properties. `data` may come from a peer, so any shape is accepted and nothing in it can
+ * reach a prototype.
+ */
+export function deserializeError(data: unknown, depth = 0): Error {
+  if (data === null || typeof data !== 'object') return new Error('a malformed error arrived from a worker or peer');
+  const d = data as Partial<Record<keyof SerializedError, unknown>>;
+  const name = typeof d.name === 'string' ? d.name : 'Error';
+  const message = typeof d.message === 'string' ? d.message : '';
+  const builtin = Object.hasOwn(BUILTIN_ERRORS, name);
+  const nested = depth < MAX_DEPTH;
   const error: Error =
-    data.errors !== undefined
-      ? new AggregateError(data.errors.map(deserializeError), data.message)
-      : new Ctor(data.message);
-  if (!(data.name in BUILTIN_ERRORS) && data.name !== 'AggregateError') {
-    Object.defineProperty(error, 'name', { value: data.name, writable: true, configurable: true });
+    Array.isArray(d.errors) && nested
+      ? new AggregateError(d.errors.map((e) => deserializeError(e, depth + 1)), message)
+      : new (builtin ? BUILTIN_ERRORS[name] : Error)(message);
+  const define = (key: string, value: unknown, enumerable = false) =>
+    Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable });
+  if (!builtin && name !== 'AggregateError') define('name', name);
+  if (typeof d.stack === 'string') define('stack', d.stack);
+  if (d.code !== undefined) define('code', d.code, true);
+  if (d.cause !== null && typeof d.cause === 'object' && nested) {
+    define('cause', 'value' in d.cause ? (d.cause as { value: unknown }).value : deserializeError(d.cause, depth + 1));
   }
-  Object.defineProperty(error, 'stack', { value: data.stack, writable: true, configurable: true });
-  if (data.code !== undefined) (error as { code?: unknown }).code = data.code;
-  if (data.cause !== undefined) {
-    const cause = 'value' in data.cause ? data.cause.value : deserializeError(data.cause as SerializedError);
-    Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true });
+  if (d.props !== null && typeof d.props === 'object') {
+    for (const [key, value] of Object.entries(d.props)) if (!RESERVED.has(key)) define(key, value, true);
   }
-  if (data.props) Object.assign(error, data.props);
   return error;
-}
-
-/** A frame, received or about to be sent, is larger than `maxFrameBytes` allows. */
-export class FrameTooLargeError extends TroupeError {
-  constructor(bytes: number, maxFrameBytes: number) {
-    super('ERR_TROUPE_FRAME_TOO_LARGE', `a frame of ${bytes} bytes exceeds maxFrameBytes (${maxFrameBytes})`);
-  }
-}
-
-/** A method was called with an argument of the wrong type or out of range. */
-export class InvalidArgumentError extends TroupeError {
-  constructor(message: string) {
-    super('ERR_TROUPE_INVALID_ARGUMENT', message);
-  }
 }

@@ -1,9 +1,8 @@
-import { ProtocolError, serializeError } from '../errors.js';
+import { PeerLostError, ProtocolError, serializeError } from '../errors.js';
 import type { RelayHandle, Scheduler } from '../scheduler/scheduler.js';
 import { AGENT_RESULTS } from '../backends/remote-protocol.js';
 import type { Connection } from '../transport/connection.js';
 import { ERR, OK, type Results } from '../worker/protocol.js';
-import { cloneableResults } from '../worker/runtime.js';
 
 /**
  * Passes one scheduler connection's tasks into the agent's local scheduler and sends the
@@ -72,9 +71,25 @@ export class Relay {
     if (!this.#attached || r.length === 0) return;
     try {
       this.#connection.send(AGENT_RESULTS, { r, busy });
-    } catch {
-      // One value the codec cannot carry fails its own task, not the whole message.
-      this.#connection.send(AGENT_RESULTS, { r: cloneableResults(r), busy });
+    } catch (error) {
+      // Closing: the scheduler runs these tasks again elsewhere.
+      if (error instanceof PeerLostError) return;
+      // A value the codec cannot carry, or a frame over maxFrameBytes: each result goes on
+      // its own, and one that still cannot go fails its task instead of the whole message.
+      for (let i = 0; i < r.length; i += 3) this.#sendOne(r[i], r[i + 1], r[i + 2], i === 0 ? busy : 0);
     }
   };
+
+  #sendOne(id: unknown, status: unknown, value: unknown, busy: number): void {
+    try {
+      this.#connection.send(AGENT_RESULTS, { r: [id, status, value], busy });
+    } catch (error) {
+      if (error instanceof PeerLostError) return;
+      try {
+        this.#connection.send(AGENT_RESULTS, { r: [id, ERR, serializeError(error)], busy });
+      } catch {
+        // The connection closed meanwhile: the task runs again elsewhere.
+      }
+    }
+  }
 }

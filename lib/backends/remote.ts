@@ -1,7 +1,7 @@
-import { PeerLostError } from '../errors.js';
+import { PeerLostError, ProtocolError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
 import { AGENT_CANCEL, AGENT_RESULTS, AGENT_RUN, type AgentHello } from './remote-protocol.js';
-import type { Backend, BackendHost, Batch, Results, WorkerInfo } from './types.js';
+import { ERR, OK, type Backend, type BackendHost, type Batch, type Results, type WorkerInfo } from './types.js';
 
 /** What the pool tells its users about an agent. */
 export interface AgentInfo {
@@ -15,10 +15,22 @@ export interface AgentInfo {
   capacity: number;
 }
 
+/** Results from the wire: `{ r: [id, status, value, …], busy }` with integer ids and known statuses. */
 function isResults(value: unknown): value is { r: Results; busy: number } {
   if (value === null || typeof value !== 'object') return false;
   const { r, busy } = value as { r?: unknown; busy?: unknown };
-  return Array.isArray(r) && r.length % 3 === 0 && typeof busy === 'number';
+  if (!Array.isArray(r) || r.length % 3 !== 0 || typeof busy !== 'number' || !(busy >= 0)) return false;
+  for (let i = 0; i < r.length; i += 3) {
+    if (!Number.isSafeInteger(r[i])) return false;
+    if (r[i + 1] !== OK && (r[i + 1] !== ERR || !isSerializedError(r[i + 2]))) return false;
+  }
+  return true;
+}
+
+function isSerializedError(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const { name, message, cause } = value as Record<string, unknown>;
+  return typeof name === 'string' && typeof message === 'string' && (cause === undefined || (cause !== null && typeof cause === 'object'));
 }
 
 /**
@@ -58,7 +70,7 @@ export class RemoteBackend implements Backend {
     };
     connection.on('message', (type, value) => {
       if (type === AGENT_RESULTS && isResults(value)) this.#host?.results(this, value.r, value.busy);
-      else connection.destroy(new PeerLostError(`agent ${this.agent.id} sent an unexpected message (type ${type})`));
+      else connection.destroy(new ProtocolError(`agent ${this.agent.id} sent a malformed or unexpected message (type ${type})`));
     });
     connection.on('drain', () => {
       this.#congested = false;

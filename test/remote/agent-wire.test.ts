@@ -1,0 +1,158 @@
+// A real CLI agent against a fake scheduler that knows the key: nothing it sends is ever
+// executed, only names the agent's own module exports run, and bad input leaves it unharmed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AGENT_CANCEL, AGENT_HELLO, AGENT_RESULTS, AGENT_RUN, checkHello, type AgentHello } from '../../lib/backends/remote-protocol.js';
+import { listen, type Connection } from '../../lib/transport/index.js';
+import { HOST, Scope, TASKS, TASK_NAMES, newKey, waitFor, type Child } from './helpers.js';
+
+interface Peer {
+  connection: Connection;
+  hello: AgentHello;
+  /** Results by wire id: [status, value]. */
+  results: Map<number, [number, unknown]>;
+  closed: boolean;
+}
+
+/** A fake scheduler, and the CLI agent connected to it. */
+async function setup(scope: Scope) {
+  const key = newKey();
+  const server = await listen({ host: HOST, port: 0, authkey: key });
+  scope.defer(() => server.close());
+  const peers: Peer[] = [];
+  const protocolErrors: string[] = [];
+  server.on('connection', (connection) => {
+    let peer: Peer | undefined;
+    connection.on('message', (type, value) => {
+      if (!peer) {
+        if (type !== AGENT_HELLO) protocolErrors.push(`first message of type ${type}`);
+        peers.push((peer = { connection, hello: value as AgentHello, results: new Map(), closed: false }));
+        return;
+      }
+      if (type !== AGENT_RESULTS) return void protocolErrors.push(`message of type ${type} after the hello`);
+      const { r, busy } = value as { r: unknown[]; busy: unknown };
+      if (typeof busy !== 'number') protocolErrors.push(`busy is ${typeof busy}`);
+      for (let i = 0; i < r.length; i += 3) peer.results.set(r[i] as number, [r[i + 1] as number, r[i + 2]]);
+    });
+    connection.once('close', () => peer && (peer.closed = true));
+  });
+  const agent = scope.cliAgent({ port: server.address().port, keyFile: scope.keyFile(key) });
+  await waitFor(() => peers.length > 0 || agent.exited, 15_000, 'the agent to say hello', () => agent.describe());
+  assert.ok(peers.length > 0, agent.describe());
+  return { peers, agent, protocolErrors };
+}
+
+/** Sends a batch and waits (bounded) for a result for each of its ids. */
+async function runBatch(peer: Peer, batch: unknown[]): Promise<[number, unknown][]> {
+  const ids = batch.filter((_, i) => i % 3 === 0) as number[];
+  peer.connection.send(AGENT_RUN, batch);
+  await waitFor(() => ids.every((id) => peer.results.has(id)), 10_000, `results for ids ${ids.join(', ')}`);
+  return ids.map((id) => peer.results.get(id)!);
+}
+
+function unharmed(agent: Child, peer: Peer, protocolErrors: string[]): void {
+  assert.not.ok(agent.exited, agent.describe());
+  assert.not.ok(peer.closed, 'the agent kept its connection');
+  assert.equal(protocolErrors, []);
+}
+
+const NOT_EXPORTED = [
+  'constructor', '__proto__', 'prototype', 'eval', 'Function', 'toString', 'valueOf', 'hasOwnProperty',
+  '__defineGetter__', 'then', 'default', 'process', 'globalThis', 'import', 'require', '', ' square', 'square()',
+  TASKS, `file://${TASKS}`, `${TASKS}#square`, 'node:child_process', '../../dist/cli.js',
+];
+
+test("the agent's hello describes it truthfully and passes the scheduler's checks", async () => {
+  const scope = new Scope();
+  try {
+    const { peers, agent } = await setup(scope);
+    const { hello } = peers[0];
+    assert.is(checkHello(hello), undefined);
+    assert.equal([hello.pid, hello.mode, hello.parallelism, hello.capacity], [agent.pid, 'thread', 1, 256]);
+    assert.equal([...hello.names].sort(), TASK_NAMES);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a batch naming things the module does not export: each fails ERR_TROUPE_UNKNOWN_TASK; square still works', async () => {
+  const scope = new Scope();
+  try {
+    const { peers, agent, protocolErrors } = await setup(scope);
+    const peer = peers[0];
+    // If any of these ran, the agent would die: the code only needs to be evaluated.
+    const lethal = 'process.kill(process.pid, "SIGKILL")';
+    const batch = NOT_EXPORTED.flatMap((name, i) => [i + 1, name, [lethal]]);
+    const results = await runBatch(peer, batch);
+    results.forEach(([status, value], i) => {
+      const error = value as { code?: string; message?: string };
+      assert.is(status, 1, `"${NOT_EXPORTED[i]}" was not refused: ${JSON.stringify(value)}`);
+      assert.is(error.code, 'ERR_TROUPE_UNKNOWN_TASK', `"${NOT_EXPORTED[i]}": ${error.message}`);
+    });
+    const [square, tagged] = await runBatch(peer, [1000, 'square', [7], 1001, 'tagged', [3]]);
+    assert.equal(square, [0, 49]);
+    assert.equal(tagged[0], 0);
+    assert.equal((tagged[1] as { value: number; pid: number }).value, 9);
+    assert.equal((tagged[1] as { value: number; pid: number }).pid, agent.pid);
+    unharmed(agent, peer, protocolErrors);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('cancel messages with ids it never got are ignored', async () => {
+  const scope = new Scope();
+  try {
+    const { peers, agent, protocolErrors } = await setup(scope);
+    const peer = peers[0];
+    peer.connection.send(AGENT_CANCEL, ['x', null, {}, -1, 2 ** 60, 12345]);
+    assert.equal(await runBatch(peer, [1, 'square', [5]]), [[0, 25]]);
+    unharmed(agent, peer, protocolErrors);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a malformed batch makes the agent drop that connection and reconnect; it still works', async () => {
+  const scope = new Scope();
+  try {
+    const { peers, agent, protocolErrors } = await setup(scope);
+    const malformed: unknown[] = ['not a batch', [1, 'square'], ['id', 'square', [1]], [1, 'square', 'not args'], [1, 42, []]];
+    for (const [n, batch] of malformed.entries()) {
+      const peer = peers[n];
+      peer.connection.send(AGENT_RUN, batch);
+      await waitFor(() => peer.closed, 5000, `the agent to drop the connection on ${JSON.stringify(batch)}`);
+      await waitFor(() => peers.length > n + 1, 10_000, 'the agent to reconnect', () => agent.describe());
+      assert.is(peers[n + 1].hello.agentId, peer.hello.agentId, 'the same agent');
+    }
+    const last = peers[peers.length - 1];
+    assert.equal(await runBatch(last, [1, 'square', [6]]), [[0, 36]]);
+    unharmed(agent, last, protocolErrors);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('SIGTERM while tasks are still settling: the agent exits 0 (as documented), without a crash', async () => {
+  // On SIGTERM the agent closes its connection and waits for the scheduler's FIN before it
+  // stops its workers; tasks that settle in that window are sent on the closing connection.
+  // This scheduler holds its FIN back for a moment (its event loop is busy), as a loaded
+  // scheduler would, so that the window is certain to contain some results.
+  const scope = new Scope();
+  try {
+    const { peers, agent } = await setup(scope);
+    const peer = peers[0];
+    peer.connection.send(AGENT_RUN, Array.from({ length: 500 }, (_, i) => [i + 1, 'slowTagged', [i, 20]]).flat());
+    await waitFor(() => peer.results.size > 0, 10_000, 'the first results');
+    agent.kill('SIGTERM');
+    const until = Date.now() + 500;
+    while (Date.now() < until); // the scheduler is busy: the agent stays in "closing"
+    const { code, signal } = await agent.waitExit(10_000, 'the agent to stop on SIGTERM');
+    assert.not.match(agent.stderr, /PeerLostError|cannot send/, agent.describe());
+    assert.equal([code, signal], [0, null], agent.describe());
+  } finally {
+    await scope.close();
+  }
+});
+
+test.run();
