@@ -6,7 +6,7 @@ import {
 } from '../errors.js';
 import { OK, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
 import { Deque } from './deque.js';
-import { DONE, MAX_TIMER_MS, QUEUED, RUNNING, Slot, Task } from './task.js';
+import { DONE, Extras, MAX_TIMER_MS, promiseFor, QUEUED, RUNNING, Slot, Task, type Stamp } from './task.js';
 import { Latency } from './stats.js';
 import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
 
@@ -35,6 +35,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   #nextWireId = 0;
   #pumping = false;
   #flushScheduled = false;
+  /** When the tasks submitted in the current turn were submitted. */
+  #turn: Stamp | undefined;
   #needDrain = false;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -73,10 +75,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     return this.#slotList.map((slot) => slot.backend);
   }
 
-  submit<T>(name: string, args: unknown[], options: RunOptions = {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#enqueue(name, args, options, resolve as (value: unknown) => void, reject);
-    });
+  submit<T>(name: string, args: unknown[], options?: RunOptions): Promise<T> {
+    const refusal = this.#refusal(name, options?.signal);
+    if (refusal) return Promise.reject(refusal);
+    const task = this.#newTask(name, args, options, false);
+    const promise = promiseFor<T>(task);
+    this.#enqueue(task);
+    return promise;
   }
 
   /**
@@ -84,14 +89,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
    * promise, and a handle to cancel the task with. Errors reach `done` as Error objects.
    */
   relay(name: string, args: unknown[], done: (ok: boolean, value: unknown, busyMs: number) => void): RelayHandle | undefined {
-    // Declared first: a refusal calls `done` before #enqueue returns.
-    let task: Task | undefined;
-    task = this.#enqueue(
-      name, args, {},
-      (value) => done(true, value, task?.busyMs ?? 0),
-      (error) => done(false, error, task?.busyMs ?? 0),
-      true,
-    );
+    const refusal = this.#refusal(name, undefined);
+    if (refusal) {
+      done(false, refusal, 0);
+      return undefined;
+    }
+    const task = this.#newTask(name, args, undefined, true);
+    task.resolve = (value) => done(true, value, task.extras!.busyMs);
+    task.reject = (error) => done(false, error, task.extras!.busyMs);
+    this.#enqueue(task);
     return task;
   }
 
@@ -100,35 +106,40 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#cancel(handle as Task, error);
   }
 
-  #enqueue(
-    name: string,
-    args: unknown[],
-    options: RunOptions,
-    resolve: (value: unknown) => void,
-    reject: (error: Error) => void,
-    relayed = false,
-  ): Task | undefined {
-    if (this.#closed) return void reject(new PoolClosedError());
+  #refusal(name: string, signal: AbortSignal | undefined): Error | undefined {
+    if (this.#closed) return new PoolClosedError();
     if (!this.#acceptsAnyName && !this.#options.waitForBackends && !this.#knownNames.has(name)) {
-      return void reject(new UnknownTaskError(name));
+      return new UnknownTaskError(name);
     }
     if (this.#queued >= this.#options.maxQueue) {
       this.#needDrain = true;
-      return void reject(new QueueFullError(this.#options.maxQueue));
+      return new QueueFullError(this.#options.maxQueue);
     }
-    const { signal } = options;
-    if (signal?.aborted) return void reject(new AbortError(signal.reason));
-    const timeout = options.timeout ?? this.#options.timeout;
-    const task = new Task(name, args, options.transfer, resolve, reject, signal, timeout, performance.now());
-    task.cancellable = relayed || signal !== undefined || timeout !== Infinity;
+    if (signal?.aborted) return new AbortError(signal.reason);
+    return undefined;
+  }
+
+  #newTask(name: string, args: unknown[], options: RunOptions | undefined, relayed: boolean): Task {
+    // One timestamp serves every task submitted in this turn (see #flush).
+    const enqueued = (this.#turn ??= { at: performance.now() });
+    const signal = options?.signal;
+    const timeout = options?.timeout ?? this.#options.timeout;
+    const transfer = options?.transfer;
+    const cancellable = relayed || signal !== undefined || timeout !== Infinity;
+    if (!cancellable && transfer === undefined) return new Task(name, args, enqueued, undefined, false);
+    const task = new Task(name, args, enqueued, new Extras(signal, timeout, transfer), cancellable);
     if (signal) {
-      task.onAbort = () => this.#cancel(task, new AbortError(signal.reason));
-      signal.addEventListener('abort', task.onAbort, { once: true });
+      const extras = task.extras!;
+      extras.onAbort = () => this.#cancel(task, new AbortError(signal.reason));
+      signal.addEventListener('abort', extras.onAbort, { once: true });
     }
+    return task;
+  }
+
+  #enqueue(task: Task): void {
     this.#queue.push(task);
     if (++this.#queued >= this.#options.maxQueue) this.#needDrain = true;
     this.#schedulePump();
-    return task;
   }
 
   /**
@@ -144,6 +155,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #flush = (): void => {
     this.#flushScheduled = false;
+    this.#turn = undefined;
     this.#pump();
   };
 
@@ -208,6 +220,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     let transfer: TransferListItem[] | undefined;
     let cancellable = false;
     const now = performance.now();
+    const stamp: Stamp = { at: now };
     let taken = 0;
     while (taken < limit) {
       const task = this.#queue.peek();
@@ -226,14 +239,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       task.state = RUNNING;
       task.slot = slot;
       // Wait time is from run() to the first dispatch; a retry does not count again.
-      if (task.wireId === 0) this.#waitTime.record(now - task.enqueuedAt);
+      if (task.wireId === 0) this.#waitTime.record(now - task.enqueued.at);
       task.wireId = ++this.#nextWireId;
-      task.dispatchedAt = now;
+      task.dispatched = stamp;
       this.#running.set(task.wireId, task);
-      // setTimeout fires at once past 2^31-1 ms; so long a timeout is as good as none.
-      if (task.timeout < MAX_TIMER_MS) task.timer = setTimeout(this.#onTimeout, task.timeout, task).unref();
-      if (task.transfer) (transfer ??= []).push(...task.transfer);
-      if (task.cancellable) cancellable = true;
+      const extras = task.extras;
+      if (extras !== undefined) {
+        // setTimeout fires at once past 2^31-1 ms; so long a timeout is as good as none.
+        if (extras.timeout < MAX_TIMER_MS) extras.timer = setTimeout(this.#onTimeout, extras.timeout, task).unref();
+        if (extras.transfer) (transfer ??= []).push(...extras.transfer);
+        if (task.cancellable) cancellable = true;
+      }
       batch.push(task.wireId, task.name, task.args);
       taken++;
       if (isolate) slot.isolating = task;
@@ -283,8 +299,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #onTimeout = (task: Task): void => {
-    task.timer = undefined;
-    this.#cancel(task, new TimeoutError(task.timeout));
+    task.extras!.timer = undefined;
+    this.#cancel(task, new TimeoutError(task.extras!.timeout));
   };
 
   #cancel(task: Task, error: Error): void {
@@ -313,8 +329,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   #settle(task: Task): void {
     task.state = DONE;
     task.slot = undefined;
-    if (task.timer !== undefined) clearTimeout(task.timer);
-    if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
+    const extras = task.extras;
+    if (extras === undefined) return;
+    if (extras.timer !== undefined) clearTimeout(extras.timer);
+    if (extras.onAbort !== undefined) extras.signal!.removeEventListener('abort', extras.onAbort);
   }
 
   results(backend: Backend, results: Results, busyMs: number): void {
@@ -330,8 +348,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       this.#running.delete(task.wireId);
       settled++;
       this.#settle(task);
-      this.#runTime.record(now - task.dispatchedAt);
-      task.busyMs = busyPerTask;
+      this.#runTime.record(now - task.dispatched.at);
+      if (task.extras !== undefined) task.extras.busyMs = busyPerTask;
       if (results[i + 1] === OK) {
         this.#completed++;
         task.resolve(results[i + 2]);
@@ -359,8 +377,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       if (task === undefined || task.slot !== slot) continue;
       this.#running.delete(id);
       slot.inFlight--;
-      if (task.timer !== undefined) clearTimeout(task.timer);
-      task.timer = undefined;
+      const extras = task.extras;
+      if (extras?.timer !== undefined) {
+        clearTimeout(extras.timer);
+        extras.timer = undefined;
+      }
       task.slot = undefined;
       task.state = QUEUED;
       if (reason === 'stopped') {
@@ -376,9 +397,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
         continue;
       }
       // Whatever killed the batch may be one of its tasks: from now on each runs alone.
-      task.solo = true;
+      task.isolate(reason === 'died');
       if (reason === 'died') {
-        task.suspect = true;
         this.#retried++;
         this.emit('retry', { name: task.name, attempt: task.attempts + 1, error });
       }

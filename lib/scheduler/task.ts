@@ -11,33 +11,91 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Tasks in flight per worker before the first run times are known. */
 const INITIAL_WINDOW = 16;
 
+/** A moment shared by every task submitted in one turn, or sent in one batch. */
+export interface Stamp {
+  readonly at: number;
+}
+
+export const NEVER: Stamp = { at: 0 };
+
+const SOLO = 1;
+const SUSPECT = 2;
+const CANCELLABLE = 4;
+
+/** What only some tasks need, kept out of Task so that the common one stays small. */
+export class Extras {
+  timer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  /** A relayed task's share of the event-loop time its worker reported for its batch. */
+  busyMs = 0;
+
+  constructor(
+    readonly signal: AbortSignal | undefined,
+    readonly timeout: number,
+    readonly transfer: readonly TransferListItem[] | undefined,
+  ) {}
+}
+
+/**
+ * One task from submit to settlement. Millions pass through a busy pool each second, so
+ * it holds no per-task closures, timestamps or rarely used fields: those are shared stamps
+ * and the optional Extras.
+ */
 export class Task {
   state = QUEUED;
   wireId = 0;
-  slot: Slot | undefined = undefined;
   attempts = 0;
-  /** Goes alone in its batch: it was in a batch that failed as a whole. */
-  solo = false;
-  /** Was running when its worker died: on a single-worker backend it runs with nothing beside it. */
-  suspect = false;
-  timer: NodeJS.Timeout | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
-  dispatchedAt = 0;
-  /** May have to be stopped while it runs (it has a signal or a timeout, or is relayed). */
-  cancellable = false;
-  /** Its share of the event-loop time its worker reported for the batch it ran in. */
-  busyMs = 0;
+  #flags = 0;
+  slot: Slot | undefined = undefined;
+  dispatched: Stamp = NEVER;
+  resolve: (value: unknown) => void = noop;
+  reject: (error: Error) => void = noop;
 
   constructor(
     readonly name: string,
     readonly args: unknown[],
-    readonly transfer: readonly TransferListItem[] | undefined,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: Error) => void,
-    readonly signal: AbortSignal | undefined,
-    readonly timeout: number,
-    readonly enqueuedAt: number,
-  ) {}
+    readonly enqueued: Stamp,
+    readonly extras: Extras | undefined,
+    cancellable: boolean,
+  ) {
+    if (cancellable) this.#flags = CANCELLABLE;
+  }
+
+  /** Goes alone in its batch: it was in a batch that failed as a whole. */
+  get solo(): boolean {
+    return (this.#flags & SOLO) !== 0;
+  }
+
+  /** Was running when its worker died: on a single-worker backend it runs with nothing beside it. */
+  get suspect(): boolean {
+    return (this.#flags & SUSPECT) !== 0;
+  }
+
+  /** May have to be stopped while it runs (it has a signal or a timeout, or is relayed). */
+  get cancellable(): boolean {
+    return (this.#flags & CANCELLABLE) !== 0;
+  }
+
+  isolate(suspect: boolean): void {
+    this.#flags |= suspect ? SOLO | SUSPECT : SOLO;
+  }
+}
+
+function noop(): void {}
+
+let binding: Task | undefined;
+
+function bindSettlers(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+  binding!.resolve = resolve;
+  binding!.reject = reject;
+}
+
+/** The task's promise, made without a closure per task. */
+export function promiseFor<T>(task: Task): Promise<T> {
+  binding = task;
+  const promise = new Promise(bindSettlers) as Promise<T>;
+  binding = undefined;
+  return promise;
 }
 
 export class Slot {
