@@ -1,16 +1,11 @@
 import { EventEmitter } from 'eventemitter3';
-import { debuglog } from 'node:util';
 import { InvalidArgumentError } from './errors.js';
 import { describe, milliseconds, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { Scheduler, type RunOptions, type SchedulerStats } from './scheduler/scheduler.js';
-import { ProcessBackend } from './backends/process.js';
-import { ThreadBackend } from './backends/thread.js';
+import { LocalWorkers } from './backends/local-workers.js';
 import { AgentListener } from './backends/remote-listener.js';
 import type { AgentInfo, RemoteBackend } from './backends/remote.js';
-import type { WorkerEvents } from './backends/local.js';
-import type { Backend, WorkerInfo } from './backends/types.js';
-
-const log = debuglog('troupe');
+import type { WorkerInfo } from './backends/types.js';
 
 export interface PoolEvents {
   /** The queue had filled up (or refused a task) and is empty again. */
@@ -41,21 +36,10 @@ export type TaskProxy<T> = {
     : never;
 };
 
-const schedulers = new WeakMap<Pool, Scheduler>();
-
-/** The scheduler behind a pool: an agent relays a remote scheduler's tasks straight into it. */
-export function schedulerOf(pool: Pool): Scheduler {
-  return schedulers.get(pool)!;
-}
-
-/** Longest pause between attempts to replace a worker that keeps failing to start. */
-const MAX_RESPAWN_DELAY_MS = 10_000;
-
 export class Pool extends EventEmitter<PoolEvents> {
   readonly #options: ResolvedPoolOptions;
   readonly #scheduler: Scheduler;
-  readonly #respawns = new Set<NodeJS.Timeout>();
-  #respawnFailures = 0;
+  #local: LocalWorkers | undefined;
   #stopping = false;
   #stopped: Promise<void> | undefined;
   #listener: AgentListener | undefined;
@@ -70,7 +54,6 @@ export class Pool extends EventEmitter<PoolEvents> {
       batchSize: options.batchSize,
       waitForBackends: options.listen !== undefined,
     });
-    schedulers.set(this, this.#scheduler);
     this.#scheduler.on('drain', () => this.emit('drain'));
     this.#scheduler.on('idle', () => this.emit('idle'));
     this.#scheduler.on('retry', (info) => this.emit('retry', info));
@@ -79,7 +62,11 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Starts the workers; resolves when every one of them has loaded the task module. */
   static async create(options: PoolOptions): Promise<Pool> {
     const pool = new Pool(resolvePoolOptions(options));
-    await pool.#startLocal();
+    pool.#local = await LocalWorkers.start(pool.#options, (backend) => pool.#scheduler.attach(backend), {
+      workerStart: (info) => pool.emit('workerStart', info),
+      workerExit: (info, error) => pool.emit('workerExit', info, error),
+      respawnFailed: (error) => pool.emit('error', error),
+    });
     if (pool.#options.listen) {
       try {
         pool.#listener = await AgentListener.start(
@@ -95,11 +82,6 @@ export class Pool extends EventEmitter<PoolEvents> {
     return pool;
   }
 
-  #workerEvents: WorkerEvents = {
-    workerStart: (info) => this.emit('workerStart', info),
-    workerExit: (info, error) => this.emit('workerExit', info, error),
-  };
-
   #addAgent(backend: RemoteBackend): void {
     if (this.#stopping) {
       void backend.destroy();
@@ -113,51 +95,6 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Where agents connect, when the pool was created with `listen`. */
   address(): { host: string; port: number } | undefined {
     return this.#listener?.address();
-  }
-
-  async #startLocal(): Promise<void> {
-    const o = this.#options;
-    if (o.size === 0) return;
-    if (o.mode === 'thread') {
-      this.#scheduler.attach(await ThreadBackend.start(o, this.#workerEvents));
-      return;
-    }
-    const started = await Promise.allSettled(Array.from({ length: o.size }, () => this.#startProcess()));
-    const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) {
-      await this.destroy();
-      throw failure.reason;
-    }
-  }
-
-  async #startProcess(): Promise<void> {
-    const backend = await ProcessBackend.start(this.#options, this.#workerEvents);
-    if (this.#stopping) {
-      await backend.destroy();
-      return;
-    }
-    this.#scheduler.attach(backend);
-    void backend.exited.then(() => {
-      if (!this.#stopping) this.#respawn();
-    });
-  }
-
-  /** Replaces a dead worker process, backing off while replacements keep failing. */
-  #respawn(): void {
-    const delay = this.#respawnFailures === 0 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, 100 * 2 ** this.#respawnFailures);
-    const timer = setTimeout(() => {
-      this.#respawns.delete(timer);
-      this.#startProcess().then(
-        () => (this.#respawnFailures = 0),
-        (error: Error) => {
-          this.#respawnFailures++;
-          log('replacing a worker process failed: %s', error.message);
-          this.emit('error', error);
-          if (!this.#stopping) this.#respawn();
-        },
-      );
-    }, delay);
-    this.#respawns.add(timer);
   }
 
   /** Runs the exported function `name` of the task module with `args` on some worker. */
@@ -203,7 +140,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Refuses new tasks, waits for the submitted ones to settle, then stops every worker. */
   close(): Promise<void> {
-    this.#stopped ??= this.#scheduler.close().then(() => this.#stopBackends((backend) => backend.close()));
+    this.#stopped ??= this.#scheduler.close().then(() => this.#stopBackends('close'));
     return this.#stopped;
   }
 
@@ -211,15 +148,14 @@ export class Pool extends EventEmitter<PoolEvents> {
   destroy(): Promise<void> {
     this.#scheduler.destroy();
     const previous = this.#stopped;
-    this.#stopped = this.#stopBackends((backend) => backend.destroy()).then(() => previous);
+    this.#stopped = this.#stopBackends('destroy').then(() => previous);
     return this.#stopped;
   }
 
-  async #stopBackends(stop: (backend: Backend) => Promise<void>): Promise<void> {
+  async #stopBackends(stop: 'close' | 'destroy'): Promise<void> {
     this.#stopping = true;
-    for (const timer of this.#respawns) clearTimeout(timer);
-    this.#respawns.clear();
-    await Promise.all([this.#listener?.close(), ...this.#scheduler.backends.map(stop)]);
+    const agents = this.#scheduler.backends.filter((backend) => backend.kind === 'agent');
+    await Promise.all([this.#listener?.close(), this.#local?.[stop](), ...agents.map((agent) => agent[stop]())]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

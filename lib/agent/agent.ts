@@ -3,17 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { debuglog } from 'node:util';
 import { AuthenticationError, InvalidOptionError, ProtocolError } from '../errors.js';
-import { describe } from '../options.js';
-import { createPool, schedulerOf, type Pool } from '../pool.js';
-import type { PoolOptions } from '../options.js';
+import { describe, resolvePoolOptions, type PoolOptions } from '../options.js';
+import { LocalWorkers } from '../backends/local-workers.js';
 import { AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RUN, type AgentHello } from '../backends/remote-protocol.js';
 import { connect, type Connection } from '../transport/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../transport/options.js';
-import { Relay } from './relay.js';
+import { Router } from './router.js';
 
 const log = debuglog('troupe');
 
-export interface AgentOptions extends Omit<PoolOptions, 'listen'> {
+/** The pool options that matter on an agent: retries, queueing and timeouts belong to the scheduler. */
+type LocalOptions = Pick<PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout'>;
+
+export interface AgentOptions extends LocalOptions {
   /** The scheduler to lend workers to: 'host:port' or { host, port }. */
   connect: string | { host: string; port: number };
   /** The scheduler's authkey (at least 16 bytes). */
@@ -44,6 +46,7 @@ const AGENT_KEYS = new Set([
   'connect', 'authkey', 'tls', 'reconnectDelay', 'maxReconnectDelay', 'handshakeTimeoutMs', 'heartbeatIntervalMs',
   'heartbeatTimeoutMs', 'maxFrameBytes',
 ]);
+const LOCAL_KEYS = new Set(['tasks', 'mode', 'size', 'maxInFlight', 'execArgv', 'env', 'startTimeout']);
 
 export function parseAddress(value: unknown): { host: string; port: number } {
   if (typeof value === 'string') {
@@ -74,7 +77,8 @@ function delayOption(name: string, value: unknown, fallback: number): number {
  */
 export class Agent extends EventEmitter<AgentEvents> {
   readonly id = randomUUID();
-  readonly #pool: Pool;
+  readonly #router = new Router();
+  #workers: LocalWorkers | undefined;
   readonly #transport: TransportOptions & { port: number };
   readonly #reconnectDelay: number;
   readonly #maxReconnectDelay: number;
@@ -84,9 +88,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   #timer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(pool: Pool, transport: TransportOptions & { port: number }, delays: [number, number]) {
+  private constructor(transport: TransportOptions & { port: number }, delays: [number, number]) {
     super();
-    this.#pool = pool;
     this.#transport = transport;
     [this.#reconnectDelay, this.#maxReconnectDelay] = delays;
   }
@@ -110,9 +113,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     const delay = delayOption('reconnectDelay', options.reconnectDelay, 100);
     const maxDelay = delayOption('maxReconnectDelay', options.maxReconnectDelay, 10_000);
     if (maxDelay < delay) throw new InvalidOptionError('option "maxReconnectDelay" must be >= "reconnectDelay"');
-    const poolOptions = Object.fromEntries(Object.entries(options).filter(([key]) => !AGENT_KEYS.has(key)));
-    const pool = await createPool(poolOptions as PoolOptions);
-    const agent = new Agent(pool, transport, [delay, maxDelay]);
+    for (const key of Object.keys(options)) {
+      if (!AGENT_KEYS.has(key) && !LOCAL_KEYS.has(key)) throw new InvalidOptionError(`unknown option "${key}"`);
+    }
+    const local = resolvePoolOptions(Object.fromEntries(Object.entries(options).filter(([key]) => LOCAL_KEYS.has(key))));
+    if (local.size === 0) throw new InvalidOptionError('option "size" must be at least 1 for an agent');
+    const agent = new Agent(transport, [delay, maxDelay]);
+    agent.#workers = await LocalWorkers.start(local, (backend) => agent.#router.adopt(backend));
     try {
       await agent.#connectUntilAccepted();
     } catch (error) {
@@ -148,25 +155,24 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   #attach(connection: Connection): void {
-    const pool = this.#pool.stats();
-    const scheduler = schedulerOf(this.#pool);
-    const backend = scheduler.backends[0];
+    const router = this.#router;
+    const [backend] = router.backends;
     const hello: AgentHello = {
       version: AGENT_PROTOCOL_VERSION,
       agentId: this.id,
       hostname: hostname(),
       pid: process.pid,
       names: [...(backend?.names ?? [])],
-      parallelism: Math.max(1, pool.workers.length),
-      capacity: scheduler.backends.reduce((sum, b) => sum + b.capacity, 0),
+      parallelism: Math.max(1, router.parallelism),
+      capacity: Math.max(1, router.capacity),
       mode: backend?.kind === 'thread' ? 'thread' : 'process',
     };
     connection.send(AGENT_HELLO, hello);
-    const relay = new Relay(scheduler, connection);
+    router.connect(connection);
     connection.on('message', (type, value) => {
       try {
-        if (type === AGENT_RUN) relay.run(value);
-        else if (type === AGENT_CANCEL) relay.cancel(value);
+        if (type === AGENT_RUN) router.run(value);
+        else if (type === AGENT_CANCEL) router.cancel(value);
         else throw new ProtocolError(`unexpected message type ${type} from the scheduler`);
       } catch (error) {
         log('agent: %s', (error as Error).message);
@@ -174,7 +180,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       }
     });
     connection.once('close', (error) => {
-      relay.detach();
+      router.disconnect();
       this.#connection = undefined;
       if (this.#stopped) return;
       this.emit('disconnect', error);
@@ -200,7 +206,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.#stopped = true;
       clearTimeout(this.#timer);
       await this.#connection?.close();
-      await this.#pool.destroy();
+      await this.#workers?.destroy();
     })();
     return this.#closing;
   }

@@ -2,15 +2,29 @@
  * Messages between a scheduler and a remote agent, carried by the authenticated
  * transport. They name tasks and carry values; nothing in them is ever executed.
  */
+import type { SerializedError } from '../errors.js';
 
 /** Agent → scheduler, first message after the handshake. */
 export const AGENT_HELLO = 16;
-/** Scheduler → agent: a batch `[id, name, args, …]`. */
+/** Scheduler → agent: `{ b: [id, name, args, …], c: cancellable }`. */
 export const AGENT_RUN = 17;
 /** Agent → scheduler: `{ r: [id, status, value, …], busy }`. */
 export const AGENT_RESULTS = 18;
 /** Scheduler → agent: wire ids whose tasks must stop. */
 export const AGENT_CANCEL = 19;
+/** Agent → scheduler: `{ ids, reason, error }`: tasks its workers could not run to the end. */
+export const AGENT_LOST = 20;
+
+export interface AgentRun {
+  b: unknown[];
+  c: boolean;
+}
+
+export interface AgentLost {
+  ids: number[];
+  reason: 'died' | 'stopped' | 'isolate';
+  error: SerializedError;
+}
 
 export const AGENT_PROTOCOL_VERSION = 1;
 

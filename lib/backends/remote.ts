@@ -1,6 +1,6 @@
-import { PeerLostError, ProtocolError } from '../errors.js';
+import { deserializeError, PeerLostError, ProtocolError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
-import { AGENT_CANCEL, AGENT_RESULTS, AGENT_RUN, type AgentHello } from './remote-protocol.js';
+import { AGENT_CANCEL, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, type AgentHello, type AgentLost, type AgentRun } from './remote-protocol.js';
 import { ERR, OK, type Backend, type BackendHost, type Batch, type Results, type WorkerInfo } from './types.js';
 
 /** What the pool tells its users about an agent. */
@@ -25,6 +25,14 @@ function isResults(value: unknown): value is { r: Results; busy: number } {
     if (r[i + 1] !== OK && (r[i + 1] !== ERR || !isSerializedError(r[i + 2]))) return false;
   }
   return true;
+}
+
+const LOST_REASONS = new Set(['died', 'stopped', 'isolate']);
+
+function isLost(value: unknown): value is AgentLost {
+  if (value === null || typeof value !== 'object') return false;
+  const { ids, reason, error } = value as Record<string, unknown>;
+  return Array.isArray(ids) && ids.every(Number.isSafeInteger) && LOST_REASONS.has(reason as string) && isSerializedError(error);
 }
 
 function isSerializedError(value: unknown): boolean {
@@ -70,6 +78,7 @@ export class RemoteBackend implements Backend {
     };
     connection.on('message', (type, value) => {
       if (type === AGENT_RESULTS && isResults(value)) this.#host?.results(this, value.r, value.busy);
+      else if (type === AGENT_LOST && isLost(value)) this.#host?.lost(this, value.ids, value.reason, deserializeError(value.error));
       else connection.destroy(new ProtocolError(`agent ${this.agent.id} sent a malformed or unexpected message (type ${type})`));
     });
     connection.on('drain', () => {
@@ -94,8 +103,8 @@ export class RemoteBackend implements Backend {
     this.#host = host;
   }
 
-  dispatch(batch: Batch): void {
-    if (!this.#connection.send(AGENT_RUN, batch)) this.#congested = true;
+  dispatch(batch: Batch, _transfer: unknown, cancellable: boolean): void {
+    if (!this.#connection.send(AGENT_RUN, { b: batch, c: cancellable } satisfies AgentRun)) this.#congested = true;
   }
 
   cancel(ids: readonly number[]): void {

@@ -12,9 +12,6 @@ import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } fr
 
 export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
 
-/** A relayed task, opaque to its holder. */
-export type RelayHandle = object;
-
 /**
  * Owns every task from `submit()` until its one settlement: queued → running on a
  * backend (under a fresh wire id each attempt) → done. Knows backends only through the
@@ -78,32 +75,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   submit<T>(name: string, args: unknown[], options?: RunOptions): Promise<T> {
     const refusal = this.#refusal(name, options?.signal);
     if (refusal) return Promise.reject(refusal);
-    const task = this.#newTask(name, args, options, false);
+    const task = this.#newTask(name, args, options);
     const promise = promiseFor<T>(task);
     this.#enqueue(task);
     return promise;
-  }
-
-  /**
-   * For relays (an agent passing on a remote scheduler's tasks): a callback instead of a
-   * promise, and a handle to cancel the task with. Errors reach `done` as Error objects.
-   */
-  relay(name: string, args: unknown[], done: (ok: boolean, value: unknown, busyMs: number) => void): RelayHandle | undefined {
-    const refusal = this.#refusal(name, undefined);
-    if (refusal) {
-      done(false, refusal, 0);
-      return undefined;
-    }
-    const task = this.#newTask(name, args, undefined, true);
-    task.resolve = (value) => done(true, value, task.extras!.busyMs);
-    task.reject = (error) => done(false, error, task.extras!.busyMs);
-    this.#enqueue(task);
-    return task;
-  }
-
-  /** Cancels a relayed task (it rejects with `error`), stopping its worker if it runs. */
-  cancelRelay(handle: RelayHandle, error: Error = new AbortError()): void {
-    this.#cancel(handle as Task, error);
   }
 
   #refusal(name: string, signal: AbortSignal | undefined): Error | undefined {
@@ -119,13 +94,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     return undefined;
   }
 
-  #newTask(name: string, args: unknown[], options: RunOptions | undefined, relayed: boolean): Task {
+  #newTask(name: string, args: unknown[], options: RunOptions | undefined): Task {
     // One timestamp serves every task submitted in this turn (see #flush).
     const enqueued = (this.#turn ??= { at: performance.now() });
     const signal = options?.signal;
     const timeout = options?.timeout ?? this.#options.timeout;
     const transfer = options?.transfer;
-    const cancellable = relayed || signal !== undefined || timeout !== Infinity;
+    const cancellable = signal !== undefined || timeout !== Infinity;
     if (!cancellable && transfer === undefined) return new Task(name, args, enqueued, undefined, false);
     const task = new Task(name, args, enqueued, new Extras(signal, timeout, transfer), cancellable);
     if (signal) {
@@ -339,7 +314,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const slot = this.#slots.get(backend);
     if (slot === undefined) return;
     const now = performance.now();
-    const busyPerTask = busyMs / (results.length / 3);
     let settled = 0;
     for (let i = 0; i < results.length; i += 3) {
       const task = this.#running.get(results[i] as number);
@@ -349,7 +323,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       settled++;
       this.#settle(task);
       this.#runTime.record(now - task.dispatched.at);
-      if (task.extras !== undefined) task.extras.busyMs = busyPerTask;
       if (results[i + 1] === OK) {
         this.#completed++;
         task.resolve(results[i + 2]);

@@ -26,8 +26,6 @@ const CANCELLABLE = 4;
 export class Extras {
   timer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
-  /** A relayed task's share of the event-loop time its worker reported for its batch. */
-  busyMs = 0;
 
   constructor(
     readonly signal: AbortSignal | undefined,
@@ -71,7 +69,7 @@ export class Task {
     return (this.#flags & SUSPECT) !== 0;
   }
 
-  /** May have to be stopped while it runs (it has a signal or a timeout, or is relayed). */
+  /** May have to be stopped while it runs (it has a signal or a timeout). */
   get cancellable(): boolean {
     return (this.#flags & CANCELLABLE) !== 0;
   }

@@ -45,7 +45,7 @@ async function setup(scope: Scope) {
 /** Sends a batch and waits (bounded) for a result for each of its ids. */
 async function runBatch(peer: Peer, batch: unknown[]): Promise<[number, unknown][]> {
   const ids = batch.filter((_, i) => i % 3 === 0) as number[];
-  peer.connection.send(AGENT_RUN, batch);
+  peer.connection.send(AGENT_RUN, { b: batch, c: false });
   await waitFor(() => ids.every((id) => peer.results.has(id)), 10_000, `results for ids ${ids.join(', ')}`);
   return ids.map((id) => peer.results.get(id)!);
 }
@@ -120,7 +120,8 @@ test('a malformed batch makes the agent drop that connection and reconnect; it s
     const malformed: unknown[] = ['not a batch', [1, 'square'], ['id', 'square', [1]], [1, 'square', 'not args'], [1, 42, []]];
     for (const [n, batch] of malformed.entries()) {
       const peer = peers[n];
-      peer.connection.send(AGENT_RUN, batch);
+      // Each malformed either in the envelope or in the batch inside it.
+      peer.connection.send(AGENT_RUN, n === 0 ? batch : { b: batch, c: false });
       await waitFor(() => peer.closed, 5000, `the agent to drop the connection on ${JSON.stringify(batch)}`);
       await waitFor(() => peers.length > n + 1, 10_000, 'the agent to reconnect', () => agent.describe());
       assert.is(peers[n + 1].hello.agentId, peer.hello.agentId, 'the same agent');
@@ -142,7 +143,7 @@ test('SIGTERM while tasks are still settling: the agent exits 0 (as documented),
   try {
     const { peers, agent } = await setup(scope);
     const peer = peers[0];
-    peer.connection.send(AGENT_RUN, Array.from({ length: 500 }, (_, i) => [i + 1, 'slowTagged', [i, 20]]).flat());
+    peer.connection.send(AGENT_RUN, { b: Array.from({ length: 500 }, (_, i) => [i + 1, 'slowTagged', [i, 20]]).flat(), c: false });
     await waitFor(() => peer.results.size > 0, 10_000, 'the first results');
     agent.kill('SIGTERM');
     const until = Date.now() + 500;

@@ -244,7 +244,7 @@ async function fakeWithWork(s: Setup, scope: Scope) {
   const tasks = runMany<Tagged>(s.pool, 'tagged', 40, (i) => [i], 15_000);
   tasks.catch(() => {}); // awaited by the test
   await waitFor(() => fake.messages.some(([type]) => type === AGENT_RUN), 5000, 'a batch for the fake agent');
-  const batch = fake.messages.find(([type]) => type === AGENT_RUN)![1] as unknown[];
+  const batch = (fake.messages.find(([type]) => type === AGENT_RUN)![1] as { b: unknown[] }).b;
   return { fake, hello, tasks, firstId: batch[0] as number };
 }
 
@@ -286,7 +286,7 @@ test('error results named like Object.prototype members reject their tasks as su
     const names = ['toString', 'constructor', '__proto__', 'hasOwnProperty'];
     const tasks = names.map(() => outcome(s.pool.run('fakeOnly'), 10_000, 'a fakeOnly task'));
     const given = () =>
-      fake.messages.filter(([type]) => type === AGENT_RUN).flatMap(([, b]) => (b as unknown[]).filter((_, i) => i % 3 === 0));
+      fake.messages.filter(([type]) => type === AGENT_RUN).flatMap(([, run]) => (run as { b: unknown[] }).b.filter((_, i) => i % 3 === 0));
     await waitFor(() => given().length === names.length, 5000, 'the fakeOnly tasks');
     const ids = given();
     const r = ids.flatMap((id, i) => [id, 1, { name: names[i], message: `named ${names[i]}` }]);
@@ -312,7 +312,7 @@ test('a joined agent cannot settle tasks it was not given', async () => {
     const s = await setup(scope);
     const { fake, tasks, firstId } = await fakeWithWork(s, scope);
     const mine = new Set(
-      fake.messages.filter(([type]) => type === AGENT_RUN).flatMap(([, batch]) => (batch as unknown[]).filter((_, i) => i % 3 === 0)),
+      fake.messages.filter(([type]) => type === AGENT_RUN).flatMap(([, run]) => (run as { b: unknown[] }).b.filter((_, i) => i % 3 === 0)),
     );
     const forged: unknown[] = [];
     for (let id = Math.max(1, firstId - 100); id < firstId + 200; id++) if (!mine.has(id)) forged.push(id, 0, { value: -1, pid: 1 });

@@ -385,27 +385,4 @@ test('stats(): queued, running, completed, failed, retried, wait and run time co
   assert.equal(tracked.map((t) => t.state), ['resolved', 'rejected', 'resolved', 'resolved']);
 });
 
-// --- relay -----------------------------------------------------------------------------
-
-test('relay(): a callback with the value and its share of busy time; cancelRelay() stops it', async () => {
-  const fake = new FakeBackend({ names: ['id'] });
-  const s = makeScheduler({}, fake);
-  const outcomes: [boolean, unknown, number][] = [];
-  s.relay('id', [1], (ok, value, busyMs) => outcomes.push([ok, value, busyMs]));
-  fake.answerAll(undefined, 6);
-  assert.equal(outcomes, [[true, 1, 6]]);
-  await flush();
-  const handle = s.relay('id', [2], (ok, value, busyMs) => outcomes.push([ok, value, busyMs]));
-  assert.ok(handle);
-  assert.is(fake.sent.length, 2);
-  const id = fake.lastBatch[0].id;
-  s.cancelRelay(handle!);
-  assert.equal(fake.cancelled, [[id]]);
-  assert.is(outcomes.length, 2);
-  assert.is(outcomes[1][0], false);
-  assert.is((outcomes[1][1] as Error & { code: string }).code, 'ERR_TROUPE_ABORTED');
-  s.relay('nope', [], (ok, value) => outcomes.push([ok, value, 0]));
-  assert.is((outcomes[2][1] as Error & { code: string }).code, 'ERR_TROUPE_UNKNOWN_TASK', 'a refusal calls back at once');
-});
-
 test.run();

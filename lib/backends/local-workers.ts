@@ -1,0 +1,116 @@
+import { debuglog } from 'node:util';
+import { ProcessBackend } from './process.js';
+import { ThreadBackend } from './thread.js';
+import type { LocalBackendOptions, WorkerEvents } from './local.js';
+import type { Backend } from './types.js';
+
+const log = debuglog('troupe');
+
+/** Longest pause between attempts to replace a worker that keeps failing to start. */
+const MAX_RESPAWN_DELAY_MS = 10_000;
+
+export interface LocalWorkersOptions extends LocalBackendOptions {
+  mode: 'thread' | 'process';
+}
+
+export interface LocalWorkerEvents extends WorkerEvents {
+  /** A replacement worker failed to start; another try follows, later. */
+  respawnFailed?(error: Error): void;
+}
+
+/**
+ * This machine's workers: one piscina pool of threads, or `size` worker processes, each
+ * replaced when it dies (with backoff while replacements keep failing). Every backend it
+ * starts is handed to `adopt`: the pool's scheduler, or an agent's router.
+ */
+export class LocalWorkers {
+  readonly #options: LocalWorkersOptions;
+  readonly #adopt: (backend: Backend) => void;
+  readonly #events: LocalWorkerEvents;
+  readonly #backends = new Set<Backend>();
+  readonly #respawns = new Set<NodeJS.Timeout>();
+  #respawnFailures = 0;
+  #stopping = false;
+
+  private constructor(options: LocalWorkersOptions, adopt: (backend: Backend) => void, events: LocalWorkerEvents) {
+    this.#options = options;
+    this.#adopt = adopt;
+    this.#events = events;
+  }
+
+  /** Resolves once every worker has loaded the task module; on any failure, stops the rest and rejects. */
+  static async start(
+    options: LocalWorkersOptions,
+    adopt: (backend: Backend) => void,
+    events: LocalWorkerEvents = {},
+  ): Promise<LocalWorkers> {
+    const workers = new LocalWorkers(options, adopt, events);
+    if (options.size === 0) return workers;
+    if (options.mode === 'thread') {
+      workers.#add(await ThreadBackend.start(options, events));
+      return workers;
+    }
+    const started = await Promise.allSettled(Array.from({ length: options.size }, () => workers.#startProcess()));
+    const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await workers.destroy();
+      throw failure.reason;
+    }
+    return workers;
+  }
+
+  get backends(): Backend[] {
+    return [...this.#backends];
+  }
+
+  #add(backend: Backend): void {
+    this.#backends.add(backend);
+    this.#adopt(backend);
+  }
+
+  async #startProcess(): Promise<void> {
+    const backend = await ProcessBackend.start(this.#options, this.#events);
+    if (this.#stopping) {
+      await backend.destroy();
+      return;
+    }
+    this.#add(backend);
+    void backend.exited.then(() => {
+      this.#backends.delete(backend);
+      if (!this.#stopping) this.#respawn();
+    });
+  }
+
+  #respawn(): void {
+    const delay = this.#respawnFailures === 0 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, 100 * 2 ** this.#respawnFailures);
+    const timer = setTimeout(() => {
+      this.#respawns.delete(timer);
+      this.#startProcess().then(
+        () => (this.#respawnFailures = 0),
+        (error: Error) => {
+          this.#respawnFailures++;
+          log('replacing a worker process failed: %s', error.message);
+          this.#events.respawnFailed?.(error);
+          if (!this.#stopping) this.#respawn();
+        },
+      );
+    }, delay);
+    this.#respawns.add(timer);
+  }
+
+  /** Stops replacing workers, then stops each with `stop`. */
+  async #stop(stop: (backend: Backend) => Promise<void>): Promise<void> {
+    this.#stopping = true;
+    for (const timer of this.#respawns) clearTimeout(timer);
+    this.#respawns.clear();
+    await Promise.all([...this.#backends].map(stop));
+  }
+
+  close(): Promise<void> {
+    return this.#stop((backend) => backend.close());
+  }
+
+  destroy(): Promise<void> {
+    return this.#stop((backend) => backend.destroy());
+  }
+}
