@@ -2,7 +2,10 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { debuglog } from 'node:util';
 import { deserializeError, WorkerStartError } from '../errors.js';
-import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker } from '../worker/protocol.js';
+import {
+  MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker, type Results, type ToWorker,
+} from '../worker/protocol.js';
+import { fromBase64, isPlainBatch, toBase64 } from '../worker/values.js';
 import { entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
 
@@ -12,8 +15,8 @@ const log = debuglog('troupe');
 const CLOSE_GRACE_MS = 5_000;
 
 /**
- * One worker process forked with node:cluster, talking over IPC with Node's 'advanced'
- * (structured clone) serialization, so values behave as they do on threads.
+ * One worker process forked with node:cluster, talking over IPC. Values keep
+ * structured-clone semantics, as on threads and agents (see worker/values.ts).
  */
 export class ProcessBackend implements Backend {
   readonly kind = 'process';
@@ -41,7 +44,8 @@ export class ProcessBackend implements Backend {
     worker.process.unref();
     worker.process.channel?.unref();
     worker.on('message', (message: FromWorker) => {
-      if (message?.t === MSG_RESULTS) this.#host?.results(this, message.r, message.busy);
+      if (message?.t !== MSG_RESULTS) return;
+      this.#host?.results(this, 'r' in message ? message.r : (fromBase64(message.v) as Results), message.busy);
     });
     worker.on('error', (error: Error) => log('worker process %d: %s', this.pid, error.message));
     this.exited = new Promise((resolve) => {
@@ -60,7 +64,8 @@ export class ProcessBackend implements Backend {
     cluster.setupPrimary({
       exec: fileURLToPath(entryUrl('process-entry')),
       execArgv: options.execArgv,
-      serialization: 'advanced',
+      // JSON is Node's fast IPC mode; values that JSON would change travel as v8 bytes (values.ts).
+      serialization: 'json',
       args: [],
     });
     const worker = cluster.fork({ ...options.env, [TASKS_ENV]: options.tasks.href });
@@ -81,7 +86,7 @@ export class ProcessBackend implements Backend {
       const onMessage = (message: FromWorker) => {
         if (message?.t === MSG_READY) done(undefined, message.names);
         else if (message?.t === MSG_START_FAILED) {
-          const cause = deserializeError(message.error);
+          const cause = deserializeError(fromBase64(message.v));
           done(new WorkerStartError(`worker process could not load ${options.tasks.href}: ${cause.message}`, cause));
         }
       };
@@ -108,7 +113,8 @@ export class ProcessBackend implements Backend {
   dispatch(batch: Batch): void {
     const sequence = ++this.#sent;
     // send() returning false means the channel is backed up: take no more until it is written.
-    if (!this.#worker.send({ t: MSG_RUN, b: batch }, this.#onWritten)) this.#congestedUntil = sequence;
+    const message: ToWorker = isPlainBatch(batch) ? { t: MSG_RUN, b: batch } : { t: MSG_RUN, v: toBase64(batch) };
+    if (!this.#worker.send(message, this.#onWritten)) this.#congestedUntil = sequence;
   }
 
   #onWritten = (): void => {

@@ -4,12 +4,13 @@ import { deserialize, serialize } from 'node:v8';
 import { Piscina } from 'piscina';
 import { WorkerStartError } from '../errors.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
+import { isPlainBatch } from '../worker/values.js';
 import { entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
 
 const log = debuglog('troupe');
 
 interface BatchReply {
-  r: Uint8Array;
+  r: unknown[] | Uint8Array;
   busy: number;
 }
 
@@ -95,13 +96,13 @@ export class ThreadBackend implements Backend {
     const controller = cancellable ? new AbortController() : undefined;
     const record: BatchRecord = { batch, controller };
     if (controller) this.#cancellable.add(record);
-    // v8 bytes, as on the other media; a value that does not clone throws here, and the
-    // scheduler then sends the batch's tasks one by one.
-    const message = transfer ? batch : serialize(batch);
+    // Plain values as they are, others as v8 bytes (worker/values.ts); a value that does not
+    // clone throws here, and the scheduler then sends the batch's tasks one by one.
+    const message = transfer || isPlainBatch(batch) ? batch : serialize(batch);
     (this.#piscina.run(message, { signal: controller?.signal, transferList: transfer }) as Promise<BatchReply>).then(
       (reply) => {
         if (controller) this.#cancellable.delete(record);
-        this.#host?.results(this, deserialize(reply.r) as unknown[], reply.busy);
+        this.#host?.results(this, Array.isArray(reply.r) ? reply.r : (deserialize(reply.r) as unknown[]), reply.busy);
       },
       (error: Error) => {
         if (controller) this.#cancellable.delete(record);

@@ -12,17 +12,22 @@ export const ERR = 1;
 export type Batch = unknown[];
 export type Results = unknown[];
 
-/** Messages between a primary and a worker process (Node IPC, 'advanced' serialization). */
+/**
+ * Messages between a primary and a worker process over Node's JSON IPC channel. A batch or
+ * results whose values are not all plain primitives travel as v8 bytes in `v` (base64):
+ * see values.ts.
+ */
 export const MSG_RUN = 1;
 export const MSG_RESULTS = 2;
 export const MSG_READY = 3;
 export const MSG_START_FAILED = 4;
 
-export type ToWorker = { t: typeof MSG_RUN; b: Batch };
+export type ToWorker = { t: typeof MSG_RUN; b: Batch } | { t: typeof MSG_RUN; v: string };
 export type FromWorker =
   | { t: typeof MSG_RESULTS; r: Results; busy: number }
+  | { t: typeof MSG_RESULTS; v: string; busy: number }
   | { t: typeof MSG_READY; names: string[] }
-  | { t: typeof MSG_START_FAILED; error: import('../errors.js').SerializedError };
+  | { t: typeof MSG_START_FAILED; v: string };
 
 /** The environment variable that names the task module for a worker process. */
 export const TASKS_ENV = 'TROUPE_TASKS';

@@ -3,20 +3,20 @@ import { deserialize, serialize } from 'node:v8';
 import { workerData } from 'node:worker_threads';
 import { cloneableResults, loadTasks, runBatch } from './runtime.js';
 import type { Batch, Results } from './protocol.js';
+import { isPlainResults } from './values.js';
 
 const tasks = await loadTasks((workerData as { tasks: string }).tasks);
 
 export interface BatchReply {
-  /** The results, serialized here: see encodeResults. */
-  r: Uint8Array;
+  /** Plain results as they are, any others as v8 bytes: see encodeResults. */
+  r: Results | Uint8Array;
   busy: number;
 }
 
 /**
- * Batches and results cross as `node:v8` bytes, as they do over IPC and TCP, so a Buffer
- * stays a Buffer on threads too, and a result that does not clone fails its own task here
- * instead of failing the thread's reply. A batch sent with a transfer list comes as a plain
- * array (structured clone moves the transferred buffers). `null` asks for the task names.
+ * A batch of plain values comes as an array, any other as `node:v8` bytes (values.ts), so
+ * a Buffer stays a Buffer on threads too. A batch sent with a transfer list also comes as
+ * an array: structured clone moves the transferred buffers. `null` asks for the task names.
  */
 export default function handle(message: Uint8Array | Batch | null): BatchReply | string[] | Promise<BatchReply> {
   if (message === null) return [...tasks.keys()];
@@ -33,7 +33,9 @@ export default function handle(message: Uint8Array | Batch | null): BatchReply |
   return new Promise<void>((resolve) => (resolveAll = resolve)).then(() => ({ r: encodeResults(results), busy }));
 }
 
-function encodeResults(results: Results): Uint8Array {
+/** A result that does not clone fails its own task here instead of the thread's whole reply. */
+function encodeResults(results: Results): Results | Uint8Array {
+  if (isPlainResults(results)) return results;
   try {
     return serialize(results);
   } catch {
