@@ -40,7 +40,9 @@ export class ProcessBackend implements Backend {
     this.id = `process-${this.pid}`;
     this.names = new Set(names);
     this.capacity = options.maxInFlight;
-    // Idle workers must not keep the primary alive; setBusy() refs the channel while tasks run.
+    // Idle workers must not keep the primary alive; setBusy() refs the process and its
+    // channel while tasks run, so that a worker dying mid-task is still seen (its channel
+    // closes before its exit is reported).
     worker.process.unref();
     worker.process.channel?.unref();
     worker.on('message', (message: FromWorker) => {
@@ -111,9 +113,10 @@ export class ProcessBackend implements Backend {
   }
 
   dispatch(batch: Batch): void {
-    const sequence = ++this.#sent;
+    // Built first: a value that cannot be encoded throws before anything is counted as sent.
     // send() returning false means the channel is backed up: take no more until it is written.
     const message: ToWorker = isPlainBatch(batch) ? { t: MSG_RUN, b: batch } : { t: MSG_RUN, v: toBase64(batch) };
+    const sequence = ++this.#sent;
     if (!this.#worker.send(message, this.#onWritten)) this.#congestedUntil = sequence;
   }
 
@@ -131,9 +134,15 @@ export class ProcessBackend implements Backend {
   }
 
   setBusy(busy: boolean): void {
-    const channel = this.#worker.process.channel;
-    if (busy) channel?.ref();
-    else channel?.unref();
+    if (this.#state !== 'running') return;
+    const { channel } = this.#worker.process;
+    if (busy) {
+      this.#worker.process.ref();
+      channel?.ref();
+    } else {
+      this.#worker.process.unref();
+      channel?.unref();
+    }
   }
 
   info(inFlight: number): WorkerInfo[] {
