@@ -143,7 +143,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     mode: (o.mode as PoolMode | undefined) ?? 'process',
     size,
     retries: integer('retries', o.retries, 0, 2),
-    maxQueue: integer('maxQueue', o.maxQueue, 0, Infinity, true),
+    maxQueue: integer('maxQueue', o.maxQueue, 1, Infinity, true),
     timeout: milliseconds('timeout', o.timeout, Infinity),
     maxInFlight: integer('maxInFlight', o.maxInFlight, 1, 256),
     batchSize: integer('batchSize', o.batchSize, 1, 64),

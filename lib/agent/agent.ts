@@ -79,6 +79,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly id = randomUUID();
   readonly #router = new Router();
   #workers: LocalWorkers | undefined;
+  #hello: AgentHello | undefined;
   readonly #transport: TransportOptions & { port: number };
   readonly #reconnectDelay: number;
   readonly #maxReconnectDelay: number;
@@ -120,6 +121,19 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (local.size === 0) throw new InvalidOptionError('option "size" must be at least 1 for an agent');
     const agent = new Agent(transport, [delay, maxDelay]);
     agent.#workers = await LocalWorkers.start(local, (backend) => agent.#router.adopt(backend));
+    // Said once, from the workers as started: when it reconnects while a worker is being
+    // replaced, the agent still offers what it will have, not what is up at that moment.
+    const [first] = agent.#router.backends;
+    agent.#hello = {
+      version: AGENT_PROTOCOL_VERSION,
+      agentId: agent.id,
+      hostname: hostname(),
+      pid: process.pid,
+      names: [...(first.names ?? [])],
+      parallelism: agent.#router.parallelism,
+      capacity: agent.#router.capacity,
+      mode: local.mode,
+    };
     try {
       await agent.#connectUntilAccepted();
     } catch (error) {
@@ -138,7 +152,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     for (;;) {
       if (this.#stopped) return;
       try {
-        this.#attach(await connect(this.#transport));
+        const connection = await connect(this.#transport);
+        // close() may have run while connecting.
+        if (this.#stopped) return connection.destroy();
+        this.#attach(connection);
         this.#failures = 0;
         return;
       } catch (error) {
@@ -156,18 +173,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   #attach(connection: Connection): void {
     const router = this.#router;
-    const [backend] = router.backends;
-    const hello: AgentHello = {
-      version: AGENT_PROTOCOL_VERSION,
-      agentId: this.id,
-      hostname: hostname(),
-      pid: process.pid,
-      names: [...(backend?.names ?? [])],
-      parallelism: Math.max(1, router.parallelism),
-      capacity: Math.max(1, router.capacity),
-      mode: backend?.kind === 'thread' ? 'thread' : 'process',
-    };
-    connection.send(AGENT_HELLO, hello);
+    connection.send(AGENT_HELLO, this.#hello!);
     router.connect(connection);
     connection.on('message', (type, value) => {
       try {

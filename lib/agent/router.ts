@@ -8,6 +8,14 @@ interface Route {
   load: number;
 }
 
+/** A task in the hands of a local worker, under a local id the router gave it. */
+interface Held {
+  route: Route;
+  wireId: number;
+  /** Which scheduler connection sent it: results for an earlier one are dropped. */
+  session: number;
+}
+
 /**
  * Passes a scheduler's batches to this machine's workers as they are, and their results
  * back. It keeps no queue and no per-task state beyond where each task went: retries,
@@ -15,10 +23,16 @@ interface Route {
  */
 export class Router implements BackendHost {
   readonly #routes = new Map<Backend, Route>();
-  /** Wire id → the backend running it, for cancels and losses. */
-  readonly #where = new Map<number, Route>();
+  /**
+   * Local id → where the task runs and its scheduler's wire id. Local ids never repeat,
+   * so a result from a task of an earlier connection cannot settle a new task that a
+   * restarted scheduler numbered the same.
+   */
+  readonly #held = new Map<number, Held>();
+  #nextId = 0;
+  #session = 0;
   /** Batches that came while no worker could take them (all congested, or being replaced). */
-  #waiting: { batch: unknown[]; cancellable: boolean }[] = [];
+  #waiting: unknown[][] = [];
   #connection: Connection | undefined;
   #results: Results = [];
   #busyMs = 0;
@@ -49,26 +63,29 @@ export class Router implements BackendHost {
   /** Serves a new connection; results of tasks sent over an earlier one are dropped. */
   connect(connection: Connection): void {
     this.#connection = connection;
+    this.#session++;
   }
 
   /** The connection is gone and its tasks will run elsewhere: stop them here. */
   disconnect(): void {
     this.#connection = undefined;
+    this.#session++;
     this.#waiting = [];
     this.#results = [];
-    const held = new Map<Backend, number[]>();
-    for (const [id, route] of this.#where) {
-      const ids = held.get(route.backend);
-      if (ids) ids.push(id);
-      else held.set(route.backend, [id]);
+    this.#busyMs = 0;
+    const byBackend = new Map<Backend, number[]>();
+    for (const [localId, held] of this.#held) {
+      const ids = byBackend.get(held.route.backend);
+      if (ids) ids.push(localId);
+      else byBackend.set(held.route.backend, [localId]);
     }
-    for (const [backend, ids] of held) backend.cancel(ids);
+    for (const [backend, ids] of byBackend) backend.cancel(ids);
   }
 
   run(message: unknown): void {
-    const { b: batch, c: cancellable } = (message ?? {}) as { b?: unknown; c?: unknown };
-    if (!Array.isArray(batch) || batch.length % 3 !== 0 || typeof cancellable !== 'boolean') {
-      throw new ProtocolError('a run message must be { b: [id, name, args, …], c: boolean }');
+    const batch = (message as { b?: unknown } | null)?.b;
+    if (!Array.isArray(batch) || batch.length % 3 !== 0) {
+      throw new ProtocolError('a run message must be { b: [id, name, args, …] }');
     }
     for (let i = 0; i < batch.length; i += 3) {
       // Names are looked up in this machine's own task module by the worker; nothing here runs them.
@@ -76,15 +93,15 @@ export class Router implements BackendHost {
         throw new ProtocolError(`batch entry ${i / 3} is not [id, name, args]`);
       }
     }
-    this.#waiting.push({ batch, cancellable });
+    this.#waiting.push(batch);
     this.#runWaiting();
   }
 
   cancel(ids: unknown): void {
     if (!Array.isArray(ids)) throw new ProtocolError('a cancel message must be an array of ids');
-    for (const id of ids) {
-      const route = this.#where.get(id);
-      if (route) route.backend.cancel([id]);
+    const wanted = new Set(ids);
+    for (const [localId, held] of this.#held) {
+      if (held.session === this.#session && wanted.has(held.wireId)) held.route.backend.cancel([localId]);
     }
   }
 
@@ -92,17 +109,20 @@ export class Router implements BackendHost {
     while (this.#waiting.length > 0) {
       const route = this.#leastLoaded();
       if (route === undefined) return;
-      const { batch, cancellable } = this.#waiting.shift()!;
-      const ids: number[] = [];
+      const batch = this.#waiting.shift()!;
+      const localIds: number[] = [];
       for (let i = 0; i < batch.length; i += 3) {
-        ids.push(batch[i] as number);
-        this.#where.set(batch[i] as number, route);
+        const localId = ++this.#nextId;
+        this.#held.set(localId, { route, wireId: batch[i] as number, session: this.#session });
+        batch[i] = localId;
+        localIds.push(localId);
       }
-      route.load += ids.length;
+      route.load += localIds.length;
       try {
-        route.backend.dispatch(batch, undefined, cancellable);
+        // Always cancellable: when the scheduler goes away, whatever its tasks still hold here is stopped.
+        route.backend.dispatch(batch, undefined, true);
       } catch (error) {
-        this.lost(route.backend, ids, 'isolate', error as Error);
+        this.lost(route.backend, localIds, 'isolate', error as Error);
       }
     }
   }
@@ -120,10 +140,11 @@ export class Router implements BackendHost {
     const route = this.#routes.get(backend);
     if (route === undefined) return;
     for (let i = 0; i < results.length; i += 3) {
-      if (this.#where.get(results[i] as number) !== route) continue;
-      this.#where.delete(results[i] as number);
+      const held = this.#held.get(results[i] as number);
+      if (held?.route !== route) continue;
+      this.#held.delete(results[i] as number);
       route.load--;
-      this.#results.push(results[i], results[i + 1], results[i + 2]);
+      if (held.session === this.#session) this.#results.push(held.wireId, results[i + 1], results[i + 2]);
     }
     this.#busyMs += busyMs;
     if (!this.#scheduled) {
@@ -144,17 +165,22 @@ export class Router implements BackendHost {
     if (route === undefined) return;
     this.#routes.delete(backend);
     const ids: number[] = [];
-    for (const [id, where] of this.#where) if (where === route) ids.push(id);
+    for (const [localId, held] of this.#held) if (held.route === route) ids.push(localId);
     this.#report(route, ids, reason, error);
     this.#runWaiting();
   }
 
   /** Tells the scheduler which of these tasks, still held by `route`, will not finish here. */
-  #report(route: Route, ids: readonly number[], reason: LostReason, error: Error): void {
-    const mine = ids.filter((id) => this.#where.get(id) === route);
-    for (const id of mine) this.#where.delete(id);
-    route.load -= mine.length;
-    if (mine.length > 0) this.#send(AGENT_LOST, { ids: mine, reason, error: serializeError(error) } satisfies AgentLost);
+  #report(route: Route, localIds: readonly number[], reason: LostReason, error: Error): void {
+    const wireIds: number[] = [];
+    for (const localId of localIds) {
+      const held = this.#held.get(localId);
+      if (held?.route !== route) continue;
+      this.#held.delete(localId);
+      route.load--;
+      if (held.session === this.#session) wireIds.push(held.wireId);
+    }
+    if (wireIds.length > 0) this.#send(AGENT_LOST, { ids: wireIds, reason, error: serializeError(error) } satisfies AgentLost);
   }
 
   writable(): void {

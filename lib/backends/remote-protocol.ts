@@ -6,7 +6,7 @@ import type { SerializedError } from '../errors.js';
 
 /** Agent → scheduler, first message after the handshake. */
 export const AGENT_HELLO = 16;
-/** Scheduler → agent: `{ b: [id, name, args, …], c: cancellable }`. */
+/** Scheduler → agent: `{ b: [id, name, args, …] }`. */
 export const AGENT_RUN = 17;
 /** Agent → scheduler: `{ r: [id, status, value, …], busy }`. */
 export const AGENT_RESULTS = 18;
@@ -17,7 +17,6 @@ export const AGENT_LOST = 20;
 
 export interface AgentRun {
   b: unknown[];
-  c: boolean;
 }
 
 export interface AgentLost {

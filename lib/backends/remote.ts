@@ -103,8 +103,8 @@ export class RemoteBackend implements Backend {
     this.#host = host;
   }
 
-  dispatch(batch: Batch, _transfer: unknown, cancellable: boolean): void {
-    if (!this.#connection.send(AGENT_RUN, { b: batch, c: cancellable } satisfies AgentRun)) this.#congested = true;
+  dispatch(batch: Batch): void {
+    if (!this.#connection.send(AGENT_RUN, { b: batch } satisfies AgentRun)) this.#congested = true;
   }
 
   cancel(ids: readonly number[]): void {

@@ -12,6 +12,9 @@ import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } fr
 
 export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
 
+/** How many queued tasks a backend looks through for ones it exports. */
+const LOOKAHEAD = 1024;
+
 /**
  * Owns every task from `submit()` until its one settlement: queued → running on a
  * backend (under a fresh wire id each attempt) → done. Knows backends only through the
@@ -87,8 +90,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       return new UnknownTaskError(name);
     }
     if (this.#queued >= this.#options.maxQueue) {
-      this.#needDrain = true;
-      return new QueueFullError(this.#options.maxQueue);
+      // Tasks of this same turn may still be waiting for the end of the turn: send what fits first.
+      this.#pump();
+      if (this.#queued >= this.#options.maxQueue) {
+        this.#needDrain = true;
+        return new QueueFullError(this.#options.maxQueue);
+      }
     }
     if (signal?.aborted) return new AbortError(signal.reason);
     return undefined;
@@ -197,19 +204,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const now = performance.now();
     const stamp: Stamp = { at: now };
     let taken = 0;
-    while (taken < limit) {
-      const task = this.#queue.peek();
-      if (task === undefined) break;
-      if (task.state !== QUEUED) {
-        this.#queue.shift();
-        continue;
-      }
-      if (!slot.accepts(task.name) || (task.solo && taken > 0)) break;
-      // On a backend with one worker, "alone" must mean alone on that worker, or a poison
-      // task would take its suspected neighbours down with it again.
-      const isolate = task.suspect && slot.backend.parallelism === 1;
+    const queue = this.#queue;
+    // Tasks this backend does not export are passed over (up to a point), so that they
+    // wait for a backend that does without holding up the ones behind them.
+    for (let i = 0, seen = 0; taken < limit && i < queue.length && seen < LOOKAHEAD; i++) {
+      const task = queue.at(i);
+      if (task === undefined || task.state !== QUEUED) continue;
+      seen++;
+      if (!slot.accepts(task.name)) continue;
+      if (task.solo && taken > 0) break;
+      // Where batches share a worker (a backend with one worker, or an agent), "alone" must
+      // mean alone on the backend, or a poison task would take its suspected neighbours
+      // down with it again.
+      const isolate = task.suspect && (slot.backend.parallelism === 1 || slot.backend.kind === 'agent');
       if (isolate && slot.inFlight > 0) break;
-      this.#queue.shift();
+      queue.take(i);
       this.#queued--;
       task.state = RUNNING;
       task.slot = slot;
@@ -230,7 +239,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       if (isolate) slot.isolating = task;
       if (task.solo) break;
     }
+    queue.trim();
     if (taken === 0) return 0;
+    this.#compactQueue();
     slot.inFlight += taken;
     this.#updateBusy(slot);
     try {
@@ -265,6 +276,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     return true;
   }
 
+  #unparkOne(task: Task): void {
+    const parked = this.#parked.get(task.name);
+    const index = parked?.indexOf(task) ?? -1;
+    if (index < 0) return;
+    parked!.splice(index, 1);
+    if (parked!.length === 0) this.#parked.delete(task.name);
+  }
+
+  /** Cancelled and taken tasks leave holes behind; past a point, they are swept out. */
+  #compactQueue(): void {
+    if (this.#queue.length > 2 * this.#queued + 1024) this.#queue.compact((task) => task.state === QUEUED);
+  }
+
   #unpark(slot: Slot): void {
     for (const [name, tasks] of this.#parked) {
       if (!slot.accepts(name)) continue;
@@ -280,11 +304,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #cancel(task: Task, error: Error): void {
     if (task.state === QUEUED) {
-      // Left in the deque and skipped when reached: removal from the middle would cost O(n).
+      // Left in the deque and skipped when reached (see #compactQueue); a parked one is removed.
+      this.#unparkOne(task);
       this.#queued--;
       this.#settle(task);
       this.#failed++;
       task.reject(error);
+      this.#compactQueue();
       this.#drainIfEmpty();
       this.#afterChange();
     } else if (task.state === RUNNING) {
@@ -430,9 +456,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Refuses new tasks; resolves once the ones already submitted have settled. */
+  /**
+   * Refuses new tasks; resolves once the ones already submitted have settled. Tasks that no
+   * backend exports (waiting for an agent that may bring them) are refused now.
+   */
   close(): Promise<void> {
     this.#closed = true;
+    const parked = [...this.#parked.values()].flat();
+    this.#parked.clear();
+    for (const task of parked) {
+      this.#queued--;
+      this.#fail(task, new PoolClosedError());
+    }
+    this.#afterChange();
     return this.onIdle();
   }
 
