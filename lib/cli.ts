@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAgent, type Agent } from './agent/agent.js';
-import { AuthenticationError } from './errors.js';
+import { AuthenticationError, InvalidOptionError } from './errors.js';
 
 const HELP = `Usage: troupe agent --connect HOST:PORT --tasks MODULE [options]
 
@@ -20,13 +20,17 @@ Lends this machine's workers to a Troupe scheduler (a pool created with \`listen
   --tls-key FILE          its private key
   --help                  show this text
 
-Exit status: 0 on SIGINT/SIGTERM, 1 when the scheduler refuses the authkey or the
-workers cannot start, 2 on a usage error.
+Exit status: 0 on SIGINT/SIGTERM, 1 when the scheduler refuses the authkey (or the
+agent) or the workers cannot start, 2 on a usage error (a bad flag, option or file).
 `;
 
 function usage(message: string): never {
   process.stderr.write(`troupe: ${message}\n\n${HELP}`);
   process.exit(2);
+}
+
+function describeFailure(error: Error): string {
+  return error instanceof AuthenticationError ? `authentication failed: ${error.message}` : error.message;
 }
 
 function readKey(file: string | undefined): Buffer {
@@ -68,7 +72,7 @@ async function agentCommand(argv: string[]): Promise<void> {
   const size = values.size === undefined ? undefined : Number(values.size);
   if (size !== undefined && !(Number.isInteger(size) && size > 0)) usage('--size must be a positive integer');
   const file = (name: string | undefined) => (name === undefined ? undefined : readFileSync(name));
-  const tls = values['tls-ca'] || values['tls-cert']
+  const tls = values['tls-ca'] || values['tls-cert'] || values['tls-key']
     ? { ca: file(values['tls-ca']), cert: file(values['tls-cert']), key: file(values['tls-key']) }
     : undefined;
 
@@ -83,8 +87,8 @@ async function agentCommand(argv: string[]): Promise<void> {
       tls,
     });
   } catch (error) {
-    const reason = error instanceof AuthenticationError ? 'authentication failed: ' : '';
-    process.stderr.write(`troupe agent: ${reason}${(error as Error).message}\n`);
+    if (error instanceof InvalidOptionError) usage((error as Error).message);
+    process.stderr.write(`troupe agent: ${describeFailure(error as Error)}\n`);
     process.exit(1);
   }
   const where = `${values.connect}`;
@@ -94,7 +98,7 @@ async function agentCommand(argv: string[]): Promise<void> {
   );
   agent.on('connect', () => process.stderr.write(`troupe agent: connected to ${where}\n`));
   agent.on('error', (error) => {
-    process.stderr.write(`troupe agent: authentication failed: ${error.message}\n`);
+    process.stderr.write(`troupe agent: ${describeFailure(error)}\n`);
     process.exitCode = 1;
   });
   const stop = () => void agent.close().then(() => process.exit(process.exitCode ?? 0));

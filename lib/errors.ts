@@ -1,3 +1,5 @@
+import { serialize } from 'node:v8';
+
 /**
  * Troupe's own errors, and the codec that carries any error across a thread,
  * process or network boundary without losing its shape.
@@ -107,6 +109,13 @@ export class PeerLostError extends TroupeError {
   }
 }
 
+/** The scheduler refused an authenticated agent's introduction (e.g. a protocol version it does not speak). */
+export class AgentRefusedError extends TroupeError {
+  constructor(reason: string) {
+    super('ERR_TROUPE_AGENT_REFUSED', `the scheduler refused this agent: ${reason}`);
+  }
+}
+
 /** A frame, received or about to be sent, is larger than `maxFrameBytes` allows. */
 export class FrameTooLargeError extends TroupeError {
   constructor(bytes: number, maxFrameBytes: number) {
@@ -142,20 +151,52 @@ const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
   URIError,
 };
 
+/** Troupe's errors by code, so one made in a worker or on an agent comes back as its class. */
+const TROUPE_ERRORS: Record<string, abstract new (...args: never[]) => TroupeError> = {
+  ERR_TROUPE_INVALID_OPTION: InvalidOptionError,
+  ERR_TROUPE_INVALID_ARGUMENT: InvalidArgumentError,
+  ERR_TROUPE_QUEUE_FULL: QueueFullError,
+  ERR_TROUPE_ABORTED: AbortError,
+  ERR_TROUPE_TIMEOUT: TimeoutError,
+  ERR_TROUPE_WORKER_LOST: WorkerLostError,
+  ERR_TROUPE_CLOSED: PoolClosedError,
+  ERR_TROUPE_DESTROYED: PoolDestroyedError,
+  ERR_TROUPE_UNKNOWN_TASK: UnknownTaskError,
+  ERR_TROUPE_WORKER_START: WorkerStartError,
+  ERR_TROUPE_AUTH: AuthenticationError,
+  ERR_TROUPE_PROTOCOL: ProtocolError,
+  ERR_TROUPE_HANDSHAKE_TIMEOUT: HandshakeTimeoutError,
+  ERR_TROUPE_PEER_LOST: PeerLostError,
+  ERR_TROUPE_AGENT_REFUSED: AgentRefusedError,
+  ERR_TROUPE_FRAME_TOO_LARGE: FrameTooLargeError,
+};
+
 const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause', 'errors']);
 const MAX_DEPTH = 8;
 
-function cloneable(value: unknown): boolean {
+/** Whether `node:v8` (what every channel uses) can carry the value. */
+export function cloneable(value: unknown): boolean {
   try {
-    structuredClone(value);
+    serialize(value);
     return true;
   } catch {
     return false;
   }
 }
 
-/** Turns any thrown value into plain data that structured clone, IPC and the wire all carry. */
+/**
+ * Turns any thrown value into plain data that every channel carries. Never throws: a
+ * getter that throws, or a value that does not clone, only loses that part.
+ */
 export function serializeError(error: unknown, depth = 0): SerializedError {
+  try {
+    return serializeErrorUnsafe(error, depth);
+  } catch {
+    return { name: 'Error', message: 'an error that could not be read was thrown' };
+  }
+}
+
+function serializeErrorUnsafe(error: unknown, depth: number): SerializedError {
   if (!(error instanceof Error)) {
     return {
       name: 'Error',
@@ -163,7 +204,7 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
       props: cloneable(error) ? { thrown: error } : undefined,
     };
   }
-  const out: SerializedError = { name: error.name, message: error.message, stack: error.stack };
+  const out: SerializedError = { name: String(error.name), message: String(error.message), stack: error.stack };
   const code = (error as { code?: unknown }).code;
   if (code !== undefined && cloneable(code)) out.code = code;
   if ('cause' in error && depth < MAX_DEPTH) {
@@ -177,8 +218,12 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   }
   for (const key of Object.keys(error)) {
     if (RESERVED.has(key)) continue;
-    const value = (error as unknown as Record<string, unknown>)[key];
-    if (cloneable(value)) (out.props ??= {})[key] = value;
+    try {
+      const value = (error as unknown as Record<string, unknown>)[key];
+      if (cloneable(value)) (out.props ??= {})[key] = value;
+    } catch {
+      // A property whose getter throws is left out.
+    }
   }
   return out;
 }
@@ -204,6 +249,9 @@ export function deserializeError(data: unknown, depth = 0): Error {
   if (!builtin && name !== 'AggregateError') define('name', name);
   if (typeof d.stack === 'string') define('stack', d.stack);
   if (d.code !== undefined) define('code', d.code, true);
+  if (typeof d.code === 'string' && Object.hasOwn(TROUPE_ERRORS, d.code) && name === TROUPE_ERRORS[d.code].name) {
+    Object.setPrototypeOf(error, TROUPE_ERRORS[d.code].prototype);
+  }
   if (d.cause !== null && typeof d.cause === 'object' && nested) {
     define('cause', 'value' in d.cause ? (d.cause as { value: unknown }).value : deserializeError(d.cause, depth + 1));
   }

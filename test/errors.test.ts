@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { serializeError, deserializeError, TimeoutError } from '../lib/errors.js';
+import { serializeError, deserializeError, TimeoutError, TroupeError, UnknownTaskError } from '../lib/errors.js';
 
 test('a RangeError keeps its class, message, stack, code, cause and own properties', () => {
   const inner = new TypeError('inner');
@@ -42,6 +42,29 @@ test('troupe errors carry a stable code and their class name', () => {
   assert.is(err.code, 'ERR_TROUPE_TIMEOUT');
   assert.is(err.name, 'TimeoutError');
   assert.match(err.message, /5 ms/);
+});
+
+test("a Troupe error made in a worker comes back as its own class", () => {
+  const back = deserializeError(structuredClone(serializeError(new UnknownTaskError('nope'))));
+  assert.instance(back, UnknownTaskError);
+  assert.instance(back, TroupeError);
+  assert.is((back as UnknownTaskError).code, 'ERR_TROUPE_UNKNOWN_TASK');
+  assert.is(back.name, 'UnknownTaskError');
+});
+
+test('errors from a peer: any shape is accepted, nothing reaches a prototype', () => {
+  for (const junk of [null, 42, 'x', { name: 7 }, { name: 'toString', message: 'm' }, { name: '__proto__' }]) {
+    assert.instance(deserializeError(junk), Error);
+  }
+  const polluted = deserializeError(JSON.parse('{"name":"Error","message":"m","props":{"__proto__":{"evil":1}}}'));
+  assert.is(Object.getPrototypeOf(polluted), Error.prototype);
+  assert.is(({} as Record<string, unknown>).evil, undefined);
+});
+
+test('serializeError never throws, even for a getter that throws', () => {
+  const err = new Error('m');
+  Object.defineProperty(err, 'bad', { enumerable: true, get() { throw new Error('getter'); } });
+  assert.is(serializeError(err).message, 'm');
 });
 
 test.run();

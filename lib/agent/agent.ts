@@ -2,10 +2,14 @@ import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { debuglog } from 'node:util';
-import { AuthenticationError, InvalidOptionError, ProtocolError } from '../errors.js';
+import {
+  AgentRefusedError, AuthenticationError, HandshakeTimeoutError, InvalidOptionError, PeerLostError, ProtocolError,
+} from '../errors.js';
 import { describe, resolvePoolOptions, type PoolOptions } from '../options.js';
 import { LocalWorkers } from '../backends/local-workers.js';
-import { AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RUN, type AgentHello } from '../backends/remote-protocol.js';
+import {
+  AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, type AgentHello,
+} from '../backends/remote-protocol.js';
 import { connect, type Connection } from '../transport/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../transport/options.js';
 import { Router } from './router.js';
@@ -155,11 +159,11 @@ export class Agent extends EventEmitter<AgentEvents> {
         const connection = await connect(this.#transport);
         // close() may have run while connecting.
         if (this.#stopped) return connection.destroy();
-        this.#attach(connection);
+        await this.#introduce(connection);
         this.#failures = 0;
         return;
       } catch (error) {
-        if (error instanceof AuthenticationError) throw error;
+        if (error instanceof AuthenticationError || error instanceof AgentRefusedError) throw error;
         log('agent: connecting to %s:%d failed: %s', this.#transport.host, this.#transport.port, (error as Error).message);
         await new Promise<void>((resolve) => (this.#timer = setTimeout(resolve, this.#backoff())));
       }
@@ -171,9 +175,35 @@ export class Agent extends EventEmitter<AgentEvents> {
     return ceiling * (0.5 + Math.random() / 2);
   }
 
+  /** Says hello and waits for the scheduler's answer; on a welcome, starts serving at once. */
+  #introduce(connection: Connection): Promise<void> {
+    const ms = this.#transport.handshakeTimeoutMs ?? 5_000;
+    return new Promise<void>((resolve, reject) => {
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        connection.off('message', onMessage);
+        connection.off('close', onClose);
+        if (error === undefined) return resolve();
+        connection.destroy();
+        reject(error);
+      };
+      const onMessage = (type: number, value: unknown) => {
+        if (type === AGENT_REFUSED) return finish(new AgentRefusedError(String((value as { reason?: unknown })?.reason)));
+        if (type !== AGENT_WELCOME) return finish(new ProtocolError(`expected a welcome, got message type ${type}`));
+        finish();
+        // In the same turn: the scheduler's first batches may be in the very same chunk.
+        this.#attach(connection);
+      };
+      const onClose = (error?: Error) => finish(error ?? new PeerLostError('the scheduler closed the connection'));
+      const timer = setTimeout(() => finish(new HandshakeTimeoutError(ms)), ms);
+      connection.on('message', onMessage);
+      connection.once('close', onClose);
+      connection.send(AGENT_HELLO, this.#hello!);
+    });
+  }
+
   #attach(connection: Connection): void {
     const router = this.#router;
-    connection.send(AGENT_HELLO, this.#hello!);
     router.connect(connection);
     connection.on('message', (type, value) => {
       try {

@@ -29,6 +29,8 @@ export class LocalWorkers {
   readonly #events: LocalWorkerEvents;
   readonly #backends = new Set<Backend>();
   readonly #respawns = new Set<NodeJS.Timeout>();
+  /** Worker processes still starting: stopping waits for them (they stop themselves). */
+  readonly #starting = new Set<Promise<void>>();
   #respawnFailures = 0;
   #stopping = false;
 
@@ -68,7 +70,15 @@ export class LocalWorkers {
     this.#adopt(backend);
   }
 
-  async #startProcess(): Promise<void> {
+  #startProcess(): Promise<void> {
+    const starting = this.#spawnProcess();
+    this.#starting.add(starting);
+    const forget = () => this.#starting.delete(starting);
+    starting.then(forget, forget);
+    return starting;
+  }
+
+  async #spawnProcess(): Promise<void> {
     const backend = await ProcessBackend.start(this.#options, this.#events);
     if (this.#stopping) {
       await backend.destroy();
@@ -104,6 +114,7 @@ export class LocalWorkers {
     for (const timer of this.#respawns) clearTimeout(timer);
     this.#respawns.clear();
     await Promise.all([...this.#backends].map(stop));
+    await Promise.allSettled([...this.#starting]);
   }
 
   close(): Promise<void> {

@@ -63,6 +63,9 @@ export class ProcessBackend implements Backend {
   }
 
   static start(options: LocalBackendOptions, events: WorkerEvents = {}): Promise<ProcessBackend> {
+    // cluster's settings are process-wide: set ours for this fork only, then put back the
+    // user's (or Node's defaults), so a cluster.fork() of their own is not a Troupe worker.
+    const previous = { exec: process.argv[1], execArgv: process.execArgv, args: process.argv.slice(2), ...cluster.settings };
     cluster.setupPrimary({
       exec: fileURLToPath(entryUrl('process-entry')),
       execArgv: options.execArgv,
@@ -70,7 +73,12 @@ export class ProcessBackend implements Backend {
       serialization: 'json',
       args: [],
     });
-    const worker = cluster.fork({ ...options.env, [TASKS_ENV]: options.tasks.href });
+    let worker: Worker;
+    try {
+      worker = cluster.fork({ ...options.env, [TASKS_ENV]: options.tasks.href });
+    } finally {
+      cluster.setupPrimary(previous);
+    }
     return new Promise((resolve, reject) => {
       const done = (error?: Error, names?: string[]) => {
         clearTimeout(timer);

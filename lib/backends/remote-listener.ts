@@ -3,7 +3,7 @@ import { listen, type TransportServer } from '../transport/server.js';
 import type { Connection } from '../transport/connection.js';
 import type { ListenOptions } from '../transport/options.js';
 import { RemoteBackend } from './remote.js';
-import { AGENT_HELLO, checkHello, type AgentHello } from './remote-protocol.js';
+import { AGENT_HELLO, AGENT_REFUSED, AGENT_WELCOME, checkHello, type AgentHello } from './remote-protocol.js';
 
 const log = debuglog('troupe');
 
@@ -32,9 +32,12 @@ export class AgentListener {
         const problem = type === AGENT_HELLO ? checkHello(value) : `expected a hello, got message type ${type}`;
         if (problem) {
           log('refusing agent at %s: %s', connection.remoteAddress, problem);
-          connection.destroy();
+          // Said so that the agent stops instead of trying again and again.
+          if (type === AGENT_HELLO) connection.send(AGENT_REFUSED, { reason: problem });
+          void connection.close();
           return;
         }
+        connection.send(AGENT_WELCOME, {});
         onAgent(new RemoteBackend(connection, value as AgentHello));
       });
     });

@@ -14,6 +14,10 @@ export const AGENT_RESULTS = 18;
 export const AGENT_CANCEL = 19;
 /** Agent → scheduler: `{ ids, reason, error }`: tasks its workers could not run to the end. */
 export const AGENT_LOST = 20;
+/** Scheduler → agent, in answer to a hello it accepts: `{}`. Nothing else comes before it. */
+export const AGENT_WELCOME = 21;
+/** Scheduler → agent, in answer to a hello it refuses: `{ reason }`; the connection then closes. */
+export const AGENT_REFUSED = 22;
 
 export interface AgentRun {
   b: unknown[];

@@ -1,10 +1,10 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { debuglog } from 'node:util';
-import { deserialize, serialize } from 'node:v8';
+import { deserialize } from 'node:v8';
 import { Piscina } from 'piscina';
 import { WorkerStartError } from '../errors.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
-import { isPlainBatch } from '../worker/values.js';
+import { encode, isPlainBatch } from '../worker/values.js';
 import { entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
 
 const log = debuglog('troupe');
@@ -98,7 +98,7 @@ export class ThreadBackend implements Backend {
     if (controller) this.#cancellable.add(record);
     // Plain values as they are, others as v8 bytes (worker/values.ts); a value that does not
     // clone throws here, and the scheduler then sends the batch's tasks one by one.
-    const message = transfer || isPlainBatch(batch) ? batch : serialize(batch);
+    const message = transfer || isPlainBatch(batch) ? batch : encode(batch);
     (this.#piscina.run(message, { signal: controller?.signal, transferList: transfer }) as Promise<BatchReply>).then(
       (reply) => {
         if (controller) this.#cancellable.delete(record);

@@ -10,7 +10,7 @@ import { HandshakeTimeoutError, PeerLostError, ProtocolError } from '../errors.j
  * Handshake messages are tens of bytes; past this much unread input (e.g. sent while the
  * server is slowing a suspect address down) the peer is flooding, not handshaking.
  */
-const MAX_BUFFERED_BYTES = 256 * 1024;
+const MAX_BUFFERED_BYTES = 64 * 1024;
 
 interface Pending {
   bytes: number;

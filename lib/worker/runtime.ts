@@ -1,5 +1,6 @@
-import { serializeError, UnknownTaskError } from '../errors.js';
+import { cloneable, serializeError, UnknownTaskError } from '../errors.js';
 import { ERR, OK, type Batch, type Results } from './protocol.js';
+import { encode } from './values.js';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
 export type TaskTable = ReadonlyMap<string, TaskFunction>;
@@ -111,6 +112,15 @@ export class BatchRunner {
   };
 }
 
+function dataCloneError(value: unknown): Error {
+  try {
+    encode(value);
+  } catch (error) {
+    if (error instanceof Error) return error;
+  }
+  return new DOMException('the result could not be cloned', 'DataCloneError');
+}
+
 /**
  * Replaces each result value that cannot be cloned by a DataCloneError, so one bad
  * return value fails its own task instead of the whole batch.
@@ -118,12 +128,8 @@ export class BatchRunner {
 export function cloneableResults(results: Results): Results {
   const out: Results = [];
   for (let i = 0; i < results.length; i += 3) {
-    try {
-      structuredClone(results[i + 2]);
-      out.push(results[i], results[i + 1], results[i + 2]);
-    } catch (error) {
-      out.push(results[i], ERR, serializeError(error));
-    }
+    if (cloneable(results[i + 2])) out.push(results[i], results[i + 1], results[i + 2]);
+    else out.push(results[i], ERR, serializeError(dataCloneError(results[i + 2])));
   }
   return out;
 }

@@ -41,9 +41,21 @@ export function isPlainResults(results: Results): boolean {
   return true;
 }
 
+/**
+ * `node:v8` bytes of a value; a value v8 cannot carry (a function, a symbol) throws a
+ * DataCloneError, as structured clone does, rather than v8's plain Error.
+ */
+export function encode(value: unknown): Buffer {
+  try {
+    return serialize(value);
+  } catch (error) {
+    throw new DOMException((error as Error).message, 'DataCloneError');
+  }
+}
+
 /** v8 bytes as a string, for a channel that carries JSON. */
 export function toBase64(value: unknown): string {
-  return serialize(value).toString('base64');
+  return encode(value).toString('base64');
 }
 
 export function fromBase64(text: string): unknown {

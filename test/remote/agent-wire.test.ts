@@ -2,7 +2,9 @@
 // executed, only names the agent's own module exports run, and bad input leaves it unharmed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AGENT_CANCEL, AGENT_HELLO, AGENT_RESULTS, AGENT_RUN, checkHello, type AgentHello } from '../../lib/backends/remote-protocol.js';
+import {
+  AGENT_CANCEL, AGENT_HELLO, AGENT_RESULTS, AGENT_RUN, AGENT_WELCOME, checkHello, type AgentHello,
+} from '../../lib/backends/remote-protocol.js';
 import { listen, type Connection } from '../../lib/transport/index.js';
 import { HOST, Scope, TASKS, TASK_NAMES, newKey, waitFor, type Child } from './helpers.js';
 
@@ -27,6 +29,7 @@ async function setup(scope: Scope) {
       if (!peer) {
         if (type !== AGENT_HELLO) protocolErrors.push(`first message of type ${type}`);
         peers.push((peer = { connection, hello: value as AgentHello, results: new Map(), closed: false }));
+        connection.send(AGENT_WELCOME, {});
         return;
       }
       if (type !== AGENT_RESULTS) return void protocolErrors.push(`message of type ${type} after the hello`);

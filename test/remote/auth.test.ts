@@ -36,7 +36,7 @@ test('a CLI agent with the wrong authkey exits 1 at once, saying "authentication
   }
 });
 
-test('an authkey shorter than 16 bytes is a clear error and exit status 1, from a file or TROUPE_AUTHKEY', async () => {
+test('an authkey shorter than 16 bytes is a usage error (exit status 2) that says why, from a file or TROUPE_AUTHKEY', async () => {
   const scope = new Scope();
   try {
     const key = newKey();
@@ -46,7 +46,7 @@ test('an authkey shorter than 16 bytes is a clear error and exit status 1, from 
     const fromEnv = scope.cliAgent({ port, env: { TROUPE_AUTHKEY: 'too short' } });
     for (const agent of [fromFile, fromEnv]) {
       const { code } = await agent.waitExit(10_000, 'the agent with a short key to exit');
-      assert.is(code, 1, agent.describe());
+      assert.is(code, 2, agent.describe());
       assert.match(agent.stderr, /authkey must be at least 16 bytes/);
     }
     assert.equal([log.joins.length, log.authFailures.length], [0, 0], 'it never even tried to connect');

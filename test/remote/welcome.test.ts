@@ -1,0 +1,86 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startAgent } from '../../lib/index.js';
+import { AGENT_HELLO, AGENT_REFUSED, AGENT_WELCOME } from '../../lib/backends/remote-protocol.js';
+import { connect, listen } from '../../lib/transport/index.js';
+import { HOST, newKey, outcome, Scope, TASKS, waitFor, within } from './helpers.js';
+
+test('a pool answers a hello it accepts with a welcome, and one it cannot accept with the reason', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    const { pool } = await scope.pool({ tasks: TASKS, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+    const { port } = pool.address()!;
+    const answers: [number, unknown][] = [];
+    const peer = await connect({ host: HOST, port, authkey: key });
+    scope.defer(() => peer.destroy());
+    peer.on('message', (type, value) => answers.push([type, value]));
+    let closed = false;
+    peer.once('close', () => (closed = true));
+    peer.send(AGENT_HELLO, { version: 999, agentId: 'x', hostname: 'h', pid: 1, names: [], parallelism: 1, capacity: 1, mode: 'process' });
+    await waitFor(() => closed, 5000, 'the pool to close the refused connection');
+    assert.is(answers.length, 1);
+    assert.is(answers[0][0], AGENT_REFUSED);
+    assert.match(String((answers[0][1] as { reason: string }).reason), /version/);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('an agent the scheduler refuses stops with ERR_TROUPE_AGENT_REFUSED instead of retrying', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    const server = await listen({ host: HOST, port: 0, authkey: key });
+    scope.defer(() => server.close());
+    let hellos = 0;
+    server.on('connection', (connection) => {
+      connection.on('message', (type) => {
+        if (type !== AGENT_HELLO) return;
+        hellos++;
+        connection.send(AGENT_REFUSED, { reason: 'no room for you' });
+        void connection.close();
+      });
+    });
+    const attempt = startAgent({ connect: `${HOST}:${server.address().port}`, authkey: key, tasks: TASKS, size: 1 });
+    const result = await outcome(attempt, 20_000, 'startAgent against a refusing scheduler');
+    if (result.ok) {
+      scope.defer(() => result.value.close());
+      assert.unreachable('the agent was accepted');
+      return;
+    }
+    assert.is(result.error.code, 'ERR_TROUPE_AGENT_REFUSED');
+    assert.match(result.error.message, /no room for you/);
+    assert.is(hellos, 1, 'said hello once: a refusal is final');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('an agent that gets no welcome in time gives up on that connection and tries again', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    const server = await listen({ host: HOST, port: 0, authkey: key });
+    scope.defer(() => server.close());
+    let hellos = 0;
+    server.on('connection', (connection) => {
+      connection.on('message', (type) => {
+        if (type !== AGENT_HELLO) return;
+        // Silent the first time, welcoming the second.
+        if (++hellos > 1) connection.send(AGENT_WELCOME, {});
+      });
+    });
+    const agent = await within(
+      startAgent({ connect: `${HOST}:${server.address().port}`, authkey: key, tasks: TASKS, size: 1, handshakeTimeoutMs: 300 }),
+      20_000,
+      'startAgent to be welcomed on its second try',
+    );
+    scope.defer(() => agent.close());
+    assert.is(hellos, 2);
+  } finally {
+    await scope.close();
+  }
+});
+
+test.run();
