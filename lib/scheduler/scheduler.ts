@@ -212,7 +212,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       if (task === undefined || task.state !== QUEUED) continue;
       seen++;
       if (!slot.accepts(task.name)) continue;
-      if (task.solo && taken > 0) break;
+      // A task that may be stopped travels alone: stopping it stops its worker, and
+      // neighbours in its batch would lose results they already have and run again.
+      if ((task.solo || task.cancellable) && taken > 0) break;
       // Where batches share a worker (a backend with one worker, or an agent), "alone" must
       // mean alone on the backend, or a poison task would take its suspected neighbours
       // down with it again.
@@ -237,7 +239,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       batch.push(task.wireId, task.name, task.args);
       taken++;
       if (isolate) slot.isolating = task;
-      if (task.solo) break;
+      if (task.solo || task.cancellable) break;
     }
     queue.trim();
     if (taken === 0) return 0;

@@ -66,10 +66,10 @@ export function runBatch(
 }
 
 /**
- * Runs batches as they arrive and sends results in as few messages as possible: everything
- * that settles in the same turn (a whole synchronous batch, and the async tasks that
- * resolve at once) goes in one message. `busyMs` is the time the event loop was held by
- * task code, which tells the scheduler how long tasks really take.
+ * Runs batches as they arrive and sends results in as few messages as possible: a batch's
+ * synchronous results as soon as it has run, and async results that settle in the same
+ * turn together. `busyMs` is the time the event loop was held by task code, which tells
+ * the scheduler how long tasks really take.
  */
 export class BatchRunner {
   readonly #tasks: TaskTable;
@@ -87,7 +87,9 @@ export class BatchRunner {
     const started = performance.now();
     runBatch(this.#tasks, batch, this.#results, this.#settled);
     this.#busyMs += performance.now() - started;
-    this.#schedule();
+    // Sent now, not at the end of the turn: batches that came in the same read run in the
+    // same turn, and if a later one gets stuck, these results must already be out.
+    this.#flush();
   }
 
   #settled = (id: unknown, status: number, value: unknown): void => {

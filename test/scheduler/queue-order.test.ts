@@ -66,4 +66,20 @@ test('thousands of cancelled tasks swept out of the queue: the others still all 
   assert.is(tracked.filter((t) => t.state === 'resolved').length, 11);
 });
 
+test('a task that may be stopped (signal or timeout) travels alone: stopping it re-runs no neighbour', async () => {
+  const fake = new FakeBackend();
+  const s = makeScheduler({}, fake);
+  track(s.submit('id', [0]));
+  const plain = [1, 2].map((i) => track(s.submit('id', [i])));
+  const timed = track(s.submit('id', [3], { timeout: 60_000 }));
+  const more = [4, 5].map((i) => track(s.submit('id', [i])));
+  await flush();
+  assert.equal(
+    fake.batches.map((b) => b.tasks.map((t) => t.args[0])),
+    [[0], [1, 2], [3], [4, 5]],
+  );
+  while (fake.answerAll() > 0) await flush();
+  assert.ok([...plain, timed, ...more].every((t) => t.state === 'resolved'));
+});
+
 test.run();
