@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { debuglog } from 'node:util';
+import { debug } from '../debug.js';
 import {
   AgentRefusedError, AuthenticationError, HandshakeTimeoutError, InvalidOptionError, PeerLostError, ProtocolError,
 } from '../errors.js';
@@ -14,7 +14,6 @@ import { connect, type Connection } from '../transport/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../transport/options.js';
 import { Router } from './router.js';
 
-const log = debuglog('troupe');
 
 /** The pool options that matter on an agent: retries, queueing and timeouts belong to the scheduler. */
 type LocalOptions = Pick<PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout'>;
@@ -164,7 +163,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         return;
       } catch (error) {
         if (error instanceof AuthenticationError || error instanceof AgentRefusedError) throw error;
-        log('agent: connecting to %s:%d failed: %s', this.#transport.host, this.#transport.port, (error as Error).message);
+        debug('agent: connecting to %s:%d failed: %s', this.#transport.host, this.#transport.port, (error as Error).message);
         await new Promise<void>((resolve) => (this.#timer = setTimeout(resolve, this.#backoff())));
       }
     }
@@ -211,7 +210,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         else if (type === AGENT_CANCEL) router.cancel(value);
         else throw new ProtocolError(`unexpected message type ${type} from the scheduler`);
       } catch (error) {
-        log('agent: %s', (error as Error).message);
+        debug('agent: %s', (error as Error).message);
         connection.destroy(error as Error);
       }
     });

@@ -1,10 +1,9 @@
-import { debuglog } from 'node:util';
+import { debug } from '../debug.js';
 import { ProcessBackend } from './process.js';
 import { ThreadBackend } from './thread.js';
 import type { LocalBackendOptions, WorkerEvents } from './local.js';
 import type { Backend } from './types.js';
 
-const log = debuglog('troupe');
 
 /** Longest pause between attempts to replace a worker that keeps failing to start. */
 const MAX_RESPAWN_DELAY_MS = 10_000;
@@ -61,10 +60,6 @@ export class LocalWorkers {
     return workers;
   }
 
-  get backends(): Backend[] {
-    return [...this.#backends];
-  }
-
   #add(backend: Backend): void {
     this.#backends.add(backend);
     this.#adopt(backend);
@@ -99,7 +94,7 @@ export class LocalWorkers {
         () => (this.#respawnFailures = 0),
         (error: Error) => {
           this.#respawnFailures++;
-          log('replacing a worker process failed: %s', error.message);
+          debug('replacing a worker process failed: %s', error.message);
           this.#events.respawnFailed?.(error);
           if (!this.#stopping) this.#respawn();
         },

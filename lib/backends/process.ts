@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { debuglog } from 'node:util';
+import { debug } from '../debug.js';
 import { deserializeError, WorkerStartError } from '../errors.js';
 import {
   MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker, type Results, type ToWorker,
@@ -9,7 +9,6 @@ import { fromBase64, isPlainBatch, toBase64 } from '../worker/values.js';
 import { entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
 
-const log = debuglog('troupe');
 
 /** How long a closing worker may take to leave after its channel closes, before SIGKILL. */
 const CLOSE_GRACE_MS = 5_000;
@@ -49,7 +48,7 @@ export class ProcessBackend implements Backend {
       if (message?.t !== MSG_RESULTS) return;
       this.#host?.results(this, 'r' in message ? message.r : (fromBase64(message.v) as Results), message.busy);
     });
-    worker.on('error', (error: Error) => log('worker process %d: %s', this.pid, error.message));
+    worker.on('error', (error: Error) => debug('worker process %d: %s', this.pid, error.message));
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code: number | null, signal: string | null) => {
         const wasStopping = this.#state === 'stopping';
@@ -108,7 +107,7 @@ export class ProcessBackend implements Backend {
       );
       worker.on('message', onMessage);
       worker.on('exit', onExit);
-      worker.on('error', (error: Error) => log('worker process: %s', error.message));
+      worker.on('error', (error: Error) => debug('worker process: %s', error.message));
     });
   }
 

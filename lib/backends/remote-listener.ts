@@ -1,11 +1,10 @@
-import { debuglog } from 'node:util';
+import { debug } from '../debug.js';
 import { listen, type TransportServer } from '../transport/server.js';
 import type { Connection } from '../transport/connection.js';
 import type { ListenOptions } from '../transport/options.js';
 import { RemoteBackend } from './remote.js';
 import { AGENT_HELLO, AGENT_REFUSED, AGENT_WELCOME, checkHello, type AgentHello } from './remote-protocol.js';
 
-const log = debuglog('troupe');
 
 /** How long an authenticated agent has to introduce itself. */
 const HELLO_TIMEOUT_MS = 5_000;
@@ -20,10 +19,10 @@ export class AgentListener {
     this.#server = server;
     server.on('authFailure', (address: string, error: Error) => onRefused(address, error));
     // A listening socket's errors after start (e.g. EMFILE) must not crash the pool.
-    server.on('error', (error: Error) => log('agent listener: %s', error.message));
+    server.on('error', (error: Error) => debug('agent listener: %s', error.message));
     server.on('connection', (connection: Connection) => {
       const timer = setTimeout(() => {
-        log('agent at %s sent no hello within %d ms', connection.remoteAddress, HELLO_TIMEOUT_MS);
+        debug('agent at %s sent no hello within %d ms', connection.remoteAddress, HELLO_TIMEOUT_MS);
         connection.destroy();
       }, HELLO_TIMEOUT_MS);
       connection.once('close', () => clearTimeout(timer));
@@ -31,7 +30,7 @@ export class AgentListener {
         clearTimeout(timer);
         const problem = type === AGENT_HELLO ? checkHello(value) : `expected a hello, got message type ${type}`;
         if (problem) {
-          log('refusing agent at %s: %s', connection.remoteAddress, problem);
+          debug('refusing agent at %s: %s', connection.remoteAddress, problem);
           // Said so that the agent stops instead of trying again and again.
           if (type === AGENT_HELLO) connection.send(AGENT_REFUSED, { reason: problem });
           void connection.close();

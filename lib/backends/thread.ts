@@ -1,13 +1,12 @@
 import type { TransferListItem } from 'node:worker_threads';
-import { debuglog } from 'node:util';
+import { debug } from '../debug.js';
 import { deserialize } from 'node:v8';
 import { Piscina } from 'piscina';
 import { WorkerStartError } from '../errors.js';
-import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
+import { batchIds, type Backend, type BackendHost, type Batch, type WorkerInfo } from './types.js';
 import { encode, isPlainBatch } from '../worker/values.js';
 import { entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
 
-const log = debuglog('troupe');
 
 interface BatchReply {
   r: unknown[] | Uint8Array;
@@ -62,7 +61,7 @@ export class ThreadBackend implements Backend {
       workerData: { tasks: options.tasks.href },
     });
     // Errors not tied to a task (a thread failing while idle) must not crash the pool.
-    piscina.on('error', (error: Error) => log('thread pool error: %s', error.message));
+    piscina.on('error', (error: Error) => debug('thread pool error: %s', error.message));
     let backend: ThreadBackend | undefined;
     const describe = (worker: PiscinaWorker, state: WorkerInfo['state']): WorkerInfo =>
       ({ id: `thread-${worker.id}`, kind: 'thread', pid: process.pid, threadId: worker.id, state, inFlight: 0 });
@@ -107,17 +106,17 @@ export class ThreadBackend implements Backend {
       (error: Error) => {
         if (controller) this.#cancellable.delete(record);
         if (this.#stopping) return;
-        const ids = batch.filter((_, i) => i % 3 === 0) as number[];
         // Aborting a batch stops the thread running it; its other tasks are innocent.
         const reason = controller?.signal.aborted ? 'stopped' : error.name === 'DataCloneError' ? 'isolate' : 'died';
-        this.#host?.lost(this, ids, reason, error);
+        this.#host?.lost(this, batchIds(batch), reason, error);
       },
     );
   }
 
   cancel(ids: readonly number[]): void {
+    const wanted = new Set(ids);
     for (const record of this.#cancellable) {
-      if (record.batch.some((value, i) => i % 3 === 0 && ids.includes(value as number))) record.controller?.abort();
+      if (batchIds(record.batch).some((id) => wanted.has(id))) record.controller?.abort();
     }
   }
 

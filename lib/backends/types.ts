@@ -1,5 +1,5 @@
 import type { TransferListItem } from 'node:worker_threads';
-export { ERR, OK, type Batch, type Results } from '../worker/protocol.js';
+export { batchIds, ERR, OK, type Batch, type Results } from '../worker/protocol.js';
 import type { Batch, Results } from '../worker/protocol.js';
 
 /**

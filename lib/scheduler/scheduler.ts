@@ -4,7 +4,7 @@ import {
   AbortError, deserializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
   WorkerLostError, type SerializedError,
 } from '../errors.js';
-import { OK, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
+import { batchIds, OK, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
 import { Deque } from './deque.js';
 import { DONE, Extras, MAX_TIMER_MS, promiseFor, QUEUED, RUNNING, Slot, Task, type Stamp } from './task.js';
 import { Latency } from './stats.js';
@@ -249,8 +249,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     try {
       slot.backend.dispatch(batch, transfer, cancellable);
     } catch (error) {
-      const ids = batch.filter((_, i) => i % 3 === 0) as number[];
-      this.lost(slot.backend, ids, 'isolate', error as Error);
+      this.lost(slot.backend, batchIds(batch), 'isolate', error as Error);
     }
     return taken;
   }

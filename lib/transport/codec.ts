@@ -1,24 +1,17 @@
 /**
- * Frame bodies are V8's serialization format: the same value semantics as structured
- * clone (worker_threads) and Node's 'advanced' IPC serialization, so a value sent to a
- * thread, a process or a remote agent arrives the same way (Buffers, typed arrays, Map,
- * Set, Date, BigInt, RegExp, cycles), and an uncloneable value (a function, a WeakMap)
- * fails loudly at the sender instead of arriving as `undefined` or `{}`.
- * msgpackr is faster per frame (bench/codec.ts), but it changes such values silently and
- * would be a runtime dependency; and an agent hands each task to its worker threads by
- * structured clone anyway, so a different codec on the wire would only narrow what
- * survives the trip to the intersection of the two.
+ * Frame bodies are V8's serialization format, the one the thread and process channels use
+ * for any value that is not a plain primitive, so a value sent to a thread, a process or
+ * a remote agent arrives the same way (Buffers, typed arrays, Map, Set, Date, BigInt,
+ * RegExp, cycles), and an uncloneable value (a function, a WeakMap) fails loudly at the
+ * sender instead of arriving as `undefined` or `{}`. msgpackr is faster per frame
+ * (bench/codec.ts), but it changes such values silently and would be a runtime
+ * dependency; and a different codec on the wire would narrow what survives the trip to
+ * an agent's workers to the intersection of the two.
  *
  * Deserializing builds plain data only: no constructors, getters or code from the peer run.
  */
 import * as v8 from 'node:v8';
 import { ProtocolError } from '../errors.js';
-
-export interface Codec {
-  readonly name: string;
-  encode(value: unknown): Buffer;
-  decode(bytes: Uint8Array): unknown;
-}
 
 /**
  * Throws the serializer's own error (e.g. "… could not be cloned" for a function): that is
@@ -38,4 +31,3 @@ export function decode(bytes: Uint8Array): unknown {
   }
 }
 
-export const v8Codec: Codec = { name: 'v8', encode, decode };

@@ -8,7 +8,7 @@ import { AuthenticationError, FrameTooLargeError, PeerLostError, ProtocolError, 
 import { clientHandshake } from './auth.js';
 import { decode, encode } from './codec.js';
 import { FrameDecoder, MIN_FRAME_LENGTH, encodeFrame, encodeFrameHeader, type Frame } from './framing.js';
-import { debug } from './debug.js';
+import { debug } from '../debug.js';
 import { Heartbeat } from './heartbeat.js';
 import { resolveTransportOptions, type ConnectOptions, type ResolvedTransportOptions } from './options.js';
 

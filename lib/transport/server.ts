@@ -8,7 +8,7 @@ import * as tls from 'node:tls';
 import { AuthenticationError } from '../errors.js';
 import { serverHandshake } from './auth.js';
 import { Connection } from './connection.js';
-import { debug } from './debug.js';
+import { debug } from '../debug.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { resolveTransportOptions, type ListenOptions, type ResolvedTransportOptions } from './options.js';
 

@@ -12,6 +12,13 @@ export const ERR = 1;
 export type Batch = unknown[];
 export type Results = unknown[];
 
+/** The wire ids of a batch's tasks. */
+export function batchIds(batch: Batch): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < batch.length; i += 3) ids.push(batch[i] as number);
+  return ids;
+}
+
 /**
  * Messages between a primary and a worker process over Node's JSON IPC channel. A batch or
  * results whose values are not all plain primitives travel as v8 bytes in `v` (base64):

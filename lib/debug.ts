@@ -1,4 +1,4 @@
 import { debuglog } from 'node:util';
 
-/** One switch for the transport's diagnostics: NODE_DEBUG=troupe. */
+/** One switch for Troupe's diagnostics: NODE_DEBUG=troupe. */
 export const debug = debuglog('troupe');
