@@ -16,17 +16,17 @@ export interface PoolOptions {
   size?: number;
   /** How many times a task whose worker died is run again before it fails with ERR_TROUPE_WORKER_LOST. @default 2 */
   retries?: number;
-  /** Most tasks waiting for a worker; past it `run()` rejects with ERR_TROUPE_QUEUE_FULL. @default Infinity */
+  /** Most tasks waiting with no worker having room for them (at least 1); past it `run()` rejects with ERR_TROUPE_QUEUE_FULL. @default Infinity */
   maxQueue?: number;
   /** Default per-task timeout in ms, counted from dispatch; 0 or Infinity for none. @default Infinity */
   timeout?: number;
-  /** Most tasks in flight to one worker (the scheduler adapts below it to the tasks' run time). @default 256 */
+  /** Most tasks in flight to one worker (the scheduler adapts below it to the tasks' run time). @default 1024 */
   maxInFlight?: number;
-  /** Most tasks sent to a worker in one message. @default 64 */
+  /** Most tasks sent to a worker in one message. @default 256 */
   batchSize?: number;
   /** Node flags for workers. @default process.execArgv without --inspect / --debug flags */
   execArgv?: string[];
-  /** Environment of worker processes. @default process.env */
+  /** Environment of worker threads; added to process.env for worker processes. @default process.env */
   env?: Record<string, string | undefined>;
   /** How long a worker may take to load the task module, in ms. @default 30000 */
   startTimeout?: number;
@@ -145,8 +145,8 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     retries: integer('retries', o.retries, 0, 2),
     maxQueue: integer('maxQueue', o.maxQueue, 1, Infinity, true),
     timeout: milliseconds('timeout', o.timeout, Infinity),
-    maxInFlight: integer('maxInFlight', o.maxInFlight, 1, 256),
-    batchSize: integer('batchSize', o.batchSize, 1, 64),
+    maxInFlight: integer('maxInFlight', o.maxInFlight, 1, 1024),
+    batchSize: integer('batchSize', o.batchSize, 1, 256),
     execArgv: stringArray('execArgv', o.execArgv, childExecArgv()),
     env: (o.env as Record<string, string | undefined> | undefined) ?? process.env,
     startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),

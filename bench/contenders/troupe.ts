@@ -10,7 +10,7 @@ export function troupeLocal(mode: PoolMode, size = 2): Contender {
   let pool: Pool | undefined;
   return {
     name: `troupe ${mode}`,
-    detail: `createPool({ mode: '${mode}', size: ${size} }), defaults (maxInFlight 256, batchSize 64)`,
+    detail: `createPool({ mode: '${mode}', size: ${size} }), default options`,
     async setup() {
       // execArgv: [] keeps the tsx loader (this script's --import) out of the workers, as for every peer.
       pool = await createPool({ tasks: fixture('troupe-tasks.js'), mode, size, execArgv: [] });
@@ -42,7 +42,7 @@ export function troupeRemote(workers = 2): Contender {
     name: 'troupe remote',
     detail:
       `createPool({ size: 0, listen: 127.0.0.1 }) + 1 agent (\`troupe agent --mode process --size ${workers}\`) on loopback, ` +
-      'defaults (maxInFlight 256, batchSize 64)',
+      'default options',
     async setup() {
       const authkey = randomBytes(24).toString('hex');
       const p = await createPool({ tasks: fixture('troupe-tasks.js'), size: 0, listen: { host: '127.0.0.1', port: 0, authkey } });

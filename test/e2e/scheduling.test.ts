@@ -21,13 +21,13 @@ async function batchSizes(pool: Pool, count: number): Promise<number[]> {
 }
 
 for (const mode of MODES) {
-  test(`${mode}: many queued tasks travel several per message, at most batchSize (default 64)`, async () => {
+  test(`${mode}: many queued tasks travel several per message, at most batchSize (default 256)`, async () => {
     await withPool(mode, { size: 2 }, async (pool) => {
       const sizes = await batchSizes(pool, 3_000);
       assert.is(sizes.reduce((a, b) => a + b, 0), 3_000);
       assert.ok(sizes.length <= 3_000 / 4, `3000 tasks in ${sizes.length} messages: batched`);
       assert.ok(Math.max(...sizes) > 1);
-      assert.ok(Math.max(...sizes) <= 64, `largest batch ${Math.max(...sizes)} <= 64`);
+      assert.ok(Math.max(...sizes) <= 256, `largest batch ${Math.max(...sizes)} <= 256`);
       assert.is(pool.stats().completed, 3_000);
     });
   });

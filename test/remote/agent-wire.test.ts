@@ -71,7 +71,7 @@ test("the agent's hello describes it truthfully and passes the scheduler's check
     const { peers, agent } = await setup(scope);
     const { hello } = peers[0];
     assert.is(checkHello(hello), undefined);
-    assert.equal([hello.pid, hello.mode, hello.parallelism, hello.capacity], [agent.pid, 'thread', 1, 256]);
+    assert.equal([hello.pid, hello.mode, hello.parallelism, hello.capacity], [agent.pid, 'thread', 1, 1024]);
     assert.equal([...hello.names].sort(), TASK_NAMES);
   } finally {
     await scope.close();

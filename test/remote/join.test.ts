@@ -20,7 +20,7 @@ test('a CLI agent joins with its names and capacity, and runs tasks in its own w
     assert.equal([...info.names].sort(), TASK_NAMES);
     assert.is(info.mode, 'process');
     assert.is(info.parallelism, 1);
-    assert.is(info.capacity, 256, 'one worker process × the default maxInFlight');
+    assert.is(info.capacity, 1024, 'one worker process × the default maxInFlight');
     assert.is(info.hostname, hostname());
     assert.match(info.address, /127\.0\.0\.1$/);
     assert.match(info.id, /^[0-9a-f-]{36}$/);
