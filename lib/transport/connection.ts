@@ -109,7 +109,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       throw new FrameTooLargeError(MIN_FRAME_LENGTH + body.length, this.#maxFrameBytes);
     }
     this.#enqueue(encodeFrameHeader(type, body.length), body);
-    return !this.#needDrain && this.#queuedBytes + this.#socket.writableLength < this.#socket.writableHighWaterMark;
+    if (this.#needDrain || this.#queuedBytes + this.#socket.writableLength < this.#socket.writableHighWaterMark) {
+      return !this.#needDrain;
+    }
+    // Whoever was told false waits for 'drain': it comes once the socket has taken it all.
+    this.#needDrain = true;
+    return false;
   }
 
   /** Sends what is queued, then ends the connection; resolves once it is closed. */
@@ -174,6 +179,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#socket.uncork();
     }
     if (!ok) this.#needDrain = true;
+    // Said full before the flush, but the socket took everything: the socket will not emit
+    // 'drain', so say it here.
+    else if (this.#needDrain) setImmediate(this.#onDrain);
   };
 
   readonly #onData = (chunk: Buffer): void => {

@@ -169,6 +169,27 @@ test('send() returns false on a peer that stops reading, then drain once it read
   );
 });
 
+test('a false from send() is always followed by drain, also when the socket takes it all at once', async () => {
+  const { client, peer } = await pair();
+  let received = 0;
+  peer.on('message', () => received++);
+  // Over the high-water mark in one turn: false, though a reading peer lets the socket
+  // take everything in its first write, so the socket itself never emits 'drain'.
+  const big = Buffer.alloc(8 * 1024, 7);
+  let ok = true;
+  for (let i = 0; i < 4; i++) ok = client.send(16, big) && ok;
+  assert.not.ok(ok, 'send() said false');
+  await nextEvent(client, 'drain', 5000);
+  assert.ok(client.send(16, 'after drain'));
+  await within(
+    new Promise<void>((resolve) => {
+      const check = setInterval(() => received === 5 && (clearInterval(check), resolve()), 10);
+    }),
+    5000,
+    'every message to arrive',
+  );
+});
+
 test('connect() to a closed port fails with the socket error; listen() on a taken port rejects', async () => {
   const server = cleanup.add(await listen({ authkey: KEY }));
   const { port } = server.address();
