@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startAgent } from '../../lib/index.js';
 import { AGENT_HELLO, AGENT_REFUSED, AGENT_WELCOME } from '../../lib/backends/remote-protocol.js';
-import { connect, listen } from '../../lib/transport/index.js';
+import { connect, listen, type Connection } from '../../lib/transport/index.js';
 import { HOST, newKey, outcome, Scope, TASKS, waitFor, within } from './helpers.js';
 
 test('a pool answers a hello it accepts with a welcome, and one it cannot accept with the reason', async () => {
@@ -27,22 +27,28 @@ test('a pool answers a hello it accepts with a welcome, and one it cannot accept
   }
 });
 
+/** A scheduler stand-in that answers each hello with `answer(connection, nth)`. */
+async function fakeScheduler(scope: Scope, key: Buffer, answer: (connection: Connection, nth: number) => void) {
+  const server = await listen({ host: HOST, port: 0, authkey: key });
+  scope.defer(() => server.close());
+  let hellos = 0;
+  server.on('connection', (connection) => {
+    connection.on('message', (type) => {
+      if (type === AGENT_HELLO) answer(connection, ++hellos);
+    });
+  });
+  return { address: `${HOST}:${server.address().port}`, hellos: () => hellos };
+}
+
 test('an agent the scheduler refuses stops with ERR_TROUPE_AGENT_REFUSED instead of retrying', async () => {
   const scope = new Scope();
   try {
     const key = newKey();
-    const server = await listen({ host: HOST, port: 0, authkey: key });
-    scope.defer(() => server.close());
-    let hellos = 0;
-    server.on('connection', (connection) => {
-      connection.on('message', (type) => {
-        if (type !== AGENT_HELLO) return;
-        hellos++;
-        connection.send(AGENT_REFUSED, { reason: 'no room for you' });
-        void connection.close();
-      });
+    const scheduler = await fakeScheduler(scope, key, (connection) => {
+      connection.send(AGENT_REFUSED, { reason: 'no room for you' });
+      void connection.close();
     });
-    const attempt = startAgent({ connect: `${HOST}:${server.address().port}`, authkey: key, tasks: TASKS, size: 1 });
+    const attempt = startAgent({ connect: scheduler.address, authkey: key, tasks: TASKS, size: 1 });
     const result = await outcome(attempt, 20_000, 'startAgent against a refusing scheduler');
     if (result.ok) {
       scope.defer(() => result.value.close());
@@ -51,7 +57,7 @@ test('an agent the scheduler refuses stops with ERR_TROUPE_AGENT_REFUSED instead
     }
     assert.is(result.error.code, 'ERR_TROUPE_AGENT_REFUSED');
     assert.match(result.error.message, /no room for you/);
-    assert.is(hellos, 1, 'said hello once: a refusal is final');
+    assert.is(scheduler.hellos(), 1, 'said hello once: a refusal is final');
   } finally {
     await scope.close();
   }
@@ -61,23 +67,17 @@ test('an agent that gets no welcome in time gives up on that connection and trie
   const scope = new Scope();
   try {
     const key = newKey();
-    const server = await listen({ host: HOST, port: 0, authkey: key });
-    scope.defer(() => server.close());
-    let hellos = 0;
-    server.on('connection', (connection) => {
-      connection.on('message', (type) => {
-        if (type !== AGENT_HELLO) return;
-        // Silent the first time, welcoming the second.
-        if (++hellos > 1) connection.send(AGENT_WELCOME, {});
-      });
+    // Silent the first time, welcoming the second.
+    const scheduler = await fakeScheduler(scope, key, (connection, nth) => {
+      if (nth > 1) connection.send(AGENT_WELCOME, {});
     });
     const agent = await within(
-      startAgent({ connect: `${HOST}:${server.address().port}`, authkey: key, tasks: TASKS, size: 1, handshakeTimeoutMs: 300 }),
+      startAgent({ connect: scheduler.address, authkey: key, tasks: TASKS, size: 1, handshakeTimeoutMs: 300 }),
       20_000,
       'startAgent to be welcomed on its second try',
     );
     scope.defer(() => agent.close());
-    assert.is(hellos, 2);
+    assert.is(scheduler.hellos(), 2);
   } finally {
     await scope.close();
   }
