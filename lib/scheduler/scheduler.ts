@@ -5,15 +5,13 @@ import {
   WorkerLostError, type SerializedError,
 } from '../errors.js';
 import { batchIds, OK, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
-import { Deque } from './deque.js';
+import { TaskQueue } from './task-queue.js';
 import { DONE, Extras, MAX_TIMER_MS, promiseFor, QUEUED, RUNNING, Slot, Task, type Stamp } from './task.js';
 import { Latency } from './stats.js';
 import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
 
 export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
 
-/** How many queued tasks a backend looks through for ones it exports. */
-const LOOKAHEAD = 1024;
 
 /**
  * Owns every task from `submit()` until its one settlement: queued → running on a
@@ -22,16 +20,13 @@ const LOOKAHEAD = 1024;
  */
 export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendHost {
   readonly #options: SchedulerOptions;
-  readonly #queue = new Deque<Task>();
-  /** Tasks whose name no attached backend exports, waiting for one that does. */
-  readonly #parked = new Map<string, Task[]>();
+  readonly #queue = new TaskQueue();
   readonly #running = new Map<number, Task>();
   readonly #slots = new Map<Backend, Slot>();
   #slotList: Slot[] = [];
   #parallelism = 0;
   readonly #knownNames = new Set<string>();
   #acceptsAnyName = false;
-  #queued = 0;
   #nextWireId = 0;
   #pumping = false;
   #flushScheduled = false;
@@ -62,7 +57,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (backend.names === null) this.#acceptsAnyName = true;
     else for (const name of backend.names) this.#knownNames.add(name);
     backend.attach(this);
-    this.#unpark(slot);
+    this.#queue.unpark((name) => slot.accepts(name));
     this.#pump();
   }
 
@@ -89,10 +84,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (!this.#acceptsAnyName && !this.#options.waitForBackends && !this.#knownNames.has(name)) {
       return new UnknownTaskError(name);
     }
-    if (this.#queued >= this.#options.maxQueue) {
+    if (this.#queue.size >= this.#options.maxQueue) {
       // Tasks of this same turn may still be waiting for the end of the turn: send what fits first.
       this.#pump();
-      if (this.#queued >= this.#options.maxQueue) {
+      if (this.#queue.size >= this.#options.maxQueue) {
         this.#needDrain = true;
         return new QueueFullError(this.#options.maxQueue);
       }
@@ -120,7 +115,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #enqueue(task: Task): void {
     this.#queue.push(task);
-    if (++this.#queued >= this.#options.maxQueue) this.#needDrain = true;
+    if (this.#queue.size >= this.#options.maxQueue) this.#needDrain = true;
     this.#schedulePump();
   }
 
@@ -142,10 +137,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   };
 
   #pump(): void {
-    if (this.#pumping || this.#queued === 0) return;
+    if (this.#pumping || this.#queue.size === 0) return;
     this.#pumping = true;
     try {
-      while (this.#queued > 0) {
+      while (this.#queue.size > 0) {
         if (this.#pumpRound() > 0) continue;
         if (!this.#parkHead()) break;
       }
@@ -156,7 +151,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #drainIfEmpty(): void {
-    if (this.#queued === 0 && this.#needDrain) {
+    if (this.#queue.size === 0 && this.#needDrain) {
       this.#needDrain = false;
       this.emit('drain');
     }
@@ -179,9 +174,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       }
     }
     if (freeParallelism === 0) return 0;
-    const share = Math.min(this.#options.batchSize, Math.ceil(this.#queued / freeParallelism));
+    const share = Math.min(this.#options.batchSize, Math.ceil(this.#queue.size / freeParallelism));
     let sent = 0;
-    for (let j = 0; j < slots.length && this.#queued > 0; j++) {
+    for (let j = 0; j < slots.length && this.#queue.size > 0; j++) {
       const slot = slots[(start + j) % slots.length];
       for (let b = 0; b < slot.backend.parallelism && !slot.gone && !slot.quarantined && slot.backend.ready; b++) {
         const free = slot.window - slot.inFlight;
@@ -203,25 +198,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     let cancellable = false;
     const now = performance.now();
     const stamp: Stamp = { at: now };
-    let taken = 0;
-    const queue = this.#queue;
-    // Tasks this backend does not export are passed over (up to a point), so that they
-    // wait for a backend that does without holding up the ones behind them.
-    for (let i = 0, seen = 0; taken < limit && i < queue.length && seen < LOOKAHEAD; i++) {
-      const task = queue.at(i);
-      if (task === undefined || task.state !== QUEUED) continue;
-      seen++;
-      if (!slot.accepts(task.name)) continue;
+    const tasks = this.#queue.take(limit, (task, taken) => {
+      if (!slot.accepts(task.name)) return 'skip';
       // A task that may be stopped travels alone: stopping it stops its worker, and
       // neighbours in its batch would lose results they already have and run again.
-      if ((task.solo || task.cancellable) && taken > 0) break;
+      const alone = task.solo || task.cancellable;
+      if (alone && taken > 0) return 'stop';
       // Where batches share a worker (a backend with one worker, or an agent), "alone" must
       // mean alone on the backend, or a poison task would take its suspected neighbours
       // down with it again.
-      const isolate = task.suspect && (slot.backend.parallelism === 1 || slot.backend.kind === 'agent');
-      if (isolate && slot.inFlight > 0) break;
-      queue.take(i);
-      this.#queued--;
+      if (this.#isolates(slot, task) && slot.inFlight > 0) return 'stop';
+      return alone ? 'last' : 'take';
+    });
+    for (const task of tasks) {
       task.state = RUNNING;
       task.slot = slot;
       // Wait time is from run() to the first dispatch; a retry does not count again.
@@ -237,13 +226,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
         if (task.cancellable) cancellable = true;
       }
       batch.push(task.wireId, task.name, task.args);
-      taken++;
-      if (isolate) slot.isolating = task;
-      if (task.solo || task.cancellable) break;
+      if (this.#isolates(slot, task)) slot.isolating = task;
     }
-    queue.trim();
+    const taken = tasks.length;
     if (taken === 0) return 0;
-    this.#compactQueue();
     slot.inFlight += taken;
     this.#updateBusy(slot);
     try {
@@ -254,48 +240,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     return taken;
   }
 
+  #isolates(slot: Slot, task: Task): boolean {
+    return task.suspect && (slot.backend.parallelism === 1 || slot.backend.kind === 'agent');
+  }
+
   /** The head of the queue fits no backend with room. Parks it if no backend exports it at all. */
   #parkHead(): boolean {
-    const task = this.#queue.peek();
+    const task = this.#queue.head();
     if (task === undefined) return false;
-    if (task.state !== QUEUED) {
-      this.#queue.shift();
-      return true;
-    }
     if (this.#slotList.some((slot) => slot.accepts(task.name))) return false;
     if (this.#slotList.length === 0 && !this.#options.waitForBackends) return false;
-    this.#queue.shift();
-    if (!this.#options.waitForBackends && !this.#acceptsAnyName && !this.#knownNames.has(task.name)) {
-      this.#queued--;
-      this.#settle(task);
-      task.reject(new UnknownTaskError(task.name));
-      return true;
-    }
-    const parked = this.#parked.get(task.name);
-    if (parked) parked.push(task);
-    else this.#parked.set(task.name, [task]);
+    const unknown = !this.#options.waitForBackends && !this.#acceptsAnyName && !this.#knownNames.has(task.name);
+    this.#queue.dropHead(!unknown);
+    if (unknown) this.#fail(task, new UnknownTaskError(task.name));
     return true;
-  }
-
-  #unparkOne(task: Task): void {
-    const parked = this.#parked.get(task.name);
-    const index = parked?.indexOf(task) ?? -1;
-    if (index < 0) return;
-    parked!.splice(index, 1);
-    if (parked!.length === 0) this.#parked.delete(task.name);
-  }
-
-  /** Cancelled and taken tasks leave holes behind; past a point, they are swept out. */
-  #compactQueue(): void {
-    if (this.#queue.length > 2 * this.#queued + 1024) this.#queue.compact((task) => task.state === QUEUED);
-  }
-
-  #unpark(slot: Slot): void {
-    for (const [name, tasks] of this.#parked) {
-      if (!slot.accepts(name)) continue;
-      this.#parked.delete(name);
-      for (let i = tasks.length - 1; i >= 0; i--) if (tasks[i].state === QUEUED) this.#queue.unshift(tasks[i]);
-    }
   }
 
   #onTimeout = (task: Task): void => {
@@ -305,13 +263,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #cancel(task: Task, error: Error): void {
     if (task.state === QUEUED) {
-      // Left in the deque and skipped when reached (see #compactQueue); a parked one is removed.
-      this.#unparkOne(task);
-      this.#queued--;
+      this.#queue.remove(task);
       this.#settle(task);
       this.#failed++;
       task.reject(error);
-      this.#compactQueue();
       this.#drainIfEmpty();
       this.#afterChange();
     } else if (task.state === RUNNING) {
@@ -404,8 +359,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       }
       again.push(task);
     }
-    for (let i = again.length - 1; i >= 0; i--) this.#queue.unshift(again[i]);
-    this.#queued += again.length;
+    this.#queue.requeue(again);
     this.#updateBusy(slot);
     this.#pump();
     this.#afterChange();
@@ -443,7 +397,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #afterChange(): void {
-    if (this.#queued !== 0 || this.#running.size !== 0) return;
+    if (this.#queue.size !== 0 || this.#running.size !== 0) return;
     this.#drainIfEmpty();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
@@ -453,7 +407,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   /** Resolves when nothing is queued or running. */
   onIdle(): Promise<void> {
-    if (this.#queued === 0 && this.#running.size === 0) return Promise.resolve();
+    if (this.#queue.size === 0 && this.#running.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -463,12 +417,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
    */
   close(): Promise<void> {
     this.#closed = true;
-    const parked = [...this.#parked.values()].flat();
-    this.#parked.clear();
-    for (const task of parked) {
-      this.#queued--;
-      this.#fail(task, new PoolClosedError());
-    }
+    for (const task of this.#queue.drainParked()) this.#fail(task, new PoolClosedError());
     this.#afterChange();
     return this.onIdle();
   }
@@ -477,10 +426,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   destroy(): void {
     this.#closed = true;
     const error = new PoolDestroyedError();
-    const pending = [...this.#queue.clear(), ...[...this.#parked.values()].flat(), ...this.#running.values()];
-    this.#parked.clear();
+    const pending = [...this.#queue.clear(), ...this.#running.values()];
     this.#running.clear();
-    this.#queued = 0;
     for (const slot of this.#slotList) {
       slot.inFlight = 0;
       this.#updateBusy(slot);
@@ -492,7 +439,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   stats(): SchedulerStats {
     return {
       workers: this.#slotList.flatMap((slot) => slot.backend.info(slot.inFlight)),
-      queued: this.#queued,
+      queued: this.#queue.size,
       running: this.#running.size,
       completed: this.#completed,
       failed: this.#failed,

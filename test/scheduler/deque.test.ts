@@ -104,4 +104,24 @@ test('matches an array under a long random mix of push/unshift/shift', () => {
   assert.equal(d.clear(), model);
 });
 
+test('take(i) leaves a hole that keeps other indices valid; shift, peek and trim skip holes', () => {
+  const d = new Deque<number>();
+  for (let i = 0; i < 6; i++) d.push(i);
+  assert.is(d.take(2), 2);
+  assert.is(d.take(0), 0);
+  assert.is(d.at(3), 3, 'indices unchanged by the holes');
+  assert.is(d.at(2), undefined);
+  d.trim();
+  assert.is(d.peek(), 1);
+  assert.equal(drain(d), [1, 3, 4, 5]);
+});
+
+test('compact keeps what it is told to, in order, and drops the holes', () => {
+  const d = new Deque<number>();
+  for (let i = 0; i < 40; i++) d.push(i);
+  for (let i = 0; i < 40; i += 3) d.take(i);
+  d.compact((n) => n % 2 === 0);
+  assert.equal(drain(d), Array.from({ length: 40 }, (_, i) => i).filter((n) => n % 3 !== 0 && n % 2 === 0));
+});
+
 test.run();
