@@ -15,7 +15,7 @@ export interface PoolEvents {
   /** A task's worker died; the task runs again. */
   retry: [info: { name: string; attempt: number; error: Error }];
   workerStart: [worker: WorkerInfo];
-  /** A worker died (not when the pool stops it); a replacement is started. */
+  /** A worker exited other than through close()/destroy(): it died, or was stopped because a task it ran was cancelled or timed out. A replacement starts. */
   workerExit: [worker: WorkerInfo, error?: Error];
   /** A remote agent connected, authenticated and introduced itself. */
   agentJoin: [agent: AgentInfo];
@@ -41,7 +41,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #scheduler: Scheduler;
   #local: LocalWorkers | undefined;
   #stopping = false;
-  #stopped: Promise<void> | undefined;
+  #shutdown: Promise<void> | undefined;
   #listener: AgentListener | undefined;
 
   private constructor(options: ResolvedPoolOptions) {
@@ -140,16 +140,16 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Refuses new tasks, waits for the submitted ones to settle, then stops every worker. */
   close(): Promise<void> {
-    this.#stopped ??= this.#scheduler.close().then(() => this.#stopBackends('close'));
-    return this.#stopped;
+    this.#shutdown ??= this.#scheduler.close().then(() => this.#stopBackends('close'));
+    return this.#shutdown;
   }
 
   /** Stops every worker now; pending tasks reject with ERR_TROUPE_DESTROYED. */
   destroy(): Promise<void> {
     this.#scheduler.destroy();
-    const previous = this.#stopped;
-    this.#stopped = this.#stopBackends('destroy').then(() => previous);
-    return this.#stopped;
+    const previous = this.#shutdown;
+    this.#shutdown = this.#stopBackends('destroy').then(() => previous);
+    return this.#shutdown;
   }
 
   async #stopBackends(stop: 'close' | 'destroy'): Promise<void> {
