@@ -1,6 +1,6 @@
 // Shared by the end-to-end tests: bounded waits, process checks, fixtures and child processes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,24 +45,9 @@ export function nextEvent<A extends unknown[]>(
   return within(new Promise<A>((resolve) => emitter.once(event, (...args: A) => resolve(args))), ms, `event "${event}"`);
 }
 
-/**
- * Whether a process is still running. A zombie (exited, not yet reaped: orphans wait for
- * init to collect them) is not running, but `kill(pid, 0)` still finds it, so on Linux
- * its state is read from /proc.
- */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
+import { pidAlive } from '../support/processes.js';
+
+export { pidAlive };
 
 export async function waitGone(pids: readonly number[], ms: number, what: string): Promise<void> {
   await waitFor(() => pids.every((pid) => !pidAlive(pid)), ms, `${what} (alive: ${pids.filter(pidAlive).join(', ')})`, 20);

@@ -106,23 +106,9 @@ export function record(pool: Pool): PoolLog {
   return log;
 }
 
-/**
- * Whether a process is still running. A zombie (exited, not yet reaped) is not, but
- * `kill(pid, 0)` still finds it, so on Linux its state is read from /proc.
- */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
+import { pidAlive } from '../support/processes.js';
+
+export { pidAlive };
 
 /** The parent pid of `pid` (Linux), or undefined when it cannot be read. */
 export function parentPid(pid: number): number | undefined {
