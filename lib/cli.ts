@@ -76,6 +76,11 @@ async function agentCommand(argv: string[]): Promise<void> {
     ? { ca: file(values['tls-ca']), cert: file(values['tls-cert']), key: file(values['tls-key']) }
     : undefined;
 
+  // Stopped while still looking for the scheduler: nothing is in flight, so leave at once
+  // (worker processes follow when their channel closes).
+  const early = () => process.exit(0);
+  process.once('SIGINT', early);
+  process.once('SIGTERM', early);
   let agent: Agent;
   try {
     agent = await startAgent({
@@ -91,6 +96,8 @@ async function agentCommand(argv: string[]): Promise<void> {
     process.stderr.write(`troupe agent: ${describeFailure(error as Error)}\n`);
     process.exit(1);
   }
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
   const where = `${values.connect}`;
   process.stderr.write(`troupe agent: connected to ${where}\n`);
   agent.on('disconnect', (error) =>
