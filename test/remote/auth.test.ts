@@ -2,7 +2,8 @@
 // reported with the documented exit status, and a good agent keeps working meanwhile.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HOST, Scope, TASKS, joined, newKey, runMany, within, type Tagged } from './helpers.js';
+import { HOST, Scope, TASKS, joined, newKey, parentPid, pidAlive, runMany, waitFor, within, type Tagged } from './helpers.js';
+import { readdirSync } from 'node:fs';
 
 test('a CLI agent with the wrong authkey exits 1 at once, saying "authentication"; the pool keeps serving', async () => {
   const scope = new Scope();
@@ -110,6 +111,24 @@ test('a binary key file is used byte for byte, even when its last byte is "\\n"'
     await joined(log, agent, 10_000);
     const r = await within(pool.run<Tagged>('tagged', [5]), 10_000, 'a task');
     assert.equal([r.value, r.pid], [25, agent.pid]);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('SIGTERM while the agent is still looking for its scheduler: exit 0, workers gone', async () => {
+  const scope = new Scope();
+  try {
+    // A port with nothing behind it: the agent keeps retrying with backoff.
+    const agent = scope.cliAgent({ port: 1, keyFile: scope.keyFile(newKey()), mode: 'process', size: 1 });
+    const workers = () =>
+      readdirSync('/proc').filter((name) => /^\d+$/.test(name) && parentPid(Number(name)) === agent.pid).map(Number);
+    await waitFor(() => workers().length > 0 || agent.exited, 15_000, 'the agent to start its worker', () => agent.describe());
+    const [worker] = workers();
+    agent.kill('SIGTERM');
+    const { code } = await agent.waitExit(10_000, 'the agent to stop');
+    assert.is(code, 0, agent.describe());
+    await waitFor(() => !pidAlive(worker), 5000, 'its worker process to exit');
   } finally {
     await scope.close();
   }
