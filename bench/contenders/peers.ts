@@ -5,20 +5,19 @@ import { Tinypool } from 'tinypool';
 import workerpool from 'workerpool';
 import { fixture, windowed, type Contender } from '../lib/harness.js';
 
-/** Raw piscina: one task per run(), its defaults otherwise (atomics 'sync'). */
-export function piscina(threads = 2): Contender {
-  let pool: Piscina | undefined;
+/** A pool with piscina's shape (`run(task)`, `destroy()`), warmed with a few tasks per thread. */
+interface RunPool {
+  run(task: number): Promise<unknown>;
+  destroy(): Promise<unknown>;
+}
+
+function runPoolContender(name: string, detail: string, threads: number, make: () => RunPool): Contender {
+  let pool: RunPool | undefined;
   return {
-    name: 'piscina',
-    detail: `${threads} threads, one task per run()`,
+    name,
+    detail,
     async setup() {
-      pool = new Piscina({
-        filename: fixture('piscina-square.js').href,
-        minThreads: threads,
-        maxThreads: threads,
-        idleTimeout: Infinity,
-        execArgv: [],
-      });
+      pool = make();
       await Promise.all(Array.from({ length: threads * 4 }, (_, i) => pool!.run(i)));
     },
     runThroughput: (n, inFlight) => windowed(n, inFlight, (i) => pool!.run(i)),
@@ -29,27 +28,29 @@ export function piscina(threads = 2): Contender {
   };
 }
 
+/** Raw piscina: one task per run(), its defaults otherwise (atomics 'sync'). */
+export function piscina(threads = 2): Contender {
+  return runPoolContender('piscina', `${threads} threads, one task per run()`, threads, () =>
+    new Piscina({
+      filename: fixture('piscina-square.js').href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Infinity,
+      execArgv: [],
+    }),
+  );
+}
+
 export function tinypool(threads = 2): Contender {
-  let pool: Tinypool | undefined;
-  return {
-    name: 'tinypool',
-    detail: `${threads} threads (worker_threads runtime), one task per run()`,
-    async setup() {
-      pool = new Tinypool({
-        filename: fixture('tinypool-square.js').href,
-        minThreads: threads,
-        maxThreads: threads,
-        idleTimeout: 2 ** 31 - 1,
-        execArgv: [],
-      });
-      await Promise.all(Array.from({ length: threads * 4 }, (_, i) => pool!.run(i)));
-    },
-    runThroughput: (n, inFlight) => windowed(n, inFlight, (i) => pool!.run(i)),
-    roundTrip: (i) => pool!.run(i),
-    async teardown() {
-      await pool?.destroy();
-    },
-  };
+  return runPoolContender('tinypool', `${threads} threads (worker_threads runtime), one task per run()`, threads, () =>
+    new Tinypool({
+      filename: fixture('tinypool-square.js').href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 2 ** 31 - 1,
+      execArgv: [],
+    }),
+  );
 }
 
 export function workerpoolThreads(workers = 2): Contender {
