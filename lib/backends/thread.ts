@@ -17,11 +17,6 @@ interface PiscinaWorker {
   id: number;
 }
 
-interface BatchRecord {
-  batch: Batch;
-  controller: AbortController | undefined;
-}
-
 /**
  * All worker threads of a pool, run by piscina. To the scheduler it is one backend whose
  * parallelism is the number of threads: piscina hands each batch to an idle thread and
@@ -34,7 +29,8 @@ export class ThreadBackend implements Backend {
   readonly parallelism: number;
   readonly capacity: number;
   readonly #piscina: Piscina;
-  readonly #cancellable = new Set<BatchRecord>();
+  /** Batches that may be cancelled, by the controller that aborts them. */
+  readonly #cancellable = new Map<AbortController, Batch>();
   #host: BackendHost | undefined;
   #stopping = false;
 
@@ -93,18 +89,17 @@ export class ThreadBackend implements Backend {
   dispatch(batch: Batch, transfer: TransferListItem[] | undefined, cancellable: boolean): void {
     // An abortable piscina task costs a few µs more, so only batches that may be cancelled get a signal.
     const controller = cancellable ? new AbortController() : undefined;
-    const record: BatchRecord = { batch, controller };
-    if (controller) this.#cancellable.add(record);
+    if (controller) this.#cancellable.set(controller, batch);
     // Plain values as they are, others as v8 bytes (worker/values.ts); a value that does not
     // clone throws here, and the scheduler then sends the batch's tasks one by one.
     const message = transfer || isPlainBatch(batch) ? batch : encode(batch);
     (this.#piscina.run(message, { signal: controller?.signal, transferList: transfer }) as Promise<BatchReply>).then(
       (reply) => {
-        if (controller) this.#cancellable.delete(record);
+        if (controller) this.#cancellable.delete(controller);
         this.#host?.results(this, Array.isArray(reply.r) ? reply.r : (deserialize(reply.r) as unknown[]), reply.busy);
       },
       (error: Error) => {
-        if (controller) this.#cancellable.delete(record);
+        if (controller) this.#cancellable.delete(controller);
         if (this.#stopping) return;
         // Aborting a batch stops the thread running it; its other tasks are innocent.
         const reason = controller?.signal.aborted ? 'stopped' : error.name === 'DataCloneError' ? 'isolate' : 'died';
@@ -115,8 +110,8 @@ export class ThreadBackend implements Backend {
 
   cancel(ids: readonly number[]): void {
     const wanted = new Set(ids);
-    for (const record of this.#cancellable) {
-      if (batchIds(record.batch).some((id) => wanted.has(id))) record.controller?.abort();
+    for (const [controller, batch] of this.#cancellable) {
+      if (batchIds(batch).some((id) => wanted.has(id))) controller.abort();
     }
   }
 
