@@ -130,6 +130,16 @@ export class InvalidArgumentError extends TroupeError {
   }
 }
 
+/**
+ * A value could not be copied to or from a worker (a function, a symbol, a class instance
+ * with private state): only the task it belongs to fails.
+ */
+export class DataCloneError extends TroupeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TROUPE_DATA_CLONE', message, options);
+  }
+}
+
 /** An error as it travels between threads, processes and machines. */
 export interface SerializedError {
   name: string;
@@ -169,6 +179,7 @@ const TROUPE_ERRORS: Record<string, abstract new (...args: never[]) => TroupeErr
   ERR_TROUPE_PEER_LOST: PeerLostError,
   ERR_TROUPE_AGENT_REFUSED: AgentRefusedError,
   ERR_TROUPE_FRAME_TOO_LARGE: FrameTooLargeError,
+  ERR_TROUPE_DATA_CLONE: DataCloneError,
 };
 
 const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause', 'errors']);

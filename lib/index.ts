@@ -1,5 +1,6 @@
 export { createPool, Pool, type PoolEvents, type TaskProxy } from './pool.js';
 export type { PoolMode, PoolOptions } from './options.js';
+export { MapError, type MapOptions } from './map.js';
 export type { RunOptions, SchedulerStats as PoolStats } from './scheduler/scheduler.js';
 export type { Percentiles } from './scheduler/stats.js';
 export type { WorkerInfo } from './backends/types.js';

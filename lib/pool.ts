@@ -4,6 +4,7 @@ import { describe, milliseconds, resolvePoolOptions, type PoolOptions, type Reso
 import { Scheduler, type RunOptions, type SchedulerStats } from './scheduler/scheduler.js';
 import { LocalWorkers } from './backends/local-workers.js';
 import { AgentListener } from './backends/remote-listener.js';
+import { checkMapOptions, mapTasks, type MapError, type MapOptions } from './map.js';
 import type { AgentInfo, RemoteBackend } from './backends/remote.js';
 import type { WorkerInfo } from './backends/types.js';
 
@@ -127,6 +128,23 @@ export class Pool extends EventEmitter<PoolEvents> {
         return fn;
       },
     });
+  }
+
+  /**
+   * Runs `name` on each item of `items` (one argument each) and yields the results: in
+   * input order, or as they settle with `ordered: false`. The input is read lazily, at most
+   * `concurrency` items ahead of the loop; leaving the loop drops the items not yet started.
+   */
+  map<R = unknown>(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions & { errors?: 'throw' }): AsyncGenerator<R, void, undefined>;
+  map<R = unknown>(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions & { errors: 'yield' }): AsyncGenerator<R | MapError, void, undefined>;
+  map<R = unknown>(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncGenerator<R | MapError, void, undefined> {
+    if (typeof name !== 'string') throw new InvalidArgumentError(`map(): name must be a string; got ${describe(name)}`);
+    return mapTasks<R>(this.#scheduler, name, items, checkMapOptions(options));
+  }
+
+  /** While true, run() refuses with ERR_TROUPE_QUEUE_FULL (maxQueue is reached): wait for 'drain'. */
+  get needsDrain(): boolean {
+    return this.#scheduler.needsDrain;
   }
 
   stats(): SchedulerStats {

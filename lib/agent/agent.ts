@@ -8,7 +8,8 @@ import {
 import { describe, resolvePoolOptions, type PoolOptions } from '../options.js';
 import { LocalWorkers } from '../backends/local-workers.js';
 import {
-  AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, type AgentHello,
+  AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, parseRefusal, parseWelcome,
+  versionMismatch, type AgentHello,
 } from '../backends/remote-protocol.js';
 import { connect, type Connection } from '../transport/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../transport/options.js';
@@ -187,8 +188,17 @@ export class Agent extends EventEmitter<AgentEvents> {
         reject(error);
       };
       const onMessage = (type: number, value: unknown) => {
-        if (type === AGENT_REFUSED) return finish(new AgentRefusedError(String((value as { reason?: unknown })?.reason)));
+        if (type === AGENT_REFUSED) return finish(new AgentRefusedError(parseRefusal(value)));
         if (type !== AGENT_WELCOME) return finish(new ProtocolError(`expected a welcome, got message type ${type}`));
+        let welcome;
+        try {
+          welcome = parseWelcome(value);
+        } catch (error) {
+          return finish(error as Error);
+        }
+        if (welcome.version !== AGENT_PROTOCOL_VERSION) {
+          return finish(new AgentRefusedError(versionMismatch(welcome.version, AGENT_PROTOCOL_VERSION, 'scheduler')));
+        }
         finish();
         // In the same turn: the scheduler's first batches may be in the very same chunk.
         this.#attach(connection);

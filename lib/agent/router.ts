@@ -1,6 +1,9 @@
 import { PeerLostError, ProtocolError, serializeError } from '../errors.js';
-import { AGENT_LOST, AGENT_RESULTS, type AgentLost } from '../backends/remote-protocol.js';
+import { AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
 import { ERR, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
+import { entryCount, parseBatch, rebase, resultId, type Batch } from '../worker/batch.js';
+import { ResultBuffer } from '../worker/result-buffer.js';
+import { IdTable } from '../scheduler/id-table.js';
 import type { Connection } from '../transport/connection.js';
 
 interface Route {
@@ -8,35 +11,38 @@ interface Route {
   load: number;
 }
 
-/** A task in the hands of a local worker, under a local id the router gave it. */
-interface Held {
+/** A batch from the scheduler, forwarded whole to one local worker under local ids. */
+interface Forwarded {
   route: Route;
-  wireId: number;
+  /** The scheduler's id of entry 0, and ours. */
+  wireBase: number;
+  localBase: number;
+  count: number;
   /** Which scheduler connection sent it: results for an earlier one are dropped. */
   session: number;
 }
 
 /**
- * Passes a scheduler's batches to this machine's workers as they are, and their results
- * back. It keeps no queue and no per-task state beyond where each task went: retries,
- * timeouts and fencing stay with the scheduler, which learns of any loss as AGENT_LOST.
+ * Passes a scheduler's batches to this machine's workers as they came (renumbered, one
+ * record per batch) and their results back. It keeps no queue and no per-task state:
+ * retries, timeouts and fencing stay with the scheduler, which learns of any loss as
+ * AGENT_LOST. It holds no more than the capacity it announced; a scheduler that sends
+ * more is broken, and its connection is closed.
  */
 export class Router implements BackendHost {
   readonly #routes = new Map<Backend, Route>();
   /**
-   * Local id → where the task runs and its scheduler's wire id. Local ids never repeat,
-   * so a result from a task of an earlier connection cannot settle a new task that a
-   * restarted scheduler numbered the same.
+   * Local id → its batch. Local ids never repeat, so a result from a task of an earlier
+   * connection cannot settle a new task that a restarted scheduler numbered the same.
    */
-  readonly #held = new Map<number, Held>();
+  readonly #held = new IdTable<Forwarded>();
   #nextId = 0;
   #session = 0;
   /** Batches that came while no worker could take them (all congested, or being replaced). */
-  #waiting: unknown[][] = [];
+  #waiting: Batch[] = [];
+  #waitingEntries = 0;
   #connection: Connection | undefined;
-  #results: Results = [];
-  #busyMs = 0;
-  #scheduled = false;
+  readonly #results = new ResultBuffer((results) => this.#sendResults(results));
 
   get parallelism(): number {
     let sum = 0;
@@ -71,38 +77,52 @@ export class Router implements BackendHost {
     this.#connection = undefined;
     this.#session++;
     this.#waiting = [];
-    this.#results = [];
-    this.#busyMs = 0;
+    this.#waitingEntries = 0;
+    this.#results.clear();
     const byBackend = new Map<Backend, number[]>();
-    for (const [localId, held] of this.#held) {
-      const ids = byBackend.get(held.route.backend);
-      if (ids) ids.push(localId);
-      else byBackend.set(held.route.backend, [localId]);
+    for (const batch of this.#batches()) {
+      const ids = byBackend.get(batch.route.backend) ?? [];
+      for (let i = 0; i < batch.count; i++) if (this.#held.get(batch.localBase + i) === batch) ids.push(batch.localBase + i);
+      byBackend.set(batch.route.backend, ids);
     }
     for (const [backend, ids] of byBackend) backend.cancel(ids);
   }
 
-  run(message: unknown): void {
-    const batch = (message as { b?: unknown } | null)?.b;
-    if (!Array.isArray(batch) || batch.length % 3 !== 0) {
-      throw new ProtocolError('a run message must be { b: [id, name, args, …] }');
+  /** Each forwarded batch still holding a task, once. */
+  *#batches(): IterableIterator<Forwarded> {
+    let previous: Forwarded | undefined;
+    for (const batch of this.#held.values()) {
+      if (batch !== previous) yield batch;
+      previous = batch;
     }
-    for (let i = 0; i < batch.length; i += 3) {
-      // Names are looked up in this machine's own task module by the worker; nothing here runs them.
-      if (!Number.isSafeInteger(batch[i]) || typeof batch[i + 1] !== 'string' || !Array.isArray(batch[i + 2])) {
-        throw new ProtocolError(`batch entry ${i / 3} is not [id, name, args]`);
-      }
+  }
+
+  run(message: unknown): void {
+    // Names are looked up in this machine's own task module by the worker; nothing here runs them.
+    const batch = parseBatch(message);
+    const count = entryCount(batch);
+    if (this.#held.size + this.#waitingEntries + count > this.capacity) {
+      throw new ProtocolError(`the scheduler sent more than the ${this.capacity} tasks this agent takes at once`);
     }
     this.#waiting.push(batch);
+    this.#waitingEntries += count;
     this.#runWaiting();
   }
 
-  cancel(ids: unknown): void {
-    if (!Array.isArray(ids)) throw new ProtocolError('a cancel message must be an array of ids');
-    const wanted = new Set(ids);
-    for (const [localId, held] of this.#held) {
-      if (held.session === this.#session && wanted.has(held.wireId)) held.route.backend.cancel([localId]);
+  cancel(message: unknown): void {
+    const wanted = parseCancel(message);
+    const byBackend = new Map<Backend, number[]>();
+    for (const batch of this.#batches()) {
+      if (batch.session !== this.#session) continue;
+      for (const wireId of wanted) {
+        const offset = wireId - batch.wireBase;
+        if (offset < 0 || offset >= batch.count || this.#held.get(batch.localBase + offset) !== batch) continue;
+        const ids = byBackend.get(batch.route.backend) ?? [];
+        ids.push(batch.localBase + offset);
+        byBackend.set(batch.route.backend, ids);
+      }
     }
+    for (const [backend, ids] of byBackend) backend.cancel(ids);
   }
 
   #runWaiting(): void {
@@ -110,19 +130,18 @@ export class Router implements BackendHost {
       const route = this.#leastLoaded();
       if (route === undefined) return;
       const batch = this.#waiting.shift()!;
-      const localIds: number[] = [];
-      for (let i = 0; i < batch.length; i += 3) {
-        const localId = ++this.#nextId;
-        this.#held.set(localId, { route, wireId: batch[i] as number, session: this.#session });
-        batch[i] = localId;
-        localIds.push(localId);
-      }
-      route.load += localIds.length;
+      const count = entryCount(batch);
+      this.#waitingEntries -= count;
+      const localBase = this.#nextId + 1;
+      this.#nextId += count;
+      const forwarded: Forwarded = { route, wireBase: batch.base, localBase, count, session: this.#session };
+      for (let i = 0; i < count; i++) this.#held.set(localBase + i, forwarded);
+      route.load += count;
       try {
         // Always cancellable: when the scheduler goes away, whatever its tasks still hold here is stopped.
-        route.backend.dispatch(batch, undefined, true);
+        route.backend.dispatch(rebase(batch, localBase), undefined, true);
       } catch (error) {
-        this.lost(route.backend, localIds, 'isolate', error as Error);
+        this.lost(route.backend, Array.from({ length: count }, (_, i) => localBase + i), 'isolate', error as Error);
       }
     }
   }
@@ -136,21 +155,21 @@ export class Router implements BackendHost {
     return best;
   }
 
-  results(backend: Backend, results: Results, busyMs: number): void {
+  results(backend: Backend, results: Results): void {
     const route = this.#routes.get(backend);
     if (route === undefined) return;
-    for (let i = 0; i < results.length; i += 3) {
-      const held = this.#held.get(results[i] as number);
-      if (held?.route !== route) continue;
-      this.#held.delete(results[i] as number);
+    const failed = new Set(results.failed);
+    for (let i = 0; i < results.values.length; i++) {
+      const localId = resultId(results, i);
+      const batch = this.#held.get(localId);
+      if (batch?.route !== route) continue;
+      this.#held.delete(localId);
       route.load--;
-      if (held.session === this.#session) this.#results.push(held.wireId, results[i + 1], results[i + 2]);
+      if (batch.session !== this.#session) continue;
+      this.#results.push(batch.wireBase + (localId - batch.localBase), failed.has(i) ? ERR : 0, results.values[i]);
     }
-    this.#busyMs += busyMs;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#flush);
-    }
+    this.#results.time(results.busy, results.run);
+    this.#results.flushSoon();
     this.#runWaiting();
   }
 
@@ -165,7 +184,10 @@ export class Router implements BackendHost {
     if (route === undefined) return;
     this.#routes.delete(backend);
     const ids: number[] = [];
-    for (const [localId, held] of this.#held) if (held.route === route) ids.push(localId);
+    for (const batch of this.#batches()) {
+      if (batch.route !== route) continue;
+      for (let i = 0; i < batch.count; i++) if (this.#held.get(batch.localBase + i) === batch) ids.push(batch.localBase + i);
+    }
     this.#report(route, ids, reason, error);
     this.#runWaiting();
   }
@@ -174,11 +196,11 @@ export class Router implements BackendHost {
   #report(route: Route, localIds: readonly number[], reason: LostReason, error: Error): void {
     const wireIds: number[] = [];
     for (const localId of localIds) {
-      const held = this.#held.get(localId);
-      if (held?.route !== route) continue;
+      const batch = this.#held.get(localId);
+      if (batch?.route !== route) continue;
       this.#held.delete(localId);
       route.load--;
-      if (held.session === this.#session) wireIds.push(held.wireId);
+      if (batch.session === this.#session) wireIds.push(batch.wireBase + (localId - batch.localBase));
     }
     if (wireIds.length > 0) this.#send(AGENT_LOST, { ids: wireIds, reason, error: serializeError(error) } satisfies AgentLost);
   }
@@ -187,21 +209,19 @@ export class Router implements BackendHost {
     this.#runWaiting();
   }
 
-  #flush = (): void => {
-    this.#scheduled = false;
-    const r = this.#results;
-    const busy = this.#busyMs;
-    this.#results = [];
-    this.#busyMs = 0;
-    if (r.length === 0 || this.#send(AGENT_RESULTS, { r, busy }) === undefined) return;
+  #sendResults(results: Results): void {
+    if (this.#send(AGENT_RESULTS, results) === undefined) return;
     // A value the codec cannot carry, or a frame over maxFrameBytes: each result goes on
     // its own, and one that still cannot go fails its task instead of the whole message.
-    for (let i = 0; i < r.length; i += 3) {
-      const error = this.#send(AGENT_RESULTS, { r: [r[i], r[i + 1], r[i + 2]], busy: 0 });
+    const failed = new Set(results.failed);
+    for (let i = 0; i < results.values.length; i++) {
+      const one = (value: unknown, failure: boolean): Results =>
+        ({ base: resultId(results, i), values: [value], failed: failure ? [0] : undefined, busy: 0, run: 0 });
+      const error = this.#send(AGENT_RESULTS, one(results.values[i], failed.has(i)));
       if (error instanceof PeerLostError) return;
-      if (error) this.#send(AGENT_RESULTS, { r: [r[i], ERR, serializeError(error)], busy: 0 });
+      if (error) this.#send(AGENT_RESULTS, one(serializeError(error), true));
     }
-  };
+  }
 
   /**
    * Returns why a message could not go, or undefined. With no connection (or a closing

@@ -17,10 +17,12 @@ export interface LocalWorkerEvents extends WorkerEvents {
   respawnFailed?(error: Error): void;
 }
 
+type LocalBackend = ProcessBackend | ThreadBackend;
+
 /**
- * This machine's workers: one piscina pool of threads, or `size` worker processes, each
- * replaced when it dies (with backoff while replacements keep failing). Every backend it
- * starts is handed to `adopt`: the pool's scheduler, or an agent's router.
+ * This machine's workers: `size` worker threads or processes, each a backend of its own,
+ * each replaced when it exits (with backoff while replacements keep failing). Every
+ * backend it starts is handed to `adopt`: the pool's scheduler, or an agent's router.
  */
 export class LocalWorkers {
   readonly #options: LocalWorkersOptions;
@@ -28,7 +30,7 @@ export class LocalWorkers {
   readonly #events: LocalWorkerEvents;
   readonly #backends = new Set<Backend>();
   readonly #respawns = new Set<NodeJS.Timeout>();
-  /** Worker processes still starting: stopping waits for them (they stop themselves). */
+  /** Workers still starting: stopping waits for them (they stop themselves). */
   readonly #starting = new Set<Promise<void>>();
   #respawnFailures = 0;
   #stopping = false;
@@ -46,12 +48,7 @@ export class LocalWorkers {
     events: LocalWorkerEvents = {},
   ): Promise<LocalWorkers> {
     const workers = new LocalWorkers(options, adopt, events);
-    if (options.size === 0) return workers;
-    if (options.mode === 'thread') {
-      workers.#add(await ThreadBackend.start(options, events));
-      return workers;
-    }
-    const started = await Promise.allSettled(Array.from({ length: options.size }, () => workers.#startProcess()));
+    const started = await Promise.allSettled(Array.from({ length: options.size }, () => workers.#startWorker()));
     const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
       await workers.destroy();
@@ -65,16 +62,17 @@ export class LocalWorkers {
     this.#adopt(backend);
   }
 
-  #startProcess(): Promise<void> {
-    const starting = this.#spawnProcess();
+  #startWorker(): Promise<void> {
+    const starting = this.#spawn();
     this.#starting.add(starting);
     const forget = () => this.#starting.delete(starting);
     starting.then(forget, forget);
     return starting;
   }
 
-  async #spawnProcess(): Promise<void> {
-    const backend = await ProcessBackend.start(this.#options, this.#events);
+  async #spawn(): Promise<void> {
+    const start = this.#options.mode === 'thread' ? ThreadBackend.start : ProcessBackend.start;
+    const backend: LocalBackend = await start(this.#options, this.#events);
     if (this.#stopping) {
       await backend.destroy();
       return;
@@ -90,11 +88,11 @@ export class LocalWorkers {
     const delay = this.#respawnFailures === 0 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, 100 * 2 ** this.#respawnFailures);
     const timer = setTimeout(() => {
       this.#respawns.delete(timer);
-      this.#startProcess().then(
+      this.#startWorker().then(
         () => (this.#respawnFailures = 0),
         (error: Error) => {
           this.#respawnFailures++;
-          debug('replacing a worker process failed: %s', error.message);
+          debug('replacing a worker failed: %s', error.message);
           this.#events.respawnFailed?.(error);
           if (!this.#stopping) this.#respawn();
         },

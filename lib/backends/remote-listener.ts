@@ -3,7 +3,7 @@ import { listen, type TransportServer } from '../transport/server.js';
 import type { Connection } from '../transport/connection.js';
 import type { ListenOptions } from '../transport/options.js';
 import { RemoteBackend } from './remote.js';
-import { AGENT_HELLO, AGENT_REFUSED, AGENT_WELCOME, checkHello, type AgentHello } from './remote-protocol.js';
+import { AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME, parseHello } from './remote-protocol.js';
 
 
 /** How long an authenticated agent has to introduce itself. */
@@ -28,16 +28,17 @@ export class AgentListener {
       connection.once('close', () => clearTimeout(timer));
       connection.once('message', (type: number, value: unknown) => {
         clearTimeout(timer);
-        const problem = type === AGENT_HELLO ? checkHello(value) : `expected a hello, got message type ${type}`;
-        if (problem) {
+        const hello = type === AGENT_HELLO ? parseHello(value) : `expected a hello, got message type ${type}`;
+        if (typeof hello === 'string') {
+          const problem = hello;
           debug('refusing agent at %s: %s', connection.remoteAddress, problem);
           // Said so that the agent stops instead of trying again and again.
           if (type === AGENT_HELLO) connection.send(AGENT_REFUSED, { reason: problem });
           void connection.close();
           return;
         }
-        connection.send(AGENT_WELCOME, {});
-        onAgent(new RemoteBackend(connection, value as AgentHello));
+        connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION });
+        onAgent(new RemoteBackend(connection, hello));
       });
     });
   }

@@ -1,35 +1,43 @@
 /**
  * Messages between a scheduler and a remote agent, carried by the authenticated
- * transport. They name tasks and carry values; nothing in them is ever executed.
+ * transport. They name tasks and carry values; nothing in them is ever executed. Every
+ * message is parsed here, with limits, before anything uses it.
  */
-import type { SerializedError } from '../errors.js';
+import { ProtocolError } from '../errors.js';
+import { BATCH_FORMAT, MAX_ENTRIES } from '../worker/batch.js';
+import type { LostReason } from './types.js';
 
 /** Agent → scheduler, first message after the handshake. */
 export const AGENT_HELLO = 16;
-/** Scheduler → agent: `{ b: [id, name, args, …] }`. */
+/** Scheduler → agent: a Batch (worker/batch.ts). */
 export const AGENT_RUN = 17;
-/** Agent → scheduler: `{ r: [id, status, value, …], busy }`. */
+/** Agent → scheduler: Results (worker/batch.ts). */
 export const AGENT_RESULTS = 18;
-/** Scheduler → agent: wire ids whose tasks must stop. */
+/** Scheduler → agent: `{ ids }`, wire ids whose tasks must stop. */
 export const AGENT_CANCEL = 19;
 /** Agent → scheduler: `{ ids, reason, error }`: tasks its workers could not run to the end. */
 export const AGENT_LOST = 20;
-/** Scheduler → agent, in answer to a hello it accepts: `{}`. Nothing else comes before it. */
+/** Scheduler → agent, in answer to a hello it accepts: `{ version }`. Nothing else comes before it. */
 export const AGENT_WELCOME = 21;
 /** Scheduler → agent, in answer to a hello it refuses: `{ reason }`; the connection then closes. */
 export const AGENT_REFUSED = 22;
 
-export interface AgentRun {
-  b: unknown[];
-}
+/** Version 2: batches and results of worker/batch.ts (format 2). Version 1 had flat arrays. */
+export const AGENT_PROTOCOL_VERSION = BATCH_FORMAT;
+
+/** Most task names one agent may announce, and their length. */
+export const MAX_NAMES = 10_000;
+const MAX_NAME_LENGTH = 1_024;
+/** Most workers one agent may announce: more would let one peer claim the whole pool. */
+export const MAX_PARALLELISM = 4_096;
+const MAX_CAPACITY = 1_000_000;
+
 
 export interface AgentLost {
   ids: number[];
-  reason: 'died' | 'stopped' | 'isolate';
-  error: SerializedError;
+  reason: LostReason;
+  error: unknown;
 }
-
-export const AGENT_PROTOCOL_VERSION = 1;
 
 export interface AgentHello {
   version: number;
@@ -46,24 +54,84 @@ export interface AgentHello {
   mode: 'thread' | 'process';
 }
 
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-const positiveInteger = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= 1_000_000;
+/** A dense array of at most `max` wire ids. */
+function parseIds(value: unknown, what: string): number[] {
+  if (!Array.isArray(value) || value.length > MAX_ENTRIES) throw new ProtocolError(`${what} must be an array of at most ${MAX_ENTRIES} ids`);
+  const ids = new Array<number>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const id: unknown = value[i];
+    if (!Number.isSafeInteger(id) || (id as number) < 0) throw new ProtocolError(`${what} must hold integer ids`);
+    ids[i] = id as number;
+  }
+  return ids;
+}
 
-/** Checks a hello received from the wire; returns why it is unacceptable, or undefined. */
-export function checkHello(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return 'hello is not an object';
-  const h = value as Partial<AgentHello>;
-  if (h.version !== AGENT_PROTOCOL_VERSION) return `unsupported agent protocol version ${String(h.version)}`;
+const LOST_REASONS: readonly LostReason[] = ['died', 'stopped', 'isolate'];
+
+export function parseLost(value: unknown): AgentLost {
+  if (!isRecord(value)) throw new ProtocolError('a lost message must be an object');
+  const reason = LOST_REASONS.find((r) => r === value.reason);
+  if (reason === undefined) throw new ProtocolError('a lost message must give a known reason');
+  return { ids: parseIds(value.ids, 'lost.ids'), reason, error: value.error };
+}
+
+export function parseCancel(value: unknown): number[] {
+  if (!isRecord(value)) throw new ProtocolError('a cancel message must be { ids }');
+  return parseIds(value.ids, 'cancel.ids');
+}
+
+/** A welcome; version 1 schedulers sent an empty one. */
+export function parseWelcome(value: unknown): { version: number } {
+  if (!isRecord(value)) throw new ProtocolError('a welcome must be an object');
+  return { version: Number.isSafeInteger(value.version) ? (value.version as number) : 1 };
+}
+
+export function parseRefusal(value: unknown): string {
+  const reason = isRecord(value) ? value.reason : undefined;
+  return typeof reason === 'string' ? reason.slice(0, 1_000) : 'no reason given';
+}
+
+/** Says why two peers of different protocol versions cannot work together, naming both. */
+export function versionMismatch(theirs: unknown, ours: number, them: 'agent' | 'scheduler'): string {
+  const mine = them === 'agent' ? 'this scheduler' : 'this agent';
+  return `the ${them} speaks Troupe protocol version ${String(theirs).slice(0, 20)}; ${mine} speaks version ${ours}`;
+}
+
+const positiveInteger = (value: unknown, max: number): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= max;
+
+function isNames(value: unknown): value is string[] {
+  return (
+    Array.isArray(value) &&
+    value.length <= MAX_NAMES &&
+    value.every((name, i) => i in value && typeof name === 'string' && name.length <= MAX_NAME_LENGTH)
+  );
+}
+
+/** Checks a hello received from the wire: the hello, or why it is unacceptable. */
+export function parseHello(value: unknown): AgentHello | string {
+  if (!isRecord(value)) return 'hello is not an object';
+  const h = value;
+  if (h.version !== AGENT_PROTOCOL_VERSION) return versionMismatch(h.version, AGENT_PROTOCOL_VERSION, 'agent');
   if (typeof h.agentId !== 'string' || h.agentId.length > 200) return 'hello.agentId must be a short string';
   if (typeof h.hostname !== 'string' || h.hostname.length > 255) return 'hello.hostname must be a short string';
-  if (!positiveInteger(h.pid)) return 'hello.pid must be a positive integer';
-  if (!isStringArray(h.names) || h.names.length > 100_000) return 'hello.names must be an array of strings';
-  if (!positiveInteger(h.parallelism)) return 'hello.parallelism must be a positive integer';
-  if (!positiveInteger(h.capacity)) return 'hello.capacity must be a positive integer';
+  if (!positiveInteger(h.pid, 2 ** 31)) return 'hello.pid must be a positive integer';
+  if (!isNames(h.names)) return `hello.names must be an array of at most ${MAX_NAMES} short strings`;
+  if (!positiveInteger(h.parallelism, MAX_PARALLELISM)) return `hello.parallelism must be an integer from 1 to ${MAX_PARALLELISM}`;
+  if (!positiveInteger(h.capacity, MAX_CAPACITY)) return 'hello.capacity must be a positive integer';
   if (h.mode !== 'thread' && h.mode !== 'process') return 'hello.mode must be "thread" or "process"';
-  return undefined;
+  return {
+    version: h.version,
+    agentId: h.agentId,
+    hostname: h.hostname,
+    pid: h.pid,
+    names: [...h.names],
+    parallelism: h.parallelism,
+    capacity: h.capacity,
+    mode: h.mode,
+  };
 }

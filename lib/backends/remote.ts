@@ -1,7 +1,8 @@
 import { deserializeError, PeerLostError, ProtocolError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
-import { AGENT_CANCEL, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, type AgentHello, type AgentLost, type AgentRun } from './remote-protocol.js';
-import { ERR, OK, type Backend, type BackendHost, type Batch, type Results, type WorkerInfo } from './types.js';
+import { parseResults } from '../worker/batch.js';
+import { AGENT_CANCEL, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, parseLost, type AgentHello } from './remote-protocol.js';
+import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
 
 /** What the pool tells its users about an agent. */
 export interface AgentInfo {
@@ -13,32 +14,6 @@ export interface AgentInfo {
   names: string[];
   parallelism: number;
   capacity: number;
-}
-
-/** Results from the wire: `{ r: [id, status, value, …], busy }` with integer ids and known statuses. */
-function isResults(value: unknown): value is { r: Results; busy: number } {
-  if (value === null || typeof value !== 'object') return false;
-  const { r, busy } = value as { r?: unknown; busy?: unknown };
-  if (!Array.isArray(r) || r.length % 3 !== 0 || typeof busy !== 'number' || !(busy >= 0)) return false;
-  for (let i = 0; i < r.length; i += 3) {
-    if (!Number.isSafeInteger(r[i])) return false;
-    if (r[i + 1] !== OK && (r[i + 1] !== ERR || !isSerializedError(r[i + 2]))) return false;
-  }
-  return true;
-}
-
-const LOST_REASONS = new Set(['died', 'stopped', 'isolate']);
-
-function isLost(value: unknown): value is AgentLost {
-  if (value === null || typeof value !== 'object') return false;
-  const { ids, reason, error } = value as Record<string, unknown>;
-  return Array.isArray(ids) && ids.every(Number.isSafeInteger) && LOST_REASONS.has(reason as string) && isSerializedError(error);
-}
-
-function isSerializedError(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  const { name, message, cause } = value as Record<string, unknown>;
-  return typeof name === 'string' && typeof message === 'string' && (cause === undefined || (cause !== null && typeof cause === 'object'));
 }
 
 /**
@@ -77,9 +52,17 @@ export class RemoteBackend implements Backend {
       capacity: hello.capacity,
     };
     connection.on('message', (type, value) => {
-      if (type === AGENT_RESULTS && isResults(value)) this.#host?.results(this, value.r, value.busy);
-      else if (type === AGENT_LOST && isLost(value)) this.#host?.lost(this, value.ids, value.reason, deserializeError(value.error));
-      else connection.destroy(new ProtocolError(`agent ${this.agent.id} sent a malformed or unexpected message (type ${type})`));
+      try {
+        if (type === AGENT_RESULTS) this.#host?.results(this, parseResults(value));
+        else if (type === AGENT_LOST) {
+          const lost = parseLost(value);
+          this.#host?.lost(this, lost.ids, lost.reason, deserializeError(lost.error));
+        } else throw new ProtocolError(`unexpected message type ${type}`);
+      } catch (error) {
+        // A peer that knows the key may still be broken: its connection goes, the pool stays.
+        if (!(error instanceof ProtocolError)) throw error;
+        connection.destroy(new ProtocolError(`agent ${this.agent.id} sent a malformed message: ${error.message}`));
+      }
     });
     connection.on('drain', () => {
       this.#congested = false;
@@ -104,11 +87,11 @@ export class RemoteBackend implements Backend {
   }
 
   dispatch(batch: Batch): void {
-    if (!this.#connection.send(AGENT_RUN, { b: batch } satisfies AgentRun)) this.#congested = true;
+    if (!this.#connection.send(AGENT_RUN, batch)) this.#congested = true;
   }
 
   cancel(ids: readonly number[]): void {
-    if (this.#open) this.#connection.send(AGENT_CANCEL, [...ids]);
+    if (this.#open) this.#connection.send(AGENT_CANCEL, { ids: [...ids] });
   }
 
   setBusy(): void {

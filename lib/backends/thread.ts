@@ -1,146 +1,159 @@
 import type { TransferListItem } from 'node:worker_threads';
-import { debug } from '../debug.js';
-import { deserialize } from 'node:v8';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { debug } from '../debug.js';
 import { WorkerStartError } from '../errors.js';
-import { batchIds, type Backend, type BackendHost, type Batch, type WorkerInfo } from './types.js';
-import { encode, isPlainBatch } from '../worker/values.js';
+import { parseThreadReady } from '../worker/protocol.js';
+import { packBatch, unpackResults } from '../worker/thread-channel.js';
 import { entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
-
-
-interface BatchReply {
-  r: unknown[] | Uint8Array;
-  busy: number;
-}
-
-interface PiscinaWorker {
-  id: number;
-}
+import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
 
 /**
- * All worker threads of a pool, run by piscina. To the scheduler it is one backend whose
- * parallelism is the number of threads: piscina hands each batch to an idle thread and
- * replaces a thread that dies.
+ * One worker thread, started and supervised by piscina (a pool of one thread, with the
+ * pool's resource settings), which then hands the thread a MessagePort of its own: batches
+ * and results travel on it. So each thread is a backend with an identity, as each worker
+ * process is; its async tasks overlap; and nothing is paid per batch beyond a postMessage.
+ * A thread that dies, or is stopped to cancel a task, is replaced by a new backend.
  */
 export class ThreadBackend implements Backend {
   readonly kind = 'thread';
+  readonly parallelism = 1;
   readonly id: string;
   readonly names: ReadonlySet<string>;
-  readonly parallelism: number;
   readonly capacity: number;
+  readonly threadId: number;
+  readonly exited: Promise<void>;
   readonly #piscina: Piscina;
-  /** Batches that may be cancelled, by the controller that aborts them. */
-  readonly #cancellable = new Map<AbortController, Batch>();
+  readonly #port: MessagePort;
   #host: BackendHost | undefined;
-  #stopping = false;
+  #state: 'running' | 'stopping' | 'exited' = 'running';
+  #killedByUs = false;
+  #lastError: Error | undefined;
 
-  private constructor(piscina: Piscina, names: string[], options: LocalBackendOptions) {
+  private constructor(
+    piscina: Piscina, port: MessagePort, ready: { names: string[]; threadId: number }, options: LocalBackendOptions,
+    events: WorkerEvents,
+  ) {
     this.#piscina = piscina;
-    this.names = new Set(names);
-    this.parallelism = options.size;
-    this.capacity = options.size * options.maxInFlight;
-    this.id = `threads-${process.pid}`;
+    this.#port = port;
+    this.threadId = ready.threadId;
+    this.id = `thread-${ready.threadId}`;
+    this.names = new Set(ready.names);
+    this.capacity = options.maxInFlight;
+    piscina.on('error', (error: Error) => (this.#lastError = error));
+    port.on('message', (message: unknown) => {
+      let results;
+      try {
+        results = unpackResults(message);
+      } catch (error) {
+        debug('thread %d sent malformed results: %s', this.threadId, (error as Error).message);
+        return this.#terminate();
+      }
+      this.#host?.results(this, results);
+    });
+    // Idle threads must not keep the process alive: setBusy() refs the port while tasks run.
+    port.unref();
+    this.exited = new Promise((resolve) => {
+      // The port closes when the thread ends, however it ends.
+      port.once('close', () => {
+        const wasStopping = this.#state === 'stopping';
+        this.#state = 'exited';
+        const error = this.#lastError ?? new Error(`worker thread ${this.threadId} exited`);
+        if (!wasStopping) events.workerExit?.(this.info(0)[0], error);
+        this.#host?.exited(this, this.#killedByUs || wasStopping ? 'stopped' : 'died', error);
+        void piscina.destroy().then(() => resolve(), () => resolve());
+      });
+    });
   }
 
   static async start(options: LocalBackendOptions, events: WorkerEvents = {}): Promise<ThreadBackend> {
     const piscina = new Piscina({
       filename: entryUrl('thread-entry').href,
-      minThreads: options.size,
-      maxThreads: options.size,
+      minThreads: 1,
+      maxThreads: 1,
       idleTimeout: Infinity,
-      concurrentTasksPerWorker: 1,
-      // piscina's default: an idle thread blocks in Atomics.wait for its next batch, the
-      // fastest hand-off; work a task starts without awaiting it pauses while the thread idles.
-      atomics: 'sync',
+      // The thread serves its own port from its event loop: it must never block in Atomics.wait.
+      atomics: 'disabled',
       execArgv: threadExecArgv(options.execArgv),
       env: options.env as Record<string, string>,
       workerData: { tasks: options.tasks.href },
     });
-    // Errors not tied to a task (a thread failing while idle) must not crash the pool.
-    piscina.on('error', (error: Error) => debug('thread pool error: %s', error.message));
-    let backend: ThreadBackend | undefined;
-    const describe = (worker: PiscinaWorker, state: WorkerInfo['state']): WorkerInfo =>
-      ({ id: `thread-${worker.id}`, kind: 'thread', pid: process.pid, threadId: worker.id, state, inFlight: 0 });
-    piscina.on('workerCreate', (worker: PiscinaWorker) => events.workerStart?.(describe(worker, 'idle')));
-    piscina.on('workerDestroy', (worker: PiscinaWorker) => {
-      if (backend?.ready !== false) events.workerExit?.(describe(worker, 'stopping'));
-    });
+    // Until the backend exists, a thread failing to start is reported by run() below.
+    piscina.on('error', (error: Error) => debug('worker thread: %s', error.message));
+    const { port1, port2 } = new MessageChannel();
     try {
-      const probes = Array.from({ length: options.size }, () => piscina.run(null) as Promise<string[]>);
-      const [names] = await withDeadline(Promise.all(probes), options.startTimeout, 'worker threads');
-      backend = new ThreadBackend(piscina, names, options);
+      const ready = new Promise<{ names: string[]; threadId: number }>((resolve, reject) => {
+        port1.once('message', (message: unknown) => {
+          const parsed = parseThreadReady(message);
+          if (parsed) resolve(parsed);
+          else reject(new Error('the thread did not introduce itself'));
+        });
+      });
+      const served = piscina.run({ port: port2 }, { transferList: [port2] }) as Promise<void>;
+      const [introduction] = await withDeadline(Promise.all([ready, served]), options.startTimeout, 'worker thread');
+      const backend = new ThreadBackend(piscina, port1, introduction, options, events);
+      events.workerStart?.(backend.info(0)[0]);
       return backend;
     } catch (error) {
+      port1.close();
       await piscina.destroy().catch(() => {});
       throw error instanceof WorkerStartError
         ? error
-        : new WorkerStartError(`worker threads could not load ${options.tasks.href}: ${(error as Error).message}`, error);
+        : new WorkerStartError(`worker thread could not load ${options.tasks.href}: ${(error as Error).message}`, error);
     }
   }
 
   get ready(): boolean {
-    return !this.#stopping;
+    return this.#state === 'running' && !this.#killedByUs;
   }
 
   attach(host: BackendHost): void {
     this.#host = host;
   }
 
-  dispatch(batch: Batch, transfer: TransferListItem[] | undefined, cancellable: boolean): void {
-    // An abortable piscina task costs a few µs more, so only batches that may be cancelled get a signal.
-    const controller = cancellable ? new AbortController() : undefined;
-    if (controller) this.#cancellable.set(controller, batch);
-    // Plain values as they are, others as v8 bytes (worker/values.ts); a value that does not
-    // clone throws here, and the scheduler then sends the batch's tasks one by one.
-    const message = transfer || isPlainBatch(batch) ? batch : encode(batch);
-    (this.#piscina.run(message, { signal: controller?.signal, transferList: transfer }) as Promise<BatchReply>).then(
-      (reply) => {
-        if (controller) this.#cancellable.delete(controller);
-        this.#host?.results(this, Array.isArray(reply.r) ? reply.r : (deserialize(reply.r) as unknown[]), reply.busy);
-      },
-      (error: Error) => {
-        if (controller) this.#cancellable.delete(controller);
-        if (this.#stopping) return;
-        // Aborting a batch stops the thread running it; its other tasks are innocent.
-        const reason = controller?.signal.aborted ? 'stopped' : error.name === 'DataCloneError' ? 'isolate' : 'died';
-        this.#host?.lost(this, batchIds(batch), reason, error);
-      },
-    );
+  dispatch(batch: Batch, transfer: TransferListItem[] | undefined): void {
+    // A value that does not clone throws here, and the scheduler then sends the batch's tasks one by one.
+    const posted = packBatch(batch, transfer);
+    this.#port.postMessage(posted.message, posted.transfer);
   }
 
-  cancel(ids: readonly number[]): void {
-    const wanted = new Set(ids);
-    for (const [controller, batch] of this.#cancellable) {
-      if (batchIds(batch).some((id) => wanted.has(id))) controller.abort();
-    }
+  /** A thread cannot leave a running task: it is stopped and replaced; its other tasks run again. */
+  cancel(): void {
+    if (this.#state !== 'running') return;
+    this.#killedByUs = true;
+    this.#terminate();
   }
 
-  setBusy(): void {
-    // piscina refs a thread while it runs a task and unrefs it when idle.
+  #terminate(): void {
+    void this.#piscina.destroy().catch(() => {});
+  }
+
+  setBusy(busy: boolean): void {
+    if (this.#state !== 'running') return;
+    if (busy) this.#port.ref();
+    else this.#port.unref();
   }
 
   info(inFlight: number): WorkerInfo[] {
-    const threads = this.#piscina.threads;
-    const share = Math.ceil(inFlight / Math.max(1, threads.length));
-    const state = this.#stopping ? 'stopping' : inFlight > 0 ? 'busy' : 'idle';
-    // piscina does not say which thread runs which batch: in-flight work is shown spread evenly.
-    return threads.map((worker) => ({
-      id: `thread-${worker.threadId}`,
-      kind: 'thread',
-      pid: process.pid,
-      threadId: worker.threadId,
-      state,
-      inFlight: share,
-    }));
+    const state = this.#state !== 'running' || this.#killedByUs ? 'stopping' : inFlight > 0 ? 'busy' : 'idle';
+    return [{ id: this.id, kind: 'thread', pid: process.pid, threadId: this.threadId, state, inFlight }];
   }
 
   async close(): Promise<void> {
-    this.#stopping = true;
+    if (this.#state === 'exited') return;
+    this.#state = 'stopping';
+    this.#port.ref();
     await this.#piscina.close();
+    this.#port.close();
+    await this.exited;
   }
 
   async destroy(): Promise<void> {
-    this.#stopping = true;
+    if (this.#state === 'exited') return;
+    this.#state = 'stopping';
+    this.#port.ref();
     await this.#piscina.destroy();
+    this.#port.close();
+    await this.exited;
   }
 }

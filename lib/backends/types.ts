@@ -1,6 +1,11 @@
 import type { TransferListItem } from 'node:worker_threads';
-export { batchIds, ERR, OK, type Batch, type Results } from '../worker/protocol.js';
-import type { Batch, Results } from '../worker/protocol.js';
+export { ERR, OK, type Batch, type Results } from '../worker/batch.js';
+import { entryCount, type Batch, type Results } from '../worker/batch.js';
+
+/** The wire ids of a batch's entries. */
+export function batchIds(batch: Batch): number[] {
+  return Array.from({ length: entryCount(batch) }, (_, i) => batch.base + i);
+}
 
 /**
  * The one interface every place that runs tasks implements: a thread pool, a worker
@@ -17,7 +22,7 @@ export type LostReason =
   | 'isolate';
 
 export interface WorkerInfo {
-  /** 'thread-<threadId>', 'process-<pid>', 'agent-<host:port>-<n>' */
+  /** 'thread-<threadId>', 'process-<pid>', 'agent-<agent id>' */
   id: string;
   kind: 'thread' | 'process' | 'agent';
   pid?: number;
@@ -28,7 +33,7 @@ export interface WorkerInfo {
 
 /** Calls a backend makes into whoever attached it (the scheduler). */
 export interface BackendHost {
-  results(backend: Backend, results: Results, busyMs: number): void;
+  results(backend: Backend, results: Results): void;
   lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void;
   /** The backend is gone for good; whatever it still held counts as lost with `reason`. */
   exited(backend: Backend, reason: LostReason, error: Error): void;

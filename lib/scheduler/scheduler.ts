@@ -4,9 +4,13 @@ import {
   AbortError, deserializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
   WorkerLostError, type SerializedError,
 } from '../errors.js';
-import { batchIds, OK, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
+import { batchIds, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
+import { BatchBuilder, resultId } from '../worker/batch.js';
+import { IdTable } from './id-table.js';
 import { TaskQueue } from './task-queue.js';
-import { DONE, Extras, MAX_TIMER_MS, promiseFor, QUEUED, RUNNING, Slot, Task, type Stamp } from './task.js';
+import {
+  DONE, Extras, fulfil, MAX_TIMER_MS, promiseFor, QUEUED, refuse, RUNNING, Slot, Task, type Sink, type Stamp,
+} from './task.js';
 import { Latency } from './stats.js';
 import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
 
@@ -21,12 +25,13 @@ export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
 export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendHost {
   readonly #options: SchedulerOptions;
   readonly #queue = new TaskQueue();
-  readonly #running = new Map<number, Task>();
+  readonly #running = new IdTable<Task>();
   readonly #slots = new Map<Backend, Slot>();
   #slotList: Slot[] = [];
   #parallelism = 0;
-  readonly #knownNames = new Set<string>();
-  #acceptsAnyName = false;
+  /** How many attached backends export each name. */
+  readonly #knownNames = new Map<string, number>();
+  #acceptAll = 0;
   #nextWireId = 0;
   #pumping = false;
   #flushScheduled = false;
@@ -40,6 +45,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   #retried = 0;
   readonly #waitTime = new Latency();
   readonly #runTime = new Latency();
+  readonly #windowTime = new Latency();
 
   constructor(options: SchedulerOptions) {
     super();
@@ -51,14 +57,30 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   attach(backend: Backend): void {
-    const slot = new Slot(backend);
+    const slot = new Slot(backend, this.#options.initialWindow ?? 1);
     this.#slots.set(backend, slot);
     this.#slotsChanged();
-    if (backend.names === null) this.#acceptsAnyName = true;
-    else for (const name of backend.names) this.#knownNames.add(name);
+    this.#countNames(backend, 1);
     backend.attach(this);
     this.#queue.unpark((name) => slot.accepts(name));
     this.#pump();
+  }
+
+  /** Names stay known while a backend that exports them is attached, and no longer. */
+  #countNames(backend: Backend, delta: 1 | -1): void {
+    if (backend.names === null) {
+      this.#acceptAll += delta;
+      return;
+    }
+    for (const name of backend.names) {
+      const count = (this.#knownNames.get(name) ?? 0) + delta;
+      if (count > 0) this.#knownNames.set(name, count);
+      else this.#knownNames.delete(name);
+    }
+  }
+
+  #known(name: string): boolean {
+    return this.#acceptAll > 0 || this.#knownNames.has(name);
   }
 
   #slotsChanged(): void {
@@ -79,21 +101,57 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     return promise;
   }
 
+  /**
+   * Submits a task whose outcome goes to `sink` under `index`, with no promise of its own
+   * (pool.map). Returns the refusal instead of throwing it.
+   */
+  submitTo(sink: Sink, index: number, name: string, args: unknown[], options?: RunOptions): Error | undefined {
+    const refusal = this.#refusal(name, options?.signal);
+    if (refusal) return refusal;
+    const task = this.#newTask(name, args, options);
+    task.sink = sink;
+    task.index = index;
+    this.#enqueue(task);
+    return undefined;
+  }
+
+  /**
+   * Forgets the tasks of `sink` that are still queued (they never run, and it hears
+   * nothing of them); those already running finish and are reported as usual.
+   */
+  drop(sink: Sink): void {
+    for (const task of this.#queue.removeWhere((t) => t.sink === sink)) this.#settle(task);
+    this.#drainIfEmpty();
+    this.#afterChange();
+  }
+
   #refusal(name: string, signal: AbortSignal | undefined): Error | undefined {
     if (this.#closed) return new PoolClosedError();
-    if (!this.#acceptsAnyName && !this.#options.waitForBackends && !this.#knownNames.has(name)) {
-      return new UnknownTaskError(name);
-    }
-    if (this.#queue.size >= this.#options.maxQueue) {
-      // Tasks of this same turn may still be waiting for the end of the turn: send what fits first.
-      this.#pump();
-      if (this.#queue.size >= this.#options.maxQueue) {
-        this.#needDrain = true;
-        return new QueueFullError(this.#options.maxQueue);
-      }
+    if (!this.#options.waitForBackends && !this.#known(name)) return new UnknownTaskError(name);
+    if (this.#options.maxQueue !== Infinity && this.#waiting() >= this.#options.maxQueue) {
+      this.#needDrain = true;
+      return new QueueFullError(this.#options.maxQueue);
     }
     if (signal?.aborted) return new AbortError(signal.reason);
     return undefined;
+  }
+
+  /** Tasks queued beyond what the workers' windows can take now: what `maxQueue` bounds. */
+  #waiting(): number {
+    const queued = this.#queue.size;
+    if (queued === 0) return 0;
+    let room = 0;
+    for (const slot of this.#slotList) if (this.#usable(slot)) room += slot.window - slot.inFlight;
+    return Math.max(0, queued - room);
+  }
+
+  /** While true, `run()` refuses with QueueFullError: wait for 'drain'. */
+  get needsDrain(): boolean {
+    return this.#waiting() >= this.#options.maxQueue;
+  }
+
+  #usable(slot: Slot): boolean {
+    return !slot.gone && slot.backend.ready && !slot.quarantined && slot.inFlight < slot.window;
   }
 
   #newTask(name: string, args: unknown[], options: RunOptions | undefined): Task {
@@ -115,7 +173,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #enqueue(task: Task): void {
     this.#queue.push(task);
-    if (this.#queue.size >= this.#options.maxQueue) this.#needDrain = true;
+    if (this.#options.maxQueue !== Infinity && this.#waiting() >= this.#options.maxQueue) this.#needDrain = true;
     this.#schedulePump();
   }
 
@@ -157,47 +215,41 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     }
   }
 
-  /** Hands each backend with room its share of the queue, least loaded first. */
+  /**
+   * Water-filling: the least loaded backend with room gets a batch, as large as its room
+   * and `batchSize` allow; then the next least loaded, until the queue or the room runs out.
+   * A backend still holding much of its window waits for room for a good batch rather than
+   * being topped up a task at a time, which would shrink every later batch.
+   */
   #pumpRound(): number {
     const slots = this.#slotList;
-    let freeParallelism = 0;
-    let start = 0;
-    let lowest = Infinity;
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i];
-      if (slot.gone || !slot.backend.ready || slot.inFlight >= slot.window || slot.quarantined) continue;
-      freeParallelism += slot.backend.parallelism;
-      const load = slot.inFlight / slot.backend.parallelism;
-      if (load < lowest) {
-        lowest = load;
-        start = i;
-      }
-    }
-    if (freeParallelism === 0) return 0;
-    const share = Math.min(this.#options.batchSize, Math.ceil(this.#queue.size / freeParallelism));
     let sent = 0;
-    for (let j = 0; j < slots.length && this.#queue.size > 0; j++) {
-      const slot = slots[(start + j) % slots.length];
-      for (let b = 0; b < slot.backend.parallelism && !slot.gone && !slot.quarantined && slot.backend.ready; b++) {
-        const free = slot.window - slot.inFlight;
-        // A backend with half its window still busy can wait for room for a full share:
-        // topping it up with each few freed places would shrink every later batch too.
-        if (free < share && slot.inFlight * 2 >= slot.window && slot.inFlight >= slot.backend.parallelism) break;
-        const n = Math.min(share, free);
-        const taken = n > 0 ? this.#dispatch(slot, n) : 0;
-        sent += taken;
-        if (taken === 0) break;
+    let skip: Set<Slot> | undefined;
+    while (this.#queue.size > 0) {
+      let best: Slot | undefined;
+      let lowest = Infinity;
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i];
+        if (!this.#usable(slot) || skip?.has(slot)) continue;
+        const load = slot.inFlight / slot.backend.parallelism;
+        if (load < lowest) {
+          lowest = load;
+          best = slot;
+        }
       }
+      if (best === undefined) break;
+      const room = best.window - best.inFlight;
+      const good = Math.min(this.#options.batchSize, this.#queue.size, Math.ceil(best.window / 4));
+      const taken = room >= good || best.inFlight < best.backend.parallelism ? this.#dispatch(best, Math.min(room, this.#options.batchSize)) : 0;
+      if (taken === 0) (skip ??= new Set()).add(best);
+      sent += taken;
     }
     return sent;
   }
 
   #dispatch(slot: Slot, limit: number): number {
-    const batch: unknown[] = [];
     let transfer: TransferListItem[] | undefined;
     let cancellable = false;
-    const now = performance.now();
-    const stamp: Stamp = { at: now };
     const tasks = this.#queue.take(limit, (task, taken) => {
       if (!slot.accepts(task.name)) return 'skip';
       // A task that may be stopped travels alone: stopping it stops its worker, and
@@ -210,11 +262,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       if (this.#isolates(slot, task) && slot.inFlight > 0) return 'stop';
       return alone ? 'last' : 'take';
     });
-    for (const task of tasks) {
+    const taken = tasks.length;
+    if (taken === 0) return 0;
+    const now = performance.now();
+    const stamp: Stamp = { at: now };
+    const builder = new BatchBuilder(this.#nextWireId + 1);
+    // Wait time is from run() to the first dispatch, sampled once per batch.
+    if (tasks[0].wireId === 0) this.#waitTime.record(now - tasks[0].enqueued.at);
+    for (let i = 0; i < taken; i++) {
+      const task = tasks[i];
       task.state = RUNNING;
       task.slot = slot;
-      // Wait time is from run() to the first dispatch; a retry does not count again.
-      if (task.wireId === 0) this.#waitTime.record(now - task.enqueued.at);
       task.wireId = ++this.#nextWireId;
       task.dispatched = stamp;
       this.#running.set(task.wireId, task);
@@ -225,13 +283,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
         if (extras.transfer) (transfer ??= []).push(...extras.transfer);
         if (task.cancellable) cancellable = true;
       }
-      batch.push(task.wireId, task.name, task.args);
+      builder.add(task.name, task.args);
       if (this.#isolates(slot, task)) slot.isolating = task;
     }
-    const taken = tasks.length;
-    if (taken === 0) return 0;
     slot.inFlight += taken;
     this.#updateBusy(slot);
+    const batch = builder.build();
     try {
       slot.backend.dispatch(batch, transfer, cancellable);
     } catch (error) {
@@ -250,7 +307,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (task === undefined) return false;
     if (this.#slotList.some((slot) => slot.accepts(task.name))) return false;
     if (this.#slotList.length === 0 && !this.#options.waitForBackends) return false;
-    const unknown = !this.#options.waitForBackends && !this.#acceptsAnyName && !this.#knownNames.has(task.name);
+    const unknown = !this.#options.waitForBackends && !this.#known(task.name);
     this.#queue.dropHead(!unknown);
     if (unknown) this.#fail(task, new UnknownTaskError(task.name));
     return true;
@@ -266,7 +323,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       this.#queue.remove(task);
       this.#settle(task);
       this.#failed++;
-      task.reject(error);
+      refuse(task, error);
       this.#drainIfEmpty();
       this.#afterChange();
     } else if (task.state === RUNNING) {
@@ -275,7 +332,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       slot.inFlight--;
       this.#settle(task);
       this.#failed++;
-      task.reject(error);
+      refuse(task, error);
       slot.backend.cancel([task.wireId]);
       this.#updateBusy(slot);
       this.#pump();
@@ -292,29 +349,41 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (extras.onAbort !== undefined) extras.signal!.removeEventListener('abort', extras.onAbort);
   }
 
-  results(backend: Backend, results: Results, busyMs: number): void {
+  results(backend: Backend, results: Results): void {
     const slot = this.#slots.get(backend);
     if (slot === undefined) return;
-    const now = performance.now();
+    const { values, failed } = results;
+    let nextFailure = failed === undefined || failed.length === 0 ? -1 : failed[0];
+    let failureIndex = 0;
     let settled = 0;
-    for (let i = 0; i < results.length; i += 3) {
-      const task = this.#running.get(results[i] as number);
+    let first: Task | undefined;
+    for (let i = 0; i < values.length; i++) {
+      const isFailure = i === nextFailure;
+      if (isFailure) nextFailure = ++failureIndex < failed!.length ? failed![failureIndex] : -1;
+      const task = this.#running.get(resultId(results, i));
       // A result for an attempt that was cancelled or re-queued elsewhere is stale: drop it.
       if (task === undefined || task.slot !== slot) continue;
       this.#running.delete(task.wireId);
+      first ??= task;
       settled++;
       this.#settle(task);
-      this.#runTime.record(now - task.dispatched.at);
-      if (results[i + 1] === OK) {
-        this.#completed++;
-        task.resolve(results[i + 2]);
-      } else {
+      if (isFailure) {
         this.#failed++;
-        task.reject(deserializeError(results[i + 2] as SerializedError));
+        refuse(task, deserializeError(values[i]));
+      } else {
+        this.#completed++;
+        fulfil(task, values[i]);
       }
     }
+    if (first !== undefined) {
+      // Stats per message, not per task: the mean run time the worker measured, and the
+      // rest of the round trip, spent waiting in the worker's window.
+      const run = results.run / values.length;
+      this.#runTime.record(run);
+      this.#windowTime.record(Math.max(0, performance.now() - first.dispatched.at - run));
+    }
     slot.inFlight -= settled;
-    slot.adapt(busyMs, results.length / 3);
+    slot.adapt(results.busy, values.length);
     this.#updateBusy(slot);
     this.#pump();
     this.#afterChange();
@@ -369,11 +438,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const slot = this.#slots.get(backend);
     if (slot === undefined) return;
     const ids: number[] = [];
-    for (const [id, task] of this.#running) if (task.slot === slot) ids.push(id);
+    for (const task of this.#running.values()) if (task.slot === slot) ids.push(task.wireId);
     slot.gone = true;
     this.#requeue(slot, ids, reason, error);
     this.#slots.delete(backend);
     this.#slotsChanged();
+    this.#countNames(backend, -1);
     if (slot.busy) backend.setBusy(false);
     this.#pump();
   }
@@ -385,7 +455,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   #fail(task: Task, error: Error): void {
     this.#settle(task);
     this.#failed++;
-    task.reject(error);
+    refuse(task, error);
   }
 
   #updateBusy(slot: Slot): void {
@@ -446,6 +516,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       retried: this.#retried,
       waitTime: this.#waitTime.read(),
       runTime: this.#runTime.read(),
+      windowTime: this.#windowTime.read(),
     };
   }
 }

@@ -96,6 +96,24 @@ export class TaskQueue {
     this.#sweep();
   }
 
+  /** Takes out every waiting task `which` picks (they are left for the caller to settle). */
+  removeWhere(which: (task: Task) => boolean): Task[] {
+    const out: Task[] = [];
+    for (let i = 0; i < this.#deque.length; i++) {
+      const task = this.#deque.at(i);
+      if (task !== undefined && task.state === QUEUED && which(task)) out.push(task);
+    }
+    for (const [name, tasks] of this.#parked) {
+      const kept = tasks.filter((task) => !which(task));
+      out.push(...tasks.filter((task) => which(task)));
+      if (kept.length === 0) this.#parked.delete(name);
+      else this.#parked.set(name, kept);
+    }
+    this.#size -= out.length;
+    this.#sweep();
+    return out;
+  }
+
   /** Takes every parked task out. */
   drainParked(): Task[] {
     const parked = [...this.#parked.values()].flat();

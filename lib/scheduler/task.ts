@@ -8,8 +8,6 @@ export const DONE = 2;
 /** How much work, in ms of task time, a worker is given beyond the task it runs. */
 const TARGET_BACKLOG_MS = 5;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Tasks in flight per worker before the first run times are known. */
-const INITIAL_WINDOW = 16;
 
 /** A moment shared by every task submitted in one turn, or sent in one batch. */
 export interface Stamp {
@@ -48,6 +46,9 @@ export class Task {
   dispatched: Stamp = NEVER;
   resolve: (value: unknown) => void = noop;
   reject: (error: Error) => void = noop;
+  /** Where the outcome goes instead of a promise (pool.map), and this task's place there. */
+  sink: Sink | undefined = undefined;
+  index = 0;
 
   constructor(
     readonly name: string,
@@ -81,6 +82,22 @@ export class Task {
 
 function noop(): void {}
 
+/** Receives the outcomes of many tasks without a promise each. */
+export interface Sink {
+  settled(index: number, ok: boolean, value: unknown): void;
+}
+
+/** Hands a task's outcome to its promise or its sink. */
+export function fulfil(task: Task, value: unknown): void {
+  if (task.sink !== undefined) task.sink.settled(task.index, true, value);
+  else task.resolve(value);
+}
+
+export function refuse(task: Task, error: Error): void {
+  if (task.sink !== undefined) task.sink.settled(task.index, false, error);
+  else task.reject(error);
+}
+
 let binding: Task | undefined;
 
 function bindSettlers(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
@@ -103,11 +120,12 @@ export class Slot {
   gone = false;
   /** A suspect task running alone on this single-worker backend: nothing joins it until it settles. */
   isolating: Task | undefined = undefined;
+  /** Most tasks it may hold now: one per worker at first, growing as run times are learnt (slow start). */
   window: number;
   avgTaskMs = -1;
 
-  constructor(readonly backend: Backend) {
-    this.window = Math.min(backend.capacity, INITIAL_WINDOW * backend.parallelism);
+  constructor(readonly backend: Backend, initialWindow: number) {
+    this.window = Math.min(backend.capacity, initialWindow * backend.parallelism);
   }
 
   /** Takes no new work while a suspect runs alone on its one worker. */
@@ -121,12 +139,18 @@ export class Slot {
     return names === null || names.has(name);
   }
 
-  /** Keeps about TARGET_BACKLOG_MS of work per worker: deep windows for tiny tasks, shallow for long ones. */
+  /**
+   * Learns from `count` results that held the worker's event loop `busyMs`. The window aims
+   * at about TARGET_BACKLOG_MS of work per worker (deep for tiny tasks, one task for long
+   * ones), and grows toward it by at most the tasks just settled (doubling per round trip),
+   * so that work is never sent far ahead of what is known of its cost.
+   */
   adapt(busyMs: number, count: number): void {
     if (count === 0) return;
     const perTask = busyMs / count;
     this.avgTaskMs = this.avgTaskMs < 0 ? perTask : this.avgTaskMs * 0.7 + perTask * 0.3;
     const perWorker = Math.max(1, Math.ceil(TARGET_BACKLOG_MS / Math.max(this.avgTaskMs, 1e-6)));
-    this.window = Math.min(this.backend.capacity, perWorker * this.backend.parallelism);
+    const target = Math.min(this.backend.capacity, perWorker * this.backend.parallelism);
+    this.window = Math.min(target, this.window + count);
   }
 }

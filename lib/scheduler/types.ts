@@ -8,6 +8,8 @@ export interface SchedulerOptions {
   /** Default per-task timeout in ms (Infinity for none). */
   timeout: number;
   batchSize: number;
+  /** Tasks in flight per worker before any run time is known (slow start begins there). @default 1 */
+  initialWindow?: number;
   /** Keep tasks whose name no backend exports queued (agents may bring it) instead of rejecting them. */
   waitForBackends: boolean;
 }
@@ -27,10 +29,12 @@ export interface SchedulerStats {
   completed: number;
   failed: number;
   retried: number;
-  /** From `run()` to dispatch. */
+  /** From `run()` to dispatch (sampled once per batch). */
   waitTime: Percentiles;
-  /** From dispatch to result. */
+  /** How long tasks ran, as their worker measured it: from start to settlement (a sample per results message: their mean). */
   runTime: Percentiles;
+  /** From dispatch to the start of running: time spent in transit and waiting in a worker's window. */
+  windowTime: Percentiles;
 }
 
 export interface SchedulerEvents {

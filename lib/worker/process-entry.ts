@@ -1,11 +1,8 @@
 // The program each worker process runs: load the task module, then run batches from IPC.
-import { serializeError } from '../errors.js';
-import {
-  MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type Batch, type FromWorker, type Results,
-  type ToWorker,
-} from './protocol.js';
-import { BatchRunner, cloneableResults, loadTasks } from './runtime.js';
-import { fromBase64, isPlainResults, toBase64 } from './values.js';
+import { cloneable, serializeError } from '../errors.js';
+import { parseBatch, type Results } from './batch.js';
+import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker } from './protocol.js';
+import { WorkerRuntime, cloneableResults, loadTasks } from './runtime.js';
 
 // The primary closes the channel to stop us, and a primary that dies closes it too.
 process.on('disconnect', () => process.exit(0));
@@ -14,27 +11,23 @@ function send(message: FromWorker): void {
   process.send!(message);
 }
 
-function sendResults(results: Results, busy: number): void {
-  if (isPlainResults(results)) return send({ t: MSG_RESULTS, r: results, busy });
-  let v: string;
+function sendResults(results: Results): void {
   try {
-    v = toBase64(results);
+    send({ t: MSG_RESULTS, r: results });
   } catch {
-    // One value that does not clone fails its own task, not the whole batch.
-    v = toBase64(cloneableResults(results));
+    // One value that does not clone fails its own task, not the whole message.
+    send({ t: MSG_RESULTS, r: cloneableResults(results, cloneable) });
   }
-  send({ t: MSG_RESULTS, v, busy });
 }
 
 try {
-  const tasks = await loadTasks(process.env[TASKS_ENV] ?? '');
-  const runner = new BatchRunner(tasks, sendResults);
-  process.on('message', (message: ToWorker) => {
-    if (message?.t === MSG_RUN) runner.run('b' in message ? message.b : (fromBase64(message.v) as Batch));
+  const runtime = new WorkerRuntime(await loadTasks(process.env[TASKS_ENV] ?? ''), sendResults);
+  process.on('message', (message: { t?: unknown; b?: unknown } | null) => {
+    if (message?.t === MSG_RUN) runtime.run(parseBatch(message.b));
   });
-  send({ t: MSG_READY, names: [...tasks.keys()] });
+  send({ t: MSG_READY, names: runtime.names });
 } catch (error) {
   // Exit only once the message is written: exiting right after send() can lose it.
-  const message: FromWorker = { t: MSG_START_FAILED, v: toBase64(serializeError(error)) };
+  const message: FromWorker = { t: MSG_START_FAILED, error: serializeError(error) };
   process.send!(message, undefined, {}, () => process.exit(1));
 }

@@ -1,40 +1,53 @@
 /**
- * What crosses between the scheduler and a worker, on every medium.
- *
- * A batch is a flat array `[id, name, args, id, name, args, …]`; results come back as
- * `[id, status, value, …]` where status is OK, or ERR with a SerializedError as value.
- * Flat arrays keep one message per batch cheap to clone, post and decode.
+ * Control messages between a pool and its local workers, beside the batches and results
+ * of batch.ts. Worker processes talk over Node's 'advanced' (v8) IPC, so values keep the
+ * same semantics as on threads and agents.
  */
 
-export const OK = 0;
-export const ERR = 1;
+/** Process worker → primary: loaded, with these task names. */
+export const MSG_READY = 1;
+/** Process worker → primary: the task module failed to load. */
+export const MSG_START_FAILED = 2;
+/** Primary → process worker: a batch. */
+export const MSG_RUN = 3;
+/** Process worker → primary: results. */
+export const MSG_RESULTS = 4;
+/** Worker thread → pool, first message on its port. */
+export const THREAD_READY = 5;
 
-export type Batch = unknown[];
-export type Results = unknown[];
-
-/** The wire ids of a batch's tasks. */
-export function batchIds(batch: Batch): number[] {
-  const ids: number[] = [];
-  for (let i = 0; i < batch.length; i += 3) ids.push(batch[i] as number);
-  return ids;
-}
-
-/**
- * Messages between a primary and a worker process over Node's JSON IPC channel. A batch or
- * results whose values are not all plain primitives travel as v8 bytes in `v` (base64):
- * see values.ts.
- */
-export const MSG_RUN = 1;
-export const MSG_RESULTS = 2;
-export const MSG_READY = 3;
-export const MSG_START_FAILED = 4;
-
-export type ToWorker = { t: typeof MSG_RUN; b: Batch } | { t: typeof MSG_RUN; v: string };
+export type ToWorker = { t: typeof MSG_RUN; b: unknown };
 export type FromWorker =
-  | { t: typeof MSG_RESULTS; r: Results; busy: number }
-  | { t: typeof MSG_RESULTS; v: string; busy: number }
+  | { t: typeof MSG_RESULTS; r: unknown }
   | { t: typeof MSG_READY; names: string[] }
-  | { t: typeof MSG_START_FAILED; v: string };
+  | { t: typeof MSG_START_FAILED; error: unknown };
+
+export interface ThreadReady {
+  t: typeof THREAD_READY;
+  names: string[];
+  threadId: number;
+}
 
 /** The environment variable that names the task module for a worker process. */
 export const TASKS_ENV = 'TROUPE_TASKS';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object';
+}
+
+function isNames(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length <= 100_000 && value.every((name) => typeof name === 'string');
+}
+
+/** Parses a message from a worker process; undefined for anything else. */
+export function parseFromWorker(value: unknown): FromWorker | undefined {
+  if (!isRecord(value)) return undefined;
+  if (value.t === MSG_RESULTS) return { t: MSG_RESULTS, r: value.r };
+  if (value.t === MSG_READY && isNames(value.names)) return { t: MSG_READY, names: value.names };
+  if (value.t === MSG_START_FAILED) return { t: MSG_START_FAILED, error: value.error };
+  return undefined;
+}
+
+export function parseThreadReady(value: unknown): ThreadReady | undefined {
+  if (!isRecord(value) || value.t !== THREAD_READY || !isNames(value.names) || !Number.isInteger(value.threadId)) return undefined;
+  return { t: THREAD_READY, names: value.names, threadId: value.threadId as number };
+}

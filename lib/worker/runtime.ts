@@ -1,6 +1,11 @@
-import { cloneable, serializeError, UnknownTaskError } from '../errors.js';
-import { ERR, OK, type Batch, type Results } from './protocol.js';
-import { encode } from './values.js';
+/**
+ * The one worker runtime: loads the task module, runs the entries of batches and sends
+ * their results as they settle. Threads and processes run it behind a small channel (their
+ * entry files); an agent's router forwards batches to it unchanged.
+ */
+import { DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
+import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type Results } from './batch.js';
+import { ResultBuffer } from './result-buffer.js';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
 export type TaskTable = ReadonlyMap<string, TaskFunction>;
@@ -30,108 +35,75 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Runs every task of a batch. Synchronous outcomes are pushed onto `results`; each
- * asynchronous one is handed to `settled` when it settles. Returns how many are pending.
+ * Runs batches as they arrive. A batch's synchronous results leave as soon as the batch
+ * has run (batches that came in one read run in one turn, and if a later one gets stuck
+ * these must already be out); asynchronous results that settle in the same turn leave
+ * together. Busy and run times go with them, so the scheduler learns what tasks cost.
  */
-export function runBatch(
-  tasks: TaskTable,
-  batch: Batch,
-  results: Results,
-  settled: (id: unknown, status: number, value: unknown) => void,
-): number {
-  let pending = 0;
-  for (let i = 0; i < batch.length; i += 3) {
-    const id = batch[i];
-    const fn = tasks.get(batch[i + 1] as string);
-    if (fn === undefined) {
-      results.push(id, ERR, serializeError(new UnknownTaskError(String(batch[i + 1]))));
-      continue;
-    }
-    try {
-      const value = fn(...(batch[i + 2] as unknown[]));
-      if (isThenable(value)) {
-        pending++;
-        value.then(
-          (v) => settled(id, OK, v),
-          (e) => settled(id, ERR, serializeError(e)),
-        );
-      } else {
-        results.push(id, OK, value);
-      }
-    } catch (error) {
-      results.push(id, ERR, serializeError(error));
-    }
-  }
-  return pending;
-}
-
-/**
- * Runs batches as they arrive and sends results in as few messages as possible: a batch's
- * synchronous results as soon as it has run, and async results that settle in the same
- * turn together. `busyMs` is the time the event loop was held by task code, which tells
- * the scheduler how long tasks really take.
- */
-export class BatchRunner {
+export class WorkerRuntime {
   readonly #tasks: TaskTable;
-  readonly #emit: (results: Results, busyMs: number) => void;
-  #results: Results = [];
-  #busyMs = 0;
-  #scheduled = false;
+  readonly #buffer: ResultBuffer;
 
-  constructor(tasks: TaskTable, emit: (results: Results, busyMs: number) => void) {
+  constructor(tasks: TaskTable, post: (results: Results) => void) {
     this.#tasks = tasks;
-    this.#emit = emit;
+    this.#buffer = new ResultBuffer(post);
+  }
+
+  get names(): string[] {
+    return [...this.#tasks.keys()];
   }
 
   run(batch: Batch): void {
+    const buffer = this.#buffer;
     const started = performance.now();
-    runBatch(this.#tasks, batch, this.#results, this.#settled);
-    this.#busyMs += performance.now() - started;
-    // Sent now, not at the end of the turn: batches that came in the same read run in the
-    // same turn, and if a later one gets stuck, these results must already be out.
-    this.#flush();
+    const count = entryCount(batch);
+    let sync = 0;
+    for (let i = 0; i < count; i++) {
+      const id = batch.base + i;
+      const name = entryName(batch, i);
+      const fn = this.#tasks.get(name);
+      if (fn === undefined) {
+        buffer.push(id, ERR, serializeError(new UnknownTaskError(name)));
+        continue;
+      }
+      try {
+        const value = fn(...entryArgs(batch, i));
+        if (isThenable(value)) {
+          value.then(
+            (v) => this.#settled(id, OK, v, started),
+            (e) => this.#settled(id, ERR, serializeError(e), started),
+          );
+        } else {
+          buffer.push(id, OK, value);
+          sync++;
+        }
+      } catch (error) {
+        buffer.push(id, ERR, serializeError(error));
+        sync++;
+      }
+    }
+    const busy = performance.now() - started;
+    buffer.time(busy, sync > 0 ? busy : 0);
+    buffer.flush();
   }
 
-  #settled = (id: unknown, status: number, value: unknown): void => {
-    this.#results.push(id, status, value);
-    this.#schedule();
-  };
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(this.#flush);
+  #settled(id: number, status: number, value: unknown, started: number): void {
+    this.#buffer.push(id, status, value);
+    this.#buffer.time(0, performance.now() - started);
+    this.#buffer.flushSoon();
   }
-
-  #flush = (): void => {
-    this.#scheduled = false;
-    if (this.#results.length === 0) return;
-    const results = this.#results;
-    const busyMs = this.#busyMs;
-    this.#results = [];
-    this.#busyMs = 0;
-    this.#emit(results, busyMs);
-  };
-}
-
-function dataCloneError(value: unknown): Error {
-  try {
-    encode(value);
-  } catch (error) {
-    if (error instanceof Error) return error;
-  }
-  return new DOMException('the result could not be cloned', 'DataCloneError');
 }
 
 /**
- * Replaces each result value that cannot be cloned by a DataCloneError, so one bad
- * return value fails its own task instead of the whole batch.
+ * The same results with each value that cannot be cloned replaced by a DataCloneError, so
+ * one bad return value fails its own task instead of the whole message.
  */
-export function cloneableResults(results: Results): Results {
-  const out: Results = [];
-  for (let i = 0; i < results.length; i += 3) {
-    if (cloneable(results[i + 2])) out.push(results[i], results[i + 1], results[i + 2]);
-    else out.push(results[i], ERR, serializeError(dataCloneError(results[i + 2])));
-  }
-  return out;
+export function cloneableResults(results: Results, cloneable: (value: unknown) => boolean): Results {
+  const failed = new Set(results.failed);
+  const values = results.values.map((value, i) => {
+    if (failed.has(i) || cloneable(value)) return value;
+    failed.add(i);
+    return serializeError(new DataCloneError("a task's return value could not be cloned"));
+  });
+  return { ...results, values, failed: [...failed].sort((a, b) => a - b) };
 }

@@ -1,44 +1,32 @@
-// The module piscina loads in each worker thread: one call runs one batch.
-import { deserialize, serialize } from 'node:v8';
-import { workerData } from 'node:worker_threads';
-import { cloneableResults, loadTasks, runBatch } from './runtime.js';
-import type { Batch, Results } from './protocol.js';
-import { isPlainResults } from './values.js';
+// The module piscina loads in each worker thread. The pool runs one task per thread,
+// `serve`, which hands the thread a port of its own and returns: batches then come and
+// results go on that port, served by the thread's event loop (piscina's own hand-off is
+// not used, so the thread never blocks in Atomics.wait). So each thread has an identity
+// (an actor can live in it), its async tasks overlap, and nothing is paid per batch
+// beyond a postMessage.
+import { workerData, threadId, type MessagePort } from 'node:worker_threads';
+import { WorkerRuntime, cloneableResults, loadTasks } from './runtime.js';
+import { packResults, unpackBatch, type Posted } from './thread-channel.js';
+import { cloneable } from '../errors.js';
+import { THREAD_READY, type ThreadReady } from './protocol.js';
 
 const tasks = await loadTasks((workerData as { tasks: string }).tasks);
 
-export interface BatchReply {
-  /** Plain results as they are, any others as v8 bytes: see encodeResults. */
-  r: Results | Uint8Array;
-  busy: number;
+function post(port: MessagePort, posted: Posted): void {
+  port.postMessage(posted.message, posted.transfer);
 }
 
-/**
- * A batch of plain values comes as an array, any other as `node:v8` bytes (values.ts), so
- * a Buffer stays a Buffer on threads too. A batch sent with a transfer list also comes as
- * an array: structured clone moves the transferred buffers. `null` asks for the task names.
- */
-export default function handle(message: Uint8Array | Batch | null): BatchReply | string[] | Promise<BatchReply> {
-  if (message === null) return [...tasks.keys()];
-  const batch = (Array.isArray(message) ? message : deserialize(message)) as Batch;
-  const results: Results = [];
-  const started = performance.now();
-  let resolveAll: (() => void) | undefined;
-  let pending = runBatch(tasks, batch, results, (id, status, value) => {
-    results.push(id, status, value);
-    if (--pending === 0) resolveAll?.();
+export default function serve({ port }: { port: MessagePort }): void {
+  const runtime = new WorkerRuntime(tasks, (results) => {
+    let posted: Posted;
+    try {
+      posted = packResults(results);
+    } catch {
+      // One value that does not clone fails its own task, not the whole message.
+      posted = packResults(cloneableResults(results, cloneable));
+    }
+    post(port, posted);
   });
-  const busy = performance.now() - started;
-  if (pending === 0) return { r: encodeResults(results), busy };
-  return new Promise<void>((resolve) => (resolveAll = resolve)).then(() => ({ r: encodeResults(results), busy }));
-}
-
-/** A result that does not clone fails its own task here instead of the thread's whole reply. */
-function encodeResults(results: Results): Results | Uint8Array {
-  if (isPlainResults(results)) return results;
-  try {
-    return serialize(results);
-  } catch {
-    return serialize(cloneableResults(results));
-  }
+  port.on('message', (message: unknown) => runtime.run(unpackBatch(message)));
+  port.postMessage({ t: THREAD_READY, names: runtime.names, threadId } satisfies ThreadReady);
 }

@@ -1,63 +1,44 @@
 /**
- * How batches and results cross a thread or process boundary. Values keep structured-clone
- * semantics everywhere (a Buffer stays a Buffer, a Map a Map, a Date a Date), which is what
- * `node:v8` serialization gives. But most tasks take and return plain strings, numbers and
- * booleans, which JSON (Node's fast IPC mode) and structured clone carry exactly as v8 does,
- * at a fraction of the cost: so a batch whose values are all such plain primitives travels
- * as it is, and any other batch as v8 bytes.
+ * How values cross a thread boundary with the semantics of `node:v8` serialization (a
+ * Buffer stays a Buffer, a Map a Map), which every other medium has too: worker processes
+ * use Node's 'advanced' (v8) IPC and agents a v8 codec. A thread's port uses structured
+ * clone, which turns a Buffer into a plain Uint8Array; so a message whose values are all
+ * plain primitives is posted as it is, and any other as v8 bytes whose memory is moved.
  */
 import { deserialize, serialize } from 'node:v8';
-import { OK, type Batch, type Results } from './protocol.js';
+import { DataCloneError } from '../errors.js';
 
-/** Carried the same by JSON, structured clone and v8: not undefined, NaN, ±Infinity or -0. */
+/** Carried alike by structured clone and v8. */
 function isPlain(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && (value !== 0 || 1 / value > 0);
-    case 'object':
-      return value === null;
-    default:
-      return false;
-  }
+  const type = typeof value;
+  return type === 'number' || type === 'string' || type === 'boolean' || value === null || value === undefined;
 }
 
-/** Every argument of every task is a plain primitive (ids and names always are). */
-export function isPlainBatch(batch: Batch): boolean {
-  for (let i = 2; i < batch.length; i += 3) {
-    const args = batch[i] as unknown[];
-    for (let j = 0; j < args.length; j++) if (!isPlain(args[j])) return false;
-  }
+export function allPlain(values: readonly unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) if (!isPlain(values[i])) return false;
   return true;
 }
 
-/** Every task succeeded with a plain primitive. */
-export function isPlainResults(results: Results): boolean {
-  for (let i = 1; i < results.length; i += 3) {
-    if (results[i] !== OK || !isPlain(results[i + 1])) return false;
-  }
-  return true;
-}
-
-/**
- * `node:v8` bytes of a value; a value v8 cannot carry (a function, a symbol) throws a
- * DataCloneError, as structured clone does, rather than v8's plain Error.
- */
-export function encode(value: unknown): Buffer {
+/** `node:v8` bytes of a value; a value v8 cannot carry throws Troupe's DataCloneError. */
+export function toBytes(value: unknown): Buffer {
   try {
     return serialize(value);
   } catch (error) {
-    throw new DOMException((error as Error).message, 'DataCloneError');
+    throw new DataCloneError((error as Error).message, { cause: error });
   }
 }
 
-/** v8 bytes as a string, for a channel that carries JSON. */
-export function toBase64(value: unknown): string {
-  return encode(value).toString('base64');
+export function fromBytes(bytes: Uint8Array): unknown {
+  return deserialize(bytes);
 }
 
-export function fromBase64(text: string): unknown {
-  return deserialize(Buffer.from(text, 'base64'));
+/** Positions of the Buffers among `values`, so that they can be made Buffers again after a structured clone. */
+export function bufferPositions(values: readonly unknown[]): number[] | undefined {
+  let out: number[] | undefined;
+  for (let i = 0; i < values.length; i++) if (Buffer.isBuffer(values[i])) (out ??= []).push(i);
+  return out;
+}
+
+export function asBuffer(value: unknown): unknown {
+  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 }

@@ -49,8 +49,10 @@ for (const mode of MODES) {
       assert.ok(values.every((v, i) => v === i * i));
       const stats = pool.stats();
       assert.is(stats.completed, 10_000);
-      assert.is(stats.runTime.count, 10_000);
-      assert.is(stats.waitTime.count, 10_000);
+      // Sampled per batch and per results message, not per task: far fewer samples than tasks.
+      for (const what of ['runTime', 'waitTime', 'windowTime'] as const) {
+        assert.ok(stats[what].count >= 1 && stats[what].count < 10_000 / 4, `${what}: ${stats[what].count} samples`);
+      }
     });
   });
 

@@ -3,8 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  AGENT_CANCEL, AGENT_HELLO, AGENT_RESULTS, AGENT_RUN, AGENT_WELCOME, checkHello, type AgentHello,
+  AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, AGENT_WELCOME, parseHello, type AgentHello,
 } from '../../lib/backends/remote-protocol.js';
+import { batchOf, resultTriples } from './wire.js';
 import { listen, type Connection } from '../../lib/transport/index.js';
 import { HOST, Scope, TASKS, TASK_NAMES, newKey, waitFor, type Child } from './helpers.js';
 
@@ -29,13 +30,15 @@ async function setup(scope: Scope) {
       if (!peer) {
         if (type !== AGENT_HELLO) protocolErrors.push(`first message of type ${type}`);
         peers.push((peer = { connection, hello: value as AgentHello, results: new Map(), closed: false }));
-        connection.send(AGENT_WELCOME, {});
+        connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION });
         return;
       }
       if (type !== AGENT_RESULTS) return void protocolErrors.push(`message of type ${type} after the hello`);
-      const { r, busy } = value as { r: unknown[]; busy: unknown };
-      if (typeof busy !== 'number') protocolErrors.push(`busy is ${typeof busy}`);
-      for (let i = 0; i < r.length; i += 3) peer.results.set(r[i] as number, [r[i + 1] as number, r[i + 2]]);
+      try {
+        for (const [id, status, result] of resultTriples(value)) peer.results.set(id, [status, result]);
+      } catch (error) {
+        protocolErrors.push(`malformed results: ${(error as Error).message}`);
+      }
     });
     connection.once('close', () => peer && (peer.closed = true));
   });
@@ -48,7 +51,7 @@ async function setup(scope: Scope) {
 /** Sends a batch and waits (bounded) for a result for each of its ids. */
 async function runBatch(peer: Peer, batch: unknown[]): Promise<[number, unknown][]> {
   const ids = batch.filter((_, i) => i % 3 === 0) as number[];
-  peer.connection.send(AGENT_RUN, { b: batch, c: false });
+  peer.connection.send(AGENT_RUN, batchOf(batch));
   await waitFor(() => ids.every((id) => peer.results.has(id)), 10_000, `results for ids ${ids.join(', ')}`);
   return ids.map((id) => peer.results.get(id)!);
 }
@@ -70,7 +73,7 @@ test("the agent's hello describes it truthfully and passes the scheduler's check
   try {
     const { peers, agent } = await setup(scope);
     const { hello } = peers[0];
-    assert.is(checkHello(hello), undefined);
+    assert.equal(parseHello(hello), hello);
     assert.equal([hello.pid, hello.mode, hello.parallelism, hello.capacity], [agent.pid, 'thread', 1, 1024]);
     assert.equal([...hello.names].sort(), TASK_NAMES);
   } finally {
@@ -108,7 +111,7 @@ test('cancel messages with ids it never got are ignored', async () => {
   try {
     const { peers, agent, protocolErrors } = await setup(scope);
     const peer = peers[0];
-    peer.connection.send(AGENT_CANCEL, ['x', null, {}, -1, 2 ** 60, 12345]);
+    peer.connection.send(AGENT_CANCEL, { ids: [0, 2 ** 52, 12345] });
     assert.equal(await runBatch(peer, [1, 'square', [5]]), [[0, 25]]);
     unharmed(agent, peer, protocolErrors);
   } finally {
@@ -120,11 +123,18 @@ test('a malformed batch makes the agent drop that connection and reconnect; it s
   const scope = new Scope();
   try {
     const { peers, agent, protocolErrors } = await setup(scope);
-    const malformed: unknown[] = ['not a batch', [1, 'square'], ['id', 'square', [1]], [1, 'square', 'not args'], [1, 42, []]];
+    const sparse: unknown[] = [];
+    sparse.length = 2 ** 32 - 1;
+    const malformed: unknown[] = [
+      'not a batch', { base: 1, name: 'square' }, { base: 'id', name: 'square', one: [1] }, { base: 1, name: 'square', args: ['not args'] },
+      { base: 1, name: 42, one: [1] }, { base: 1, name: 'square', one: sparse }, { base: 1, name: 'square', args: [sparse] },
+      { base: 1, name: ['square'], one: [1, 2] }, ['x', null, {}, -1],
+    ];
     for (const [n, batch] of malformed.entries()) {
       const peer = peers[n];
-      // Each malformed either in the envelope or in the batch inside it.
-      peer.connection.send(AGENT_RUN, n === 0 ? batch : { b: batch, c: false });
+      // The last one is a cancel message holding things other than ids.
+      if (n === malformed.length - 1) peer.connection.send(AGENT_CANCEL, batch);
+      else peer.connection.send(AGENT_RUN, batch);
       await waitFor(() => peer.closed, 5000, `the agent to drop the connection on ${JSON.stringify(batch)}`);
       await waitFor(() => peers.length > n + 1, 10_000, 'the agent to reconnect', () => agent.describe());
       assert.is(peers[n + 1].hello.agentId, peer.hello.agentId, 'the same agent');
@@ -146,7 +156,7 @@ test('SIGTERM while tasks are still settling: the agent exits 0 (as documented),
   try {
     const { peers, agent } = await setup(scope);
     const peer = peers[0];
-    peer.connection.send(AGENT_RUN, { b: Array.from({ length: 500 }, (_, i) => [i + 1, 'slowTagged', [i, 20]]).flat(), c: false });
+    peer.connection.send(AGENT_RUN, batchOf(Array.from({ length: 500 }, (_, i) => [i + 1, 'slowTagged', [i, 20]]).flat()));
     await waitFor(() => peer.results.size > 0, 10_000, 'the first results');
     agent.kill('SIGTERM');
     const until = Date.now() + 500;

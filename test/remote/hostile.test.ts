@@ -7,7 +7,9 @@ import * as net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Pool } from '../../lib/index.js';
-import { AGENT_HELLO, AGENT_RESULTS, AGENT_RUN, type AgentHello } from '../../lib/backends/remote-protocol.js';
+import { AGENT_HELLO, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, type AgentHello } from '../../lib/backends/remote-protocol.js';
+import { parseBatch, entryCount } from '../../lib/worker/batch.js';
+import { resultsOf } from './wire.js';
 import { clientHandshake, helloMessage } from '../../lib/transport/auth.js';
 import { encodeFrameHeader, encodeFrame } from '../../lib/transport/framing.js';
 import { connect } from '../../lib/transport/index.js';
@@ -177,7 +179,9 @@ async function closedByPool(fake: { isClosed(): boolean }, what: string): Promis
 
 const BAD_HELLOS: [string, unknown][] = [
   ['not an object', 'hello'],
-  ['another protocol version', helloOf(1, { version: 2 })],
+  ['another protocol version', helloOf(1, { version: 1 })],
+  ['a parallelism that would claim the whole pool', helloOf(1, { parallelism: 1_000_000 })],
+  ['too many names', helloOf(1, { names: Array.from({ length: 10_001 }, (_, i) => `n${i}`) })],
   ['capacity 0', helloOf(1, { capacity: 0 })],
   ['names that are not strings', helloOf(1, { names: [1, 2] as unknown as string[] })],
   ['an unknown mode', helloOf(1, { mode: 'gpu' as 'thread' })],
@@ -244,17 +248,36 @@ async function fakeWithWork(s: Setup, scope: Scope) {
   const tasks = runMany<Tagged>(s.pool, 'tagged', 40, (i) => [i], 15_000);
   tasks.catch(() => {}); // awaited by the test
   await waitFor(() => fake.messages.some(([type]) => type === AGENT_RUN), 5000, 'a batch for the fake agent');
-  const batch = (fake.messages.find(([type]) => type === AGENT_RUN)![1] as { b: unknown[] }).b;
-  return { fake, hello, tasks, firstId: batch[0] as number };
+  const batch = parseBatch(fake.messages.find(([type]) => type === AGENT_RUN)![1]);
+  return { fake, hello, tasks, firstId: batch.base };
+}
+
+/** The wire ids of every task a fake agent was given. */
+function givenIds(messages: [number, unknown][]): number[] {
+  return messages
+    .filter(([type]) => type === AGENT_RUN)
+    .flatMap(([, run]) => {
+      const batch = parseBatch(run);
+      return Array.from({ length: entryCount(batch) }, (_, i) => batch.base + i);
+    });
+}
+
+function sparse(): unknown[] {
+  const array: unknown[] = [];
+  array.length = 2 ** 32 - 1;
+  return array;
 }
 
 const GARBAGE_RESULTS: [string, (id: number) => [number, unknown]][] = [
-  ['a RUN frame (scheduler → agent) sent to the scheduler', (id) => [AGENT_RUN, [id, 'tagged', [1]]]],
+  ['a RUN frame (scheduler → agent) sent to the scheduler', (id) => [AGENT_RUN, { base: id, name: 'tagged', one: [1] }]],
   ['results that are not an object', () => [AGENT_RESULTS, 'garbage']],
-  ['results whose r is not an array', () => [AGENT_RESULTS, { r: 'garbage', busy: 0 }]],
-  ['an error result whose error is null', (id) => [AGENT_RESULTS, { r: [id, 1, null], busy: 0 }]],
-  ['an error result with a malformed cause', (id) => [AGENT_RESULTS, { r: [id, 1, { name: 'Error', message: 'x', cause: 7 }], busy: 0 }]],
-  ['a result with an unknown status', (id) => [AGENT_RESULTS, { r: [id, 7, 'x'], busy: 0 }]],
+  ['results whose values are not an array', (id) => [AGENT_RESULTS, { base: id, values: 'garbage', busy: 0, run: 0 }]],
+  ['results whose values are a sparse array of length 2^32-1', (id) => [AGENT_RESULTS, { base: id, values: sparse(), busy: 0, run: 0 }]],
+  ['results whose ids are a sparse array of length 2^32-1', (id) => [AGENT_RESULTS, { base: id, ids: sparse(), values: [1], busy: 0, run: 0 }]],
+  ['a failure index past the values', (id) => [AGENT_RESULTS, { base: id, values: [1], failed: [5], busy: 0, run: 0 }]],
+  ['a negative busy time', (id) => [AGENT_RESULTS, { base: id, values: [1], busy: -1, run: 0 }]],
+  ['a lost message whose ids are a sparse array of length 2^32-1', () => [AGENT_LOST, { ids: sparse(), reason: 'died', error: {} }]],
+  ['a lost message with an unknown reason', (id) => [AGENT_LOST, { ids: [id], reason: 'bored', error: {} }]],
 ];
 
 for (const [what, garbage] of GARBAGE_RESULTS) {
@@ -285,12 +308,10 @@ test('error results named like Object.prototype members reject their tasks as su
     fake.connection.send(AGENT_HELLO, helloOf(999_999, { names: ['fakeOnly'] }));
     const names = ['toString', 'constructor', '__proto__', 'hasOwnProperty'];
     const tasks = names.map(() => outcome(s.pool.run('fakeOnly'), 10_000, 'a fakeOnly task'));
-    const given = () =>
-      fake.messages.filter(([type]) => type === AGENT_RUN).flatMap(([, run]) => (run as { b: unknown[] }).b.filter((_, i) => i % 3 === 0));
-    await waitFor(() => given().length === names.length, 5000, 'the fakeOnly tasks');
-    const ids = given();
+    await waitFor(() => givenIds(fake.messages).length === names.length, 5000, 'the fakeOnly tasks');
+    const ids = givenIds(fake.messages);
     const r = ids.flatMap((id, i) => [id, 1, { name: names[i], message: `named ${names[i]}` }]);
-    fake.connection.send(AGENT_RESULTS, { r, busy: 0 });
+    fake.connection.send(AGENT_RESULTS, resultsOf(r));
     await waitFor(() => uncaught.length > 0 || s.pool.stats().running === 0, 5000, 'the results to be taken');
     noUncaught();
     for (const [i, result] of (await Promise.all(tasks)).entries()) {
@@ -311,12 +332,10 @@ test('a joined agent cannot settle tasks it was not given', async () => {
   try {
     const s = await setup(scope);
     const { fake, tasks, firstId } = await fakeWithWork(s, scope);
-    const mine = new Set(
-      fake.messages.filter(([type]) => type === AGENT_RUN).flatMap(([, run]) => (run as { b: unknown[] }).b.filter((_, i) => i % 3 === 0)),
-    );
+    const mine = new Set(givenIds(fake.messages));
     const forged: unknown[] = [];
     for (let id = Math.max(1, firstId - 100); id < firstId + 200; id++) if (!mine.has(id)) forged.push(id, 0, { value: -1, pid: 1 });
-    fake.connection.send(AGENT_RESULTS, { r: forged, busy: 0 });
+    fake.connection.send(AGENT_RESULTS, resultsOf(forged));
     // Its own tasks it never answers: once it is gone, they run on the good agent.
     await stillServing(s);
     fake.connection.destroy();

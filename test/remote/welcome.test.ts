@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startAgent } from '../../lib/index.js';
-import { AGENT_HELLO, AGENT_REFUSED, AGENT_WELCOME } from '../../lib/backends/remote-protocol.js';
+import { AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME } from '../../lib/backends/remote-protocol.js';
 import { connect, listen, type Connection } from '../../lib/transport/index.js';
 import { HOST, newKey, outcome, Scope, TASKS, waitFor, within } from './helpers.js';
 
@@ -21,7 +21,8 @@ test('a pool answers a hello it accepts with a welcome, and one it cannot accept
     await waitFor(() => closed, 5000, 'the pool to close the refused connection');
     assert.is(answers.length, 1);
     assert.is(answers[0][0], AGENT_REFUSED);
-    assert.match(String((answers[0][1] as { reason: string }).reason), /version/);
+    // Both versions are named, so whoever reads it knows which side to upgrade.
+    assert.match(String((answers[0][1] as { reason: string }).reason), new RegExp(`version 999;.*version ${AGENT_PROTOCOL_VERSION}`));
   } finally {
     await scope.close();
   }
@@ -69,7 +70,7 @@ test('an agent that gets no welcome in time gives up on that connection and trie
     const key = newKey();
     // Silent the first time, welcoming the second.
     const scheduler = await fakeScheduler(scope, key, (connection, nth) => {
-      if (nth > 1) connection.send(AGENT_WELCOME, {});
+      if (nth > 1) connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION });
     });
     const agent = await within(
       startAgent({ connect: scheduler.address, authkey: key, tasks: TASKS, size: 1, handshakeTimeoutMs: 300 }),
@@ -78,6 +79,28 @@ test('an agent that gets no welcome in time gives up on that connection and trie
     );
     scope.defer(() => agent.close());
     assert.is(scheduler.hellos(), 2);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('an agent welcomed by a scheduler of another protocol version stops, naming both versions', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    for (const welcome of [{}, { version: AGENT_PROTOCOL_VERSION + 1 }]) {
+      const scheduler = await fakeScheduler(scope, key, (connection) => connection.send(AGENT_WELCOME, welcome));
+      const result = await outcome(startAgent({ connect: scheduler.address, authkey: key, tasks: TASKS, size: 1 }), 20_000, 'startAgent');
+      if (result.ok) {
+        scope.defer(() => result.value.close());
+        assert.unreachable('the agent worked with a scheduler of another version');
+        return;
+      }
+      const theirs = 'version' in welcome ? welcome.version : 1;
+      assert.is(result.error.code, 'ERR_TROUPE_AGENT_REFUSED');
+      assert.match(result.error.message, new RegExp(`version ${theirs};.*version ${AGENT_PROTOCOL_VERSION}`));
+      assert.is(scheduler.hellos(), 1, 'no retry: it cannot get better');
+    }
   } finally {
     await scope.close();
   }

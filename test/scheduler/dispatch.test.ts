@@ -58,22 +58,40 @@ test('the in-flight window never exceeds a backend\u2019s capacity', async () =>
   assert.ok(tracked.every((t) => t.state === 'resolved'));
 });
 
-test('the window grows toward capacity when tasks are tiny', async () => {
+test('slow start: one task per worker at first, then at most double per round trip, up to capacity for tiny tasks', async () => {
   const fake = new FakeBackend({ parallelism: 1, capacity: 100 });
-  const s = makeScheduler({ batchSize: 8 }, fake);
-  const tracked = Array.from({ length: 250 }, (_, i) => track(s.submit('id', [i])));
+  const s = makeScheduler({ batchSize: 8, initialWindow: 1 }, fake);
+  const tracked = Array.from({ length: 400 }, (_, i) => track(s.submit('id', [i])));
   await flush();
-  const initial = fake.pending.size;
-  assert.ok(initial > 0 && initial <= 16, `starts well below capacity (${initial})`);
-  fake.answerAll(undefined, 0); // no measurable busy time
-  await flush();
-  // Full batches only, so it may stop short of capacity by less than one batch.
-  assert.ok(fake.pending.size > 100 - 8 && fake.pending.size <= 100, `grows to capacity (${fake.pending.size})`);
+  const sizes = [fake.pending.size];
   while (fake.answerAll(undefined, 0) > 0) {
     await flush();
-    assert.ok(fake.pending.size <= 100);
+    sizes.push(fake.pending.size);
   }
-  assert.ok(fake.maxPending <= 100);
+  assert.is(sizes[0], 1, 'nothing is sent blind beyond one task');
+  for (let i = 1; i < sizes.length; i++) assert.ok(sizes[i] <= Math.max(2 * sizes[i - 1], 1), `round ${i}: ${sizes.join(' ')}`);
+  assert.ok(Math.max(...sizes) > 100 - 8 && fake.maxPending <= 100, `grows to capacity: ${sizes.join(' ')}`);
+  assert.ok(tracked.every((t) => t.state === 'resolved'));
+});
+
+test('slow start: a worker stuck on a long task is given nothing more while another one takes the rest', async () => {
+  const a = new FakeBackend({ id: 'a' });
+  const b = new FakeBackend({ id: 'b' });
+  const s = makeScheduler({ batchSize: 8, initialWindow: 1 }, a, b);
+  const tracked = Array.from({ length: 11 }, (_, i) => track(s.submit('id', [i])));
+  await flush();
+  assert.equal([a.pending.size, b.pending.size], [1, 1]);
+  // b's tasks take 100 ms each; a's first never ends here.
+  for (let i = 0; i < 9; i++) {
+    b.answerAll(undefined, 100);
+    await flush();
+    assert.is(a.pending.size, 1, 'nothing waits behind the long task');
+  }
+  b.answerAll(undefined, 100);
+  await flush();
+  assert.is(tracked.filter((t) => t.state === 'resolved').length, 10);
+  a.answerAll(undefined, 3000);
+  await flush();
   assert.ok(tracked.every((t) => t.state === 'resolved'));
 });
 

@@ -5,6 +5,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { ERR, OK, type Backend, type BackendHost, type Batch, type LostReason, type WorkerInfo } from '../../lib/backends/types.js';
+import { entryArgs, entryCount, entryName, parseResults } from '../../lib/worker/batch.js';
 import { serializeError } from '../../lib/errors.js';
 import { Scheduler, type SchedulerOptions } from '../../lib/scheduler/scheduler.js';
 
@@ -85,8 +86,8 @@ export class FakeBackend implements Backend {
       }
     }
     const tasks: SentTask[] = [];
-    for (let i = 0; i < batch.length; i += 3) {
-      const task = { id: batch[i] as number, name: batch[i + 1] as string, args: batch[i + 2] as unknown[] };
+    for (let i = 0; i < entryCount(batch); i++) {
+      const task = { id: batch.base + i, name: entryName(batch, i), args: [...entryArgs(batch, i)] };
       tasks.push(task);
       this.pending.set(task.id, task);
     }
@@ -132,10 +133,18 @@ export class FakeBackend implements Backend {
     return this.host;
   }
 
-  /** Sends a raw results message. */
-  results(results: unknown[], busyMs = 0): void {
-    for (let i = 0; i < results.length; i += 3) this.pending.delete(results[i] as number);
-    this.#host().results(this, results, busyMs);
+  /** Sends a results message made of flat `[id, status, value, …]` triples. */
+  results(triples: unknown[], busyMs = 0): void {
+    const ids: number[] = [];
+    const values: unknown[] = [];
+    const failed: number[] = [];
+    for (let i = 0; i < triples.length; i += 3) {
+      this.pending.delete(triples[i] as number);
+      if (triples[i + 1] !== OK) failed.push(values.length);
+      ids.push(triples[i] as number);
+      values.push(triples[i + 2]);
+    }
+    this.#host().results(this, parseResults({ base: 0, ids, values, failed, busy: busyMs, run: busyMs }));
   }
 
   /** Answers the given ids OK, in one message. */
@@ -182,6 +191,9 @@ export const defaults: SchedulerOptions = {
   maxQueue: Infinity,
   timeout: Infinity,
   batchSize: 8,
+  // Most tests here are about what happens to tasks in flight, not about slow start: they
+  // begin with room for several per worker (dispatch.test.ts checks slow start itself).
+  initialWindow: 16,
   waitForBackends: false,
 };
 

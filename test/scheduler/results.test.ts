@@ -287,7 +287,7 @@ test('exited(): everything in flight on that backend runs again elsewhere; its l
   assert.equal(s.stats().workers.map((w) => w.id), ['b']);
   assert.is(a.busyCalls[a.busyCalls.length - 1], false, 'an exited backend holds nothing');
   // a's answers arrive after all: dropped.
-  a.host!.results(a, onA.flatMap((id) => [id, OK, 'stale']), 0);
+  a.results(onA.flatMap((id) => [id, OK, 'stale']));
   await flush();
   assert.ok([...tracked, ...more].every((t) => t.state !== 'rejected'));
   assert.ok(tracked.every((t) => t.value !== 'stale'));
@@ -341,7 +341,7 @@ test('a backend that is not attached (or no longer) cannot settle anything', asy
   const s = makeScheduler({}, a);
   const t = track(s.submit('id', [1]));
   const id = a.lastBatch[0].id;
-  s.results(stranger, [id, OK, 'forged'], 0);
+  s.results(stranger, { base: id, values: ['forged'], busy: 0, run: 0 });
   s.lost(stranger, [id], 'died', new Error('forged'));
   s.exited(stranger, 'died', new Error('forged'));
   await flush();

@@ -1,0 +1,185 @@
+/**
+ * The one format in which work crosses from the scheduler to whatever runs it (a thread's
+ * port, a process's IPC channel, an agent's connection and its local workers), and results
+ * come back. Every boundary that receives one parses it here into typed values.
+ *
+ * A batch's entries have consecutive wire ids from `base`, so no id travels per entry. The
+ * common batch (many calls of one task with one argument each) is three fields and one array
+ * of plain arguments: `{ base, name: 'square', one: [1, 2, 3] }`.
+ */
+import { ProtocolError } from '../errors.js';
+
+/** Goes up whenever the shape of a batch or of results changes. */
+export const BATCH_FORMAT = 2;
+
+/** Most entries in one batch or one results message that a receiver accepts. */
+export const MAX_ENTRIES = 65_536;
+/** Most arguments one entry may carry. */
+export const MAX_ARGS = 65_536;
+/** Names of tasks are short. */
+const MAX_NAME_LENGTH = 1_024;
+
+export interface Batch {
+  /** Wire id of entry 0; entry i has id `base + i`. */
+  readonly base: number;
+  /** The task every entry calls, or one name per entry. */
+  readonly name: string | readonly string[];
+  /** Each entry's arguments, when entries take other than exactly one. */
+  readonly args?: readonly (readonly unknown[])[];
+  /** Each entry's only argument, when every entry takes exactly one. */
+  readonly one?: readonly unknown[];
+}
+
+export const OK = 0;
+export const ERR = 1;
+
+export interface Results {
+  /** Ids are `base + i` for `values[i]`, unless `ids` lists them. */
+  readonly base: number;
+  readonly ids?: readonly number[];
+  /** Each entry's return value, or a SerializedError for the indexes listed in `failed`. */
+  readonly values: readonly unknown[];
+  readonly failed?: readonly number[];
+  /** ms the worker's event loop spent running these entries' code. */
+  readonly busy: number;
+  /** ms the entries took from their start to their settlement, summed. */
+  readonly run: number;
+}
+
+export function entryCount(batch: Batch): number {
+  return batch.one !== undefined ? batch.one.length : batch.args!.length;
+}
+
+export function entryName(batch: Batch, i: number): string {
+  return typeof batch.name === 'string' ? batch.name : batch.name[i];
+}
+
+export function entryArgs(batch: Batch, i: number): readonly unknown[] {
+  return batch.one !== undefined ? [batch.one[i]] : batch.args![i];
+}
+
+/** Wire ids of a results message, one per value. */
+export function resultId(results: Results, i: number): number {
+  return results.ids !== undefined ? results.ids[i] : results.base + i;
+}
+
+/** A batch under construction; compact while every entry calls one task with one argument. */
+export class BatchBuilder {
+  #name: string | undefined = undefined;
+  #names: string[] | undefined = undefined;
+  #one: unknown[] | undefined = [];
+  #args: (readonly unknown[])[] | undefined = undefined;
+  #count = 0;
+
+  constructor(readonly base: number) {}
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(name: string, args: readonly unknown[]): void {
+    if (this.#count === 0) this.#name = name;
+    else if (this.#names !== undefined) this.#names.push(name);
+    else if (name !== this.#name) {
+      this.#names = new Array<string>(this.#count).fill(this.#name!);
+      this.#names.push(name);
+    }
+    if (this.#one !== undefined && args.length !== 1) {
+      this.#args = this.#one.map((arg) => [arg]);
+      this.#one = undefined;
+    }
+    if (this.#one !== undefined) this.#one.push(args[0]);
+    else this.#args!.push(args);
+    this.#count++;
+  }
+
+  build(): Batch {
+    const name = this.#names ?? this.#name!;
+    return this.#one !== undefined ? { base: this.base, name, one: this.#one } : { base: this.base, name, args: this.#args };
+  }
+}
+
+/** A copy of `batch` under other wire ids (an agent numbers the tasks it forwards its own way). */
+export function rebase(batch: Batch, base: number): Batch {
+  return { ...batch, base };
+}
+
+// ---- parsing what a peer or a worker sent ----
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A dense array of at most `max` elements (a sparse array of length 2^32-1 is a few bytes on the wire). */
+function denseArray(value: unknown, max: number, what: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw new ProtocolError(`${what} must be an array`);
+  if (value.length > max) throw new ProtocolError(`${what} has ${value.length} elements; at most ${max} are accepted`);
+  for (let i = 0; i < value.length; i++) if (!(i in value)) throw new ProtocolError(`${what} is sparse`);
+  return value;
+}
+
+function wireId(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ProtocolError(`${what} must be an integer >= 0`);
+  return value as number;
+}
+
+function finiteMs(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) throw new ProtocolError(`${what} must be ms >= 0`);
+  return value;
+}
+
+function taskName(value: unknown): string {
+  if (typeof value !== 'string' || value.length > MAX_NAME_LENGTH) throw new ProtocolError('a task name must be a short string');
+  return value;
+}
+
+/** Checks a batch that came from a scheduler; throws ProtocolError naming what is wrong. */
+export function parseBatch(value: unknown): Batch {
+  if (!isRecord(value)) throw new ProtocolError('a batch must be an object');
+  const base = wireId(value.base, 'batch.base');
+  let count: number;
+  let one: readonly unknown[] | undefined;
+  let args: (readonly unknown[])[] | undefined;
+  if (value.one !== undefined) {
+    one = denseArray(value.one, MAX_ENTRIES, 'batch.one');
+    count = one.length;
+  } else {
+    const list = denseArray(value.args, MAX_ENTRIES, 'batch.args');
+    args = list.map((entry, i) => denseArray(entry, MAX_ARGS, `batch.args[${i}]`));
+    count = args.length;
+  }
+  if (count === 0) throw new ProtocolError('a batch must have at least one entry');
+  if (!Number.isSafeInteger(base + count)) throw new ProtocolError('batch ids overflow');
+  let name: string | readonly string[];
+  if (typeof value.name === 'string') name = taskName(value.name);
+  else {
+    const names = denseArray(value.name, MAX_ENTRIES, 'batch.name');
+    if (names.length !== count) throw new ProtocolError('batch.name must have one name per entry');
+    name = names.map(taskName);
+  }
+  return one !== undefined ? { base, name, one } : { base, name, args };
+}
+
+/** Checks results that came from a worker or an agent; throws ProtocolError naming what is wrong. */
+export function parseResults(value: unknown): Results {
+  if (!isRecord(value)) throw new ProtocolError('results must be an object');
+  const base = wireId(value.base, 'results.base');
+  const values = denseArray(value.values, MAX_ENTRIES, 'results.values');
+  let ids: readonly number[] | undefined;
+  if (value.ids !== undefined) {
+    ids = denseArray(value.ids, MAX_ENTRIES, 'results.ids').map((id) => wireId(id, 'results.ids[]'));
+    if (ids.length !== values.length) throw new ProtocolError('results.ids must have one id per value');
+  } else if (!Number.isSafeInteger(base + values.length)) throw new ProtocolError('results ids overflow');
+  let failed: readonly number[] | undefined;
+  if (value.failed !== undefined) {
+    failed = denseArray(value.failed, MAX_ENTRIES, 'results.failed').map((index) => {
+      if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= values.length) {
+        throw new ProtocolError('results.failed must list indexes of values');
+      }
+      return index as number;
+    });
+  }
+  const busy = finiteMs(value.busy, 'results.busy');
+  const run = finiteMs(value.run, 'results.run');
+  return { base, ids, values, failed, busy, run };
+}

@@ -1,0 +1,15 @@
+/**
+ * `troupe/worker`: what task code running inside a worker may import. It stays tiny: it
+ * loads neither the scheduler, nor piscina, nor the transport.
+ */
+import { markMoved } from './moved.js';
+
+/**
+ * Returns `value` marked to be moved back to the caller rather than copied, when the task
+ * runs in a worker thread: an ArrayBuffer, or a typed array or Buffer that owns its whole
+ * buffer (a small pooled Buffer is copied). The value is unusable in the worker afterwards.
+ * In process and remote mode it is copied as any other value.
+ */
+export function move<T>(value: T): T {
+  return markMoved(value);
+}

@@ -1,0 +1,73 @@
+import { OK, type Results } from './batch.js';
+
+/**
+ * Results gathered until they are sent: whatever settles in one turn goes out as one
+ * message. Ids stay implicit (`base + i`) while they come in order, which they do for the
+ * synchronous entries of a batch.
+ */
+export class ResultBuffer {
+  readonly #emit: (results: Results) => void;
+  #base = 0;
+  #ids: number[] | undefined = undefined;
+  #values: unknown[] = [];
+  #failed: number[] | undefined = undefined;
+  #busy = 0;
+  #run = 0;
+  #scheduled = false;
+
+  constructor(emit: (results: Results) => void) {
+    this.#emit = emit;
+  }
+
+  get size(): number {
+    return this.#values.length;
+  }
+
+  push(id: number, status: number, value: unknown): void {
+    const index = this.#values.length;
+    if (index === 0) this.#base = id;
+    else if (this.#ids !== undefined) this.#ids.push(id);
+    else if (id !== this.#base + index) {
+      this.#ids = Array.from({ length: index }, (_, i) => this.#base + i);
+      this.#ids.push(id);
+    }
+    this.#values.push(value);
+    if (status !== OK) (this.#failed ??= []).push(index);
+  }
+
+  /** Adds task time: `busy` ms of the event loop, `run` ms from start to settlement (summed). */
+  time(busy: number, run: number): void {
+    this.#busy += busy;
+    this.#run += run;
+  }
+
+  /** Sends at the end of this turn, with whatever else settles in it. */
+  flushSoon(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.flush);
+  }
+
+  flush = (): void => {
+    this.#scheduled = false;
+    if (this.#values.length === 0) return;
+    const results: Results = {
+      base: this.#base,
+      ids: this.#ids,
+      values: this.#values,
+      failed: this.#failed,
+      busy: this.#busy,
+      run: this.#run,
+    };
+    this.clear();
+    this.#emit(results);
+  };
+
+  clear(): void {
+    this.#ids = undefined;
+    this.#values = [];
+    this.#failed = undefined;
+    this.#busy = 0;
+    this.#run = 0;
+  }
+}

@@ -1,0 +1,121 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BatchBuilder, entryArgs, entryCount, entryName, parseBatch, parseResults, resultId } from '../../lib/worker/batch.js';
+import { ResultBuffer } from '../../lib/worker/result-buffer.js';
+import { packBatch, packResults, unpackBatch, unpackResults } from '../../lib/worker/thread-channel.js';
+import { markMoved } from '../../lib/worker/moved.js';
+
+function sparse(): unknown[] {
+  const array: unknown[] = [];
+  array.length = 2 ** 32 - 1;
+  return array;
+}
+
+test('one task with one argument each: the compact form, ids implicit', () => {
+  const builder = new BatchBuilder(41);
+  for (const n of [1, 2, 3]) builder.add('square', [n]);
+  assert.equal(builder.build(), { base: 41, name: 'square', one: [1, 2, 3] });
+});
+
+test('mixed names and argument counts fall back to the general form, keeping every entry', () => {
+  const builder = new BatchBuilder(1);
+  builder.add('square', [1]);
+  builder.add('square', [2]);
+  builder.add('add', [1, 2]);
+  builder.add('noop', []);
+  const batch = builder.build();
+  assert.equal(batch, { base: 1, name: ['square', 'square', 'add', 'noop'], args: [[1], [2], [1, 2], []] });
+  assert.is(entryCount(batch), 4);
+  assert.equal([0, 1, 2, 3].map((i) => [entryName(batch, i), entryArgs(batch, i)]), [
+    ['square', [1]], ['square', [2]], ['add', [1, 2]], ['noop', []],
+  ]);
+});
+
+test('parseBatch accepts what the builder makes and refuses malformed or sparse batches', () => {
+  const builder = new BatchBuilder(7);
+  builder.add('a', [1, 2]);
+  assert.equal(parseBatch(structuredClone(builder.build())), builder.build());
+  const bad: unknown[] = [
+    null, [], 'x', {}, { base: -1, name: 'a', one: [1] }, { base: 1.5, name: 'a', one: [1] }, { base: 1, name: 'a', one: [] },
+    { base: 1, name: 'a', one: sparse() }, { base: 1, name: 'a', args: [sparse()] }, { base: 1, name: 'a', args: [1] },
+    { base: 1, name: ['a'], one: [1, 2] }, { base: 1, name: 7, one: [1] }, { base: 1, name: 'x'.repeat(5000), one: [1] },
+    { base: 2 ** 53 - 1, name: 'a', one: [1, 2] },
+  ];
+  bad.forEach((value, i) => assert.throws(() => parseBatch(value), /./, `bad batch ${i}`));
+});
+
+test('parseBatch is quick on a sparse array of length 2^32-1 (it never walks it)', () => {
+  const started = performance.now();
+  assert.throws(() => parseBatch({ base: 1, name: 'a', one: sparse() }));
+  assert.throws(() => parseResults({ base: 1, values: sparse(), busy: 0, run: 0 }));
+  assert.ok(performance.now() - started < 100);
+});
+
+test('parseResults checks ids, failure indexes and times', () => {
+  assert.equal(parseResults({ base: 3, values: [1, 2], busy: 1, run: 2 }).values, [1, 2]);
+  const bad: unknown[] = [
+    { base: 3, values: [1], busy: -1, run: 0 }, { base: 3, values: [1], busy: 0, run: NaN },
+    { base: 3, values: [1], ids: [1, 2], busy: 0, run: 0 }, { base: 3, values: [1], failed: [1], busy: 0, run: 0 },
+    { base: 3, values: [1], ids: ['x'], busy: 0, run: 0 }, { base: 3, values: 'x', busy: 0, run: 0 },
+  ];
+  for (const value of bad) assert.throws(() => parseResults(value), /./, JSON.stringify(value));
+});
+
+test('a result buffer keeps ids implicit while they come in order, explicit once they do not', async () => {
+  const sent: unknown[] = [];
+  const buffer = new ResultBuffer((r) => sent.push(r));
+  buffer.push(10, 0, 'a');
+  buffer.push(11, 1, { name: 'Error', message: 'x' });
+  buffer.flush();
+  buffer.push(5, 0, 'c');
+  buffer.push(9, 0, 'd');
+  buffer.time(1, 2);
+  buffer.flushSoon();
+  buffer.flushSoon();
+  await Promise.resolve();
+  const [first, second] = sent.map(parseResults);
+  assert.equal([first.base, first.ids, first.failed], [10, undefined, [1]]);
+  assert.equal([second.ids, second.busy, second.run], [[5, 9], 1, 2]);
+  assert.equal([0, 1].map((i) => resultId(second, i)), [5, 9]);
+  assert.is(sent.length, 2, 'flushSoon twice in a turn sends once');
+});
+
+test('thread channel: plain batches go as they are, others as v8 bytes that keep Buffers, Maps and -0', () => {
+  const plain = { base: 1, name: 'f', one: [1, 'x', null, true] };
+  assert.is(packBatch(plain, undefined).message, plain);
+  const rich = { base: 1, name: 'f', args: [[Buffer.from('hi'), new Map([[1, 2]]), -0, 7n]] };
+  const posted = packBatch(rich, undefined);
+  assert.ok(posted.message instanceof Uint8Array);
+  assert.is(posted.transfer!.length, 1, 'the bytes move, they are not copied again');
+  const back = unpackBatch(structuredClone(posted.message, { transfer: posted.transfer as never }));
+  const args = entryArgs(back, 0);
+  assert.ok(Buffer.isBuffer(args[0]));
+  assert.ok(Object.is(args[2], -0));
+  assert.equal(args, rich.args[0]);
+});
+
+test('thread channel: transferred Buffers arrive as Buffers, and a moved result moves back', () => {
+  const buffer = Buffer.alloc(1024 * 16, 1);
+  const posted = packBatch({ base: 1, name: 'f', one: [buffer] }, [buffer.buffer]);
+  const cloned = structuredClone(posted.message, { transfer: posted.transfer as never });
+  assert.is(buffer.byteLength, 0, 'the memory moved');
+  const arg = entryArgs(unpackBatch(cloned), 0)[0];
+  assert.ok(Buffer.isBuffer(arg));
+  assert.is((arg as Buffer).byteLength, 1024 * 16);
+
+  const result = markMoved(Buffer.alloc(1024 * 16, 2));
+  const reply = packResults({ base: 1, values: [result], busy: 0, run: 0 });
+  assert.equal(reply.transfer, [result.buffer]);
+  const returned = unpackResults(structuredClone(reply.message, { transfer: reply.transfer as never })).values[0];
+  assert.ok(Buffer.isBuffer(returned));
+  assert.is(result.byteLength, 0);
+});
+
+test('a small pooled Buffer is never moved: that would empty its neighbours', () => {
+  const small = markMoved(Buffer.from('tiny'));
+  const reply = packResults({ base: 1, values: [small], busy: 0, run: 0 });
+  assert.is(reply.transfer?.length ?? 0, 1, 'sent as v8 bytes (one buffer of its own), not by moving the pool');
+  assert.is(small.toString(), 'tiny');
+});
+
+test.run();
