@@ -213,7 +213,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   #attach(connection: Connection): void {
     const router = this.#router;
-    router.connect(connection);
+    router.connect(connection, this.#hello!.capacity);
     connection.on('message', (type, value) => {
       try {
         if (type === AGENT_RUN) router.run(value);

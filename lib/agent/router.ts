@@ -42,6 +42,10 @@ export class Router implements BackendHost {
   #waiting: Batch[] = [];
   #waitingEntries = 0;
   #connection: Connection | undefined;
+  /** What the agent announced it takes at once: a scheduler that sends more is broken. */
+  #credit = 0;
+  /** Tasks of the current connection held by workers here. */
+  #holding = 0;
   readonly #results = new ResultBuffer((results) => this.#sendResults(results));
 
   get parallelism(): number {
@@ -66,9 +70,15 @@ export class Router implements BackendHost {
     this.#runWaiting();
   }
 
-  /** Serves a new connection; results of tasks sent over an earlier one are dropped. */
-  connect(connection: Connection): void {
+  /**
+   * Serves a new connection, which may hold up to `credit` tasks here (the capacity the
+   * agent announced, whatever workers are up at the moment); results of tasks sent over
+   * an earlier connection are dropped.
+   */
+  connect(connection: Connection, credit: number): void {
     this.#connection = connection;
+    this.#credit = credit;
+    this.#holding = 0;
     this.#session++;
   }
 
@@ -76,6 +86,7 @@ export class Router implements BackendHost {
   disconnect(): void {
     this.#connection = undefined;
     this.#session++;
+    this.#holding = 0;
     this.#waiting = [];
     this.#waitingEntries = 0;
     this.#results.clear();
@@ -101,8 +112,8 @@ export class Router implements BackendHost {
     // Names are looked up in this machine's own task module by the worker; nothing here runs them.
     const batch = parseBatch(message);
     const count = entryCount(batch);
-    if (this.#held.size + this.#waitingEntries + count > this.capacity) {
-      throw new ProtocolError(`the scheduler sent more than the ${this.capacity} tasks this agent takes at once`);
+    if (this.#holding + this.#waitingEntries + count > this.#credit) {
+      throw new ProtocolError(`the scheduler sent more than the ${this.#credit} tasks this agent takes at once`);
     }
     this.#waiting.push(batch);
     this.#waitingEntries += count;
@@ -137,6 +148,7 @@ export class Router implements BackendHost {
       const forwarded: Forwarded = { route, wireBase: batch.base, localBase, count, session: this.#session };
       for (let i = 0; i < count; i++) this.#held.set(localBase + i, forwarded);
       route.load += count;
+      this.#holding += count;
       try {
         // Always cancellable: when the scheduler goes away, whatever its tasks still hold here is stopped.
         route.backend.dispatch(rebase(batch, localBase), undefined, true);
@@ -166,7 +178,12 @@ export class Router implements BackendHost {
       this.#held.delete(localId);
       route.load--;
       if (batch.session !== this.#session) continue;
+      this.#holding--;
       this.#results.push(batch.wireBase + (localId - batch.localBase), failed.has(i) ? ERR : 0, results.values[i]);
+    }
+    for (const localId of results.started ?? []) {
+      const batch = this.#held.get(localId);
+      if (batch?.route === route && batch.session === this.#session) this.#results.started(batch.wireBase + (localId - batch.localBase));
     }
     this.#results.time(results.busy, results.run);
     this.#results.flushSoon();
@@ -200,7 +217,9 @@ export class Router implements BackendHost {
       if (batch?.route !== route) continue;
       this.#held.delete(localId);
       route.load--;
-      if (batch.session === this.#session) wireIds.push(batch.wireBase + (localId - batch.localBase));
+      if (batch.session !== this.#session) continue;
+      this.#holding--;
+      wireIds.push(batch.wireBase + (localId - batch.localBase));
     }
     if (wireIds.length > 0) this.#send(AGENT_LOST, { ids: wireIds, reason, error: serializeError(error) } satisfies AgentLost);
   }

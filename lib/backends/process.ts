@@ -5,7 +5,7 @@ import { DataCloneError, deserializeError, WorkerStartError } from '../errors.js
 import { parseResults } from '../worker/batch.js';
 import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker } from '../worker/protocol.js';
 import { entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
-import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
+import { batchIds, type Backend, type BackendHost, type Batch, type WorkerInfo } from './types.js';
 
 
 /** How long a closing worker may take to leave after its channel closes, before SIGKILL. */
@@ -121,7 +121,7 @@ export class ProcessBackend implements Backend {
   }
 
   get ready(): boolean {
-    return this.#state === 'running' && !this.#killedByUs && this.#written >= this.#congestedUntil;
+    return this.#state === 'running' && !this.#killedByUs && this.#worker.isConnected() && this.#written >= this.#congestedUntil;
   }
 
   attach(host: BackendHost): void {
@@ -134,7 +134,7 @@ export class ProcessBackend implements Backend {
     const message: ToWorker = { t: MSG_RUN, b: batch };
     let accepted: boolean;
     try {
-      accepted = this.#worker.send(message, this.#onWritten);
+      accepted = this.#worker.send(message, (error: Error | null) => this.#onWritten(batch, error));
     } catch (error) {
       throw new DataCloneError((error as Error).message, { cause: error });
     }
@@ -142,11 +142,13 @@ export class ProcessBackend implements Backend {
     if (!accepted) this.#congestedUntil = sequence;
   }
 
-  #onWritten = (): void => {
+  #onWritten(batch: Batch, error: Error | null): void {
     const wasCongested = !this.ready;
     this.#written++;
-    if (wasCongested && this.ready) this.#host?.writable(this);
-  };
+    // Never written (the worker is gone or going): it never ran, so it costs no attempt.
+    if (error) this.#host?.lost(this, batchIds(batch), 'stopped', error);
+    else if (wasCongested && this.ready) this.#host?.writable(this);
+  }
 
   /** A process cannot leave a running task: it is killed and replaced; its other tasks run again. */
   cancel(): void {

@@ -16,6 +16,9 @@ import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } fr
 
 export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
 
+/** Stands for "no batch was running" when every task of a dead worker had begun and awaited. */
+const NO_BATCH: Stamp = { at: -1 };
+
 
 /**
  * Owns every task from `submit()` until its one settlement: queued → running on a
@@ -141,7 +144,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const queued = this.#queue.size;
     if (queued === 0) return 0;
     let room = 0;
-    for (const slot of this.#slotList) if (this.#usable(slot)) room += slot.window - slot.inFlight;
+    for (const slot of this.#slotList) if (this.#usable(slot)) room += slot.room;
     return Math.max(0, queued - room);
   }
 
@@ -151,7 +154,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #usable(slot: Slot): boolean {
-    return !slot.gone && slot.backend.ready && !slot.quarantined && slot.inFlight < slot.window;
+    return !slot.gone && slot.backend.ready && !slot.quarantined && slot.room > 0;
   }
 
   #newTask(name: string, args: unknown[], options: RunOptions | undefined): Task {
@@ -238,9 +241,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
         }
       }
       if (best === undefined) break;
-      const room = best.window - best.inFlight;
+      const room = best.room;
       const good = Math.min(this.#options.batchSize, this.#queue.size, Math.ceil(best.window / 4));
-      const taken = room >= good || best.inFlight < best.backend.parallelism ? this.#dispatch(best, Math.min(room, this.#options.batchSize)) : 0;
+      const taken = room >= good || best.inFlight - best.waiting < best.backend.parallelism ? this.#dispatch(best, Math.min(room, this.#options.batchSize)) : 0;
       if (taken === 0) (skip ??= new Set()).add(best);
       sent += taken;
     }
@@ -329,7 +332,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     } else if (task.state === RUNNING) {
       const slot = task.slot!;
       this.#running.delete(task.wireId);
-      slot.inFlight--;
+      slot.release(task);
       this.#settle(task);
       this.#failed++;
       refuse(task, error);
@@ -355,7 +358,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const { values, failed } = results;
     let nextFailure = failed === undefined || failed.length === 0 ? -1 : failed[0];
     let failureIndex = 0;
-    let settled = 0;
     let first: Task | undefined;
     for (let i = 0; i < values.length; i++) {
       const isFailure = i === nextFailure;
@@ -365,7 +367,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       if (task === undefined || task.slot !== slot) continue;
       this.#running.delete(task.wireId);
       first ??= task;
-      settled++;
+      slot.release(task);
       this.#settle(task);
       if (isFailure) {
         this.#failed++;
@@ -382,7 +384,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       this.#runTime.record(run);
       this.#windowTime.record(Math.max(0, performance.now() - first.dispatched.at - run));
     }
-    slot.inFlight -= settled;
+    for (const id of results.started ?? []) {
+      const task = this.#running.get(id);
+      if (task === undefined || task.slot !== slot || task.async) continue;
+      task.async = true;
+      slot.waiting++;
+    }
     slot.adapt(results.busy, values.length);
     this.#updateBusy(slot);
     this.#pump();
@@ -396,11 +403,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #requeue(slot: Slot, ids: readonly number[], reason: LostReason, error: Error): void {
     const again: Task[] = [];
+    const running = reason === 'died' ? this.#runningWhenDied(slot, ids) : undefined;
     for (const id of ids) {
       const task = this.#running.get(id);
       if (task === undefined || task.slot !== slot) continue;
+      // A worker runs its batches in the order sent: those behind the one it died in never
+      // started, and go again as if it had been stopped.
+      if (running !== undefined && !task.async && task.dispatched !== running) reason = 'stopped';
+      else if (running !== undefined) reason = 'died';
       this.#running.delete(id);
-      slot.inFlight--;
+      slot.release(task);
       const extras = task.extras;
       if (extras?.timer !== undefined) {
         clearTimeout(extras.timer);
@@ -432,6 +444,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#updateBusy(slot);
     this.#pump();
     this.#afterChange();
+  }
+
+  /**
+   * The batch a dead worker was running: the oldest one still unsettled among `ids` (the
+   * tasks of one batch share their dispatch stamp). Tasks that began and awaited are
+   * charged too, whatever their batch.
+   */
+  #runningWhenDied(slot: Slot, ids: readonly number[]): Stamp | undefined {
+    let oldest: Stamp | undefined;
+    for (const id of ids) {
+      const task = this.#running.get(id);
+      if (task === undefined || task.slot !== slot || task.async) continue;
+      if (oldest === undefined || task.dispatched.at < oldest.at) oldest = task.dispatched;
+    }
+    return oldest ?? NO_BATCH;
   }
 
   exited(backend: Backend, reason: LostReason, error: Error): void {
@@ -500,6 +527,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#running.clear();
     for (const slot of this.#slotList) {
       slot.inFlight = 0;
+      slot.waiting = 0;
       this.#updateBusy(slot);
     }
     for (const task of pending) if (task.state !== DONE) this.#fail(task, error);

@@ -19,6 +19,7 @@ export const NEVER: Stamp = { at: 0 };
 const SOLO = 1;
 const SUSPECT = 2;
 const CANCELLABLE = 4;
+const ASYNC = 8;
 
 /** What only some tasks need, kept out of Task so that the common one stays small. */
 export class Extras {
@@ -75,6 +76,15 @@ export class Task {
     return (this.#flags & CANCELLABLE) !== 0;
   }
 
+  /** Began and waits on a promise in its worker: it holds a place in flight, not in the window. */
+  get async(): boolean {
+    return (this.#flags & ASYNC) !== 0;
+  }
+
+  set async(value: boolean) {
+    this.#flags = value ? this.#flags | ASYNC : this.#flags & ~ASYNC;
+  }
+
   isolate(suspect: boolean): void {
     this.#flags |= suspect ? SOLO | SUSPECT : SOLO;
   }
@@ -115,6 +125,8 @@ export function promiseFor<T>(task: Task): Promise<T> {
 
 export class Slot {
   inFlight = 0;
+  /** Of those, tasks that began and wait on a promise: they leave the worker free. */
+  waiting = 0;
   busy = false;
   /** Exited: takes nothing more, even while its remaining tasks are being re-queued. */
   gone = false;
@@ -126,6 +138,20 @@ export class Slot {
 
   constructor(readonly backend: Backend, initialWindow: number) {
     this.window = Math.min(backend.capacity, initialWindow * backend.parallelism);
+  }
+
+  /** Room for more work: tasks that hold the worker stay within the window, all of them within capacity. */
+  get room(): number {
+    return Math.min(this.window - (this.inFlight - this.waiting), this.backend.capacity - this.inFlight);
+  }
+
+  /** A task of this slot leaves it (settled, lost or cancelled). */
+  release(task: Task): void {
+    this.inFlight--;
+    if (task.async) {
+      this.waiting--;
+      task.async = false;
+    }
   }
 
   /** Takes no new work while a suspect runs alone on its one worker. */

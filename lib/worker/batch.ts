@@ -40,6 +40,11 @@ export interface Results {
   /** Each entry's return value, or a SerializedError for the indexes listed in `failed`. */
   readonly values: readonly unknown[];
   readonly failed?: readonly number[];
+  /**
+   * Ids of entries that began and now wait on a promise: they no longer hold the worker,
+   * so they leave its window (async tasks overlap); their values come later.
+   */
+  readonly started?: readonly number[];
   /** ms the worker's event loop spent running these entries' code. */
   readonly busy: number;
   /** ms the entries took from their start to their settlement, summed. */
@@ -179,7 +184,10 @@ export function parseResults(value: unknown): Results {
       return index as number;
     });
   }
+  const started = value.started === undefined
+    ? undefined
+    : denseArray(value.started, MAX_ENTRIES, 'results.started').map((id) => wireId(id, 'results.started[]'));
   const busy = finiteMs(value.busy, 'results.busy');
   const run = finiteMs(value.run, 'results.run');
-  return { base, ids, values, failed, busy, run };
+  return { base, ids, values, failed, started, busy, run };
 }

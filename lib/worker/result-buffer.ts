@@ -11,6 +11,7 @@ export class ResultBuffer {
   #ids: number[] | undefined = undefined;
   #values: unknown[] = [];
   #failed: number[] | undefined = undefined;
+  #started: number[] | undefined = undefined;
   #busy = 0;
   #run = 0;
   #scheduled = false;
@@ -35,6 +36,11 @@ export class ResultBuffer {
     if (status !== OK) (this.#failed ??= []).push(index);
   }
 
+  /** An entry began and waits on a promise: its value comes later. */
+  started(id: number): void {
+    (this.#started ??= []).push(id);
+  }
+
   /** Adds task time: `busy` ms of the event loop, `run` ms from start to settlement (summed). */
   time(busy: number, run: number): void {
     this.#busy += busy;
@@ -50,12 +56,13 @@ export class ResultBuffer {
 
   flush = (): void => {
     this.#scheduled = false;
-    if (this.#values.length === 0) return;
+    if (this.#values.length === 0 && this.#started === undefined) return;
     const results: Results = {
       base: this.#base,
       ids: this.#ids,
       values: this.#values,
       failed: this.#failed,
+      started: this.#started,
       busy: this.#busy,
       run: this.#run,
     };
@@ -67,6 +74,7 @@ export class ResultBuffer {
     this.#ids = undefined;
     this.#values = [];
     this.#failed = undefined;
+    this.#started = undefined;
     this.#busy = 0;
     this.#run = 0;
   }

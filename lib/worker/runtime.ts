@@ -69,6 +69,7 @@ export class WorkerRuntime {
       try {
         const value = fn(...entryArgs(batch, i));
         if (isThenable(value)) {
+          buffer.started(id);
           value.then(
             (v) => this.#settled(id, OK, v, started),
             (e) => this.#settled(id, ERR, serializeError(e), started),

@@ -135,7 +135,7 @@ test('a malformed batch makes the agent drop that connection and reconnect; it s
       // The last one is a cancel message holding things other than ids.
       if (n === malformed.length - 1) peer.connection.send(AGENT_CANCEL, batch);
       else peer.connection.send(AGENT_RUN, batch);
-      await waitFor(() => peer.closed, 5000, `the agent to drop the connection on ${JSON.stringify(batch)}`);
+      await waitFor(() => peer.closed, 5000, `the agent to drop the connection on ${`malformed message ${n}`}`);
       await waitFor(() => peers.length > n + 1, 10_000, 'the agent to reconnect', () => agent.describe());
       assert.is(peers[n + 1].hello.agentId, peer.hello.agentId, 'the same agent');
     }

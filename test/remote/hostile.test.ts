@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Pool } from '../../lib/index.js';
-import { AGENT_HELLO, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, type AgentHello } from '../../lib/backends/remote-protocol.js';
+import { AGENT_HELLO, AGENT_LOST, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, type AgentHello } from '../../lib/backends/remote-protocol.js';
 import { parseBatch, entryCount } from '../../lib/worker/batch.js';
 import { resultsOf } from './wire.js';
 import { clientHandshake, helloMessage } from '../../lib/transport/auth.js';
@@ -150,7 +150,7 @@ test('a hundred silent connections at once do not stop the pool, and are all cut
 
 function helloOf(pid: number, overrides: Partial<AgentHello> = {}): AgentHello {
   return {
-    version: 1, agentId: `fake-${randomBytes(4).toString('hex')}`, hostname: 'fake', pid, names: ['tagged'],
+    version: AGENT_PROTOCOL_VERSION, agentId: `fake-${randomBytes(4).toString('hex')}`, hostname: 'fake', pid, names: ['tagged'],
     parallelism: 1, capacity: 8, mode: 'thread', ...overrides,
   };
 }
@@ -305,7 +305,8 @@ test('error results named like Object.prototype members reject their tasks as su
   try {
     const s = await setup(scope);
     const fake = await fakeAgent(s, scope);
-    fake.connection.send(AGENT_HELLO, helloOf(999_999, { names: ['fakeOnly'] }));
+    // One worker per task, so that all four are sent before any is answered (slow start).
+    fake.connection.send(AGENT_HELLO, helloOf(999_999, { names: ['fakeOnly'], parallelism: 4 }));
     const names = ['toString', 'constructor', '__proto__', 'hasOwnProperty'];
     const tasks = names.map(() => outcome(s.pool.run('fakeOnly'), 10_000, 'a fakeOnly task'));
     await waitFor(() => givenIds(fake.messages).length === names.length, 5000, 'the fakeOnly tasks');
