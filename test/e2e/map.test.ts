@@ -1,0 +1,111 @@
+// pool.map(): ordered and unordered results, errors at their place or as values, lazy input
+// in bounded memory, and a clean stop on break or abort.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MapError } from '../../lib/index.js';
+import { MODES, within, withPool } from './helpers.js';
+
+async function collect<T>(iterable: AsyncIterable<T>, ms = 20_000): Promise<T[]> {
+  return within((async () => {
+    const out: T[] = [];
+    for await (const value of iterable) out.push(value);
+    return out;
+  })(), ms, 'map() to finish');
+}
+
+for (const mode of MODES) {
+  test(`${mode}: map() yields in input order; unordered yields every result once`, async () => {
+    await withPool(mode, { size: 2 }, async (pool) => {
+      const items = Array.from({ length: 5_000 }, (_, i) => i);
+      assert.equal(await collect(pool.map<number>('square', items)), items.map((i) => i * i));
+      const unordered = await collect(pool.map<number>('square', items, { ordered: false }));
+      assert.equal([...unordered].sort((a, b) => a - b), items.map((i) => i * i));
+    });
+  });
+
+  test(`${mode}: a failed item throws at its place and nothing after it runs`, async () => {
+    await withPool(mode, { size: 2 }, async (pool) => {
+      const seen: number[] = [];
+      let error: unknown;
+      try {
+        for await (const value of pool.map<number>('squareUnless13', Array.from({ length: 100_000 }, (_, i) => i), { chunkSize: 16, concurrency: 64 })) {
+          seen.push(value);
+        }
+      } catch (caught) {
+        error = caught;
+      }
+      assert.instance(error, RangeError);
+      assert.equal(seen, Array.from({ length: 13 }, (_, i) => i * i), 'every result before it, in order');
+      await within(pool.onIdle(), 10_000, 'the pool to be idle');
+      assert.ok(pool.stats().completed + pool.stats().failed < 1_000, 'what was still queued was dropped, not run');
+    });
+  });
+
+  test(`${mode}: errors: 'yield' gives a MapError in place and goes on`, async () => {
+    await withPool(mode, { size: 2 }, async (pool) => {
+      const out = await collect(pool.map<number>('squareUnless13', [12, 13, 14], { errors: 'yield' }));
+      assert.is(out[0], 144);
+      assert.instance(out[1], MapError);
+      assert.is((out[1] as MapError).index, 1);
+      assert.instance((out[1] as MapError).error, RangeError);
+      assert.is(out[2], 196);
+    });
+  });
+
+  test(`${mode}: a lazy async input is read at most concurrency ahead; break stops it cleanly`, async () => {
+    await withPool(mode, { size: 2 }, async (pool) => {
+      let produced = 0;
+      let consumed = 0;
+      let maxAhead = 0;
+      let returned = false;
+      async function* numbers() {
+        try {
+          for (let i = 0; i < 1_000_000; i++) {
+            produced++;
+            maxAhead = Math.max(maxAhead, produced - consumed);
+            yield i;
+          }
+        } finally {
+          returned = true;
+        }
+      }
+      await within((async () => {
+        for await (const value of pool.map<number>('square', numbers(), { concurrency: 100, chunkSize: 10 })) {
+          assert.is(value, consumed * consumed);
+          if (++consumed === 20_000) break;
+        }
+      })(), 60_000, 'the first 20,000 results');
+      assert.ok(maxAhead <= 110, `read ${maxAhead} ahead of the loop`);
+      assert.ok(returned, 'the input was closed');
+      await within(pool.onIdle(), 10_000, 'the pool to be idle after break');
+      assert.ok(produced < 20_200, `stopped reading: ${produced}`);
+    });
+  });
+
+  test(`${mode}: an abort signal stops map() with ERR_TROUPE_ABORTED`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      const controller = new AbortController();
+      let error: (Error & { code?: string }) | undefined;
+      let count = 0;
+      try {
+        for await (const _ of pool.map('sleep', Array.from({ length: 1_000 }, () => 5), { signal: controller.signal })) {
+          if (++count === 3) controller.abort();
+        }
+      } catch (caught) {
+        error = caught as Error;
+      }
+      assert.is(error?.code, 'ERR_TROUPE_ABORTED');
+      await within(pool.onIdle(), 10_000, 'the pool to be idle after abort');
+    });
+  });
+
+  test(`${mode}: bad map() options are refused, naming the option`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      for (const [options, name] of [[{ concurrency: 0 }, 'concurrency'], [{ ordered: 'yes' }, 'ordered'], [{ errors: 'log' }, 'errors']] as const) {
+        assert.throws(() => pool.map('square', [1], options as never), new RegExp(`options\\.${name}`));
+      }
+    });
+  });
+}
+
+test.run();

@@ -1,0 +1,38 @@
+// pool.map() on a pure scheduler whose only workers are behind a CLI agent.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HOST, Scope, TASKS, joined, newKey, within } from './helpers.js';
+
+test('map() over an agent: ordered results, a lazy input read in bounded steps, break drops the rest', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    const { pool, log } = await scope.pool({ tasks: TASKS, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+    const agent = scope.cliAgent({ port: pool.address()!.port, keyFile: scope.keyFile(key) });
+    await joined(log, agent);
+    const squares = await within((async () => {
+      const out: number[] = [];
+      for await (const value of pool.map<number>('square', Array.from({ length: 3_000 }, (_, i) => i))) out.push(value);
+      return out;
+    })(), 30_000, 'map() over the agent');
+    assert.equal(squares, Array.from({ length: 3_000 }, (_, i) => i * i));
+
+    let produced = 0;
+    function* forever() {
+      for (;;) yield produced++;
+    }
+    let taken = 0;
+    await within((async () => {
+      for await (const value of pool.map<number>('square', forever(), { concurrency: 50, chunkSize: 10 })) {
+        assert.is(value, taken * taken);
+        if (++taken === 500) break;
+      }
+    })(), 30_000, 'the first 500 of an endless input');
+    assert.ok(produced <= 560, `read ${produced} items for 500 taken`);
+    await within(pool.onIdle(), 10_000, 'the pool to be idle');
+  } finally {
+    await scope.close();
+  }
+});
+
+test.run();
