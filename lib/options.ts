@@ -116,6 +116,19 @@ export function milliseconds(name: string, value: unknown, fallback: number): nu
   return value;
 }
 
+/**
+ * A pause in ms (reconnect delays): a number >= 0, or Infinity where `allowInfinity`. Timers
+ * clamp it to what setTimeout honours (timers.ts), so a huge value never becomes 1 ms.
+ */
+export function delay(name: string, value: unknown, fallback: number, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (allowInfinity && value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(name, `a number of milliseconds >= 0${allowInfinity ? ' or Infinity' : ''}`, value);
+  }
+  return value;
+}
+
 export function resolveTasksModule(value: unknown, name = 'tasks'): URL {
   let url: URL;
   if (value instanceof URL) url = value;

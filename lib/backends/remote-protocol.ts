@@ -18,6 +18,8 @@ export const AGENT_LOST = 20;
 export const AGENT_WELCOME = 21;
 /** Scheduler → agent, in answer to a hello it refuses: `{ reason }`; the connection then closes. */
 export const AGENT_REFUSED = 22;
+/** Agent → scheduler, when it stops on purpose: `{}`; its connection then closes, a clean leave. */
+export const AGENT_BYE = 23;
 
 export interface AgentRun {
   b: unknown[];

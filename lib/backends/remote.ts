@@ -1,6 +1,6 @@
 import { deserializeError, PeerLostError, ProtocolError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
-import { AGENT_CANCEL, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, type AgentHello, type AgentLost, type AgentRun } from './remote-protocol.js';
+import { AGENT_BYE, AGENT_CANCEL, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, type AgentHello, type AgentLost, type AgentRun } from './remote-protocol.js';
 import { ERR, OK, type Backend, type BackendHost, type Batch, type Results, type WorkerInfo } from './types.js';
 
 /** What the pool tells its users about an agent. */
@@ -79,6 +79,7 @@ export class RemoteBackend implements Backend {
     connection.on('message', (type, value) => {
       if (type === AGENT_RESULTS && isResults(value)) this.#host?.results(this, value.r, value.busy);
       else if (type === AGENT_LOST && isLost(value)) this.#host?.lost(this, value.ids, value.reason, deserializeError(value.error));
+      else if (type === AGENT_BYE) this.#stopping = true; // stopping on purpose: its close is a clean leave
       else connection.destroy(new ProtocolError(`agent ${this.agent.id} sent a malformed or unexpected message (type ${type})`));
     });
     connection.on('drain', () => {
