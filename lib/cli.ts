@@ -181,7 +181,7 @@ async function agentCommand(argv: string[]): Promise<void> {
   // leave at once (worker processes follow when their channel closes). Once connected, stop
   // cleanly. One listener throughout: removing a signal's last listener drops a signal
   // that has arrived but not yet been dispatched, and the agent would never stop.
-  let onSignal = () => process.exit(0);
+  let onSignal: () => void = () => process.exit(0);
   process.on('SIGINT', () => onSignal());
   process.on('SIGTERM', () => onSignal());
   let agent: Agent;
