@@ -3,39 +3,82 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startAgent, type Agent } from './agent/agent.js';
+import { Agent, type AgentOptions, type ConnectFailure } from './agent/agent.js';
 import { AuthenticationError, InvalidOptionError } from './errors.js';
 
 const HELP = `Usage: troupe agent --connect HOST:PORT --tasks MODULE [options]
+       troupe --version | --help
 
 Lends this machine's workers to a Troupe scheduler (a pool created with \`listen\`).
 
-  --connect HOST:PORT     the scheduler's address (required)
-  --tasks MODULE          the task module, as installed on this machine (required)
-  --authkey-file FILE     file holding the authkey; else the TROUPE_AUTHKEY variable
-  --mode process|thread   where tasks run (default: process)
-  --size N                number of workers (default: the number of CPUs)
-  --tls-ca FILE           trust this CA for the scheduler's certificate (turns TLS on)
-  --tls-cert FILE         this agent's certificate, for mutual TLS
-  --tls-key FILE          its private key
-  --help                  show this text
+  --connect HOST:PORT          the scheduler's address (required)
+  --tasks MODULE               the task module, as installed on this machine (required)
+  --authkey-file FILE          file holding the authkey; else the TROUPE_AUTHKEY variable
+  --mode process|thread        where tasks run (default: process)
+  --size N                     number of workers (default: the number of CPUs)
+  --max-in-flight N            most tasks in flight to one worker (default: 1024)
+  --start-timeout MS           how long a worker may take to load the module (default: 30000)
+  --reconnect-delay MS         first pause before reconnecting, doubling (default: 100)
+  --max-reconnect-delay MS     longest pause between reconnect attempts (default: 2000)
+  --handshake-timeout MS       deadline of the authkey handshake (default: 5000)
+  --heartbeat-interval MS      how often to ping the scheduler (default: 1000)
+  --heartbeat-timeout MS       silence after which the scheduler counts as lost (default: 3000)
+  --max-frame-bytes N          largest message accepted (default: 67108864)
+  --tls-ca FILE                trust this CA for the scheduler's certificate (turns TLS on)
+  --tls-cert FILE              this agent's certificate, for mutual TLS
+  --tls-key FILE               its private key
+  --version                    print the version
+  --help                       show this text
 
 Exit status: 0 on SIGINT/SIGTERM, 1 when the scheduler refuses the authkey (or the
 agent) or the workers cannot start, 2 on a usage error (a bad flag, option or file).
 `;
 
+/** Numeric flags and the startAgent option each sets. */
+const NUMBER_FLAGS = {
+  size: 'size',
+  'max-in-flight': 'maxInFlight',
+  'start-timeout': 'startTimeout',
+  'reconnect-delay': 'reconnectDelay',
+  'max-reconnect-delay': 'maxReconnectDelay',
+  'handshake-timeout': 'handshakeTimeoutMs',
+  'heartbeat-interval': 'heartbeatIntervalMs',
+  'heartbeat-timeout': 'heartbeatTimeoutMs',
+  'max-frame-bytes': 'maxFrameBytes',
+} as const satisfies Record<string, keyof AgentOptions>;
+type NumberFlag = keyof typeof NUMBER_FLAGS;
+
+/** A usage error: one line, and where to read more. */
 function usage(message: string): never {
-  process.stderr.write(`troupe: ${message}\n\n${HELP}`);
+  process.stderr.write(`troupe: ${message}\nsee troupe agent --help\n`);
   process.exit(2);
+}
+
+/** An option error from startAgent, named as the flag that set it. */
+function flagMessage(message: string): string {
+  for (const [flag, option] of Object.entries(NUMBER_FLAGS)) {
+    message = message.replace(new RegExp(`(option )?"?\\b${option}\\b"?`, 'g'), `--${flag}`);
+  }
+  return message;
 }
 
 function describeFailure(error: Error): string {
   return error instanceof AuthenticationError ? `authentication failed: ${error.message}` : error.message;
 }
 
+function readFlagFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : message;
+    usage(`cannot read ${flag} ${file}: ${why}${code ? ` (${code})` : ''}`);
+  }
+}
+
 function readKey(file: string | undefined): Buffer {
   if (file !== undefined) {
-    const bytes = readFileSync(file);
+    const bytes = readFlagFile('--authkey-file', file);
     // A text key written by `echo` ends in a newline that is not part of the key; a binary
     // key is used byte for byte.
     const text = bytes.toString('latin1');
@@ -46,22 +89,73 @@ function readKey(file: string | undefined): Buffer {
   return Buffer.from(fromEnv);
 }
 
-async function agentCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      connect: { type: 'string' },
-      tasks: { type: 'string' },
-      'authkey-file': { type: 'string' },
-      mode: { type: 'string', default: 'process' },
-      size: { type: 'string' },
-      'tls-ca': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+/** Why an attempt to reach the scheduler failed, in a few words: DNS failures named as such. */
+function connectReason(error: Error, host: string): string {
+  const code = (error as NodeJS.ErrnoException).code ?? ((error as Error & { cause?: NodeJS.ErrnoException }).cause)?.code;
+  if (code === 'ENOTFOUND') return `cannot resolve host "${host}" (DNS: ENOTFOUND)`;
+  if (code === 'EAI_AGAIN') return `DNS lookup of "${host}" failed for now (EAI_AGAIN)`;
+  if (code !== undefined && !code.startsWith('ERR_TROUPE')) return code;
+  return error.message;
+}
+
+/**
+ * Reports failed attempts without flooding: a changed reason at once, the same reason again
+ * only at attempts 2, 4, 8, 16… of the run of failures.
+ */
+function connectReporter(): { failed(failure: ConnectFailure): void; connected(): void } {
+  let last: string | undefined;
+  return {
+    failed({ host, port, error, attempt, retryIn }) {
+      const reason = connectReason(error, host);
+      if (reason === last && (attempt & (attempt - 1)) !== 0) return;
+      last = reason;
+      const seconds = (retryIn / 1000).toFixed(1);
+      const count = attempt > 1 ? ` (attempt ${attempt})` : '';
+      process.stderr.write(`troupe agent: connecting to ${host}:${port}: ${reason}, retrying in ${seconds} s${count}\n`);
     },
-    strict: true,
-  });
+    connected() {
+      last = undefined;
+    },
+  };
+}
+
+function numbers(values: Partial<Record<NumberFlag, string>>): Partial<AgentOptions> {
+  const out: Record<string, number> = {};
+  for (const [flag, option] of Object.entries(NUMBER_FLAGS) as [NumberFlag, string][]) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const value = text.trim() === '' ? NaN : Number(text);
+    if (Number.isNaN(value)) usage(`--${flag} must be a number; got ${JSON.stringify(text)}`);
+    out[option] = value;
+  }
+  return out;
+}
+
+async function agentCommand(argv: string[]): Promise<void> {
+  const numberOptions = Object.fromEntries(Object.keys(NUMBER_FLAGS).map((flag) => [flag, { type: 'string' }])) as Record<
+    NumberFlag,
+    { type: 'string' }
+  >;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        connect: { type: 'string' },
+        tasks: { type: 'string' },
+        'authkey-file': { type: 'string' },
+        mode: { type: 'string', default: 'process' },
+        ...numberOptions,
+        'tls-ca': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    usage((error as Error).message);
+  }
   if (values.help) {
     process.stdout.write(HELP);
     return;
@@ -69,55 +163,82 @@ async function agentCommand(argv: string[]): Promise<void> {
   if (!values.connect) usage('--connect HOST:PORT is required');
   if (!values.tasks) usage('--tasks MODULE is required');
   if (values.mode !== 'process' && values.mode !== 'thread') usage('--mode must be "process" or "thread"');
-  const size = values.size === undefined ? undefined : Number(values.size);
-  if (size !== undefined && !(Number.isInteger(size) && size > 0)) usage('--size must be a positive integer');
-  const file = (name: string | undefined) => (name === undefined ? undefined : readFileSync(name));
+  const tuning = numbers(values);
+  if (tuning.size !== undefined && !(Number.isInteger(tuning.size) && tuning.size > 0)) {
+    usage('--size must be a positive integer');
+  }
+  const file = (flag: string, name: string | undefined) => (name === undefined ? undefined : readFlagFile(flag, name));
   const tls = values['tls-ca'] || values['tls-cert'] || values['tls-key']
-    ? { ca: file(values['tls-ca']), cert: file(values['tls-cert']), key: file(values['tls-key']) }
+    ? {
+        ca: file('--tls-ca', values['tls-ca']),
+        cert: file('--tls-cert', values['tls-cert']),
+        key: file('--tls-key', values['tls-key']),
+      }
     : undefined;
+  const authkey = readKey(values['authkey-file']);
 
-  // Stopped while still looking for the scheduler: nothing is in flight, so leave at once
-  // (worker processes follow when their channel closes).
-  const early = () => process.exit(0);
-  process.once('SIGINT', early);
-  process.once('SIGTERM', early);
+  // Stopped while still starting or looking for the scheduler: nothing is in flight, so
+  // leave at once (worker processes follow when their channel closes). Once connected, stop
+  // cleanly. One listener throughout: removing a signal's last listener drops a signal
+  // that has arrived but not yet been dispatched, and the agent would never stop.
+  let onSignal: () => void = () => process.exit(0);
+  process.on('SIGINT', () => onSignal());
+  process.on('SIGTERM', () => onSignal());
   let agent: Agent;
   try {
-    agent = await startAgent({
+    agent = await Agent.create({
+      ...tuning,
       connect: values.connect,
-      authkey: readKey(values['authkey-file']),
+      authkey,
       tasks: resolve(values.tasks),
       mode: values.mode,
-      size,
       tls,
     });
   } catch (error) {
-    if (error instanceof InvalidOptionError) usage((error as Error).message);
+    if (error instanceof InvalidOptionError) usage(flagMessage(error.message));
     process.stderr.write(`troupe agent: ${describeFailure(error as Error)}\n`);
     process.exit(1);
   }
-  process.off('SIGINT', early);
-  process.off('SIGTERM', early);
   const where = `${values.connect}`;
+  const reporter = connectReporter();
+  agent.on('connectFailed', (failure) => reporter.failed(failure));
+  try {
+    await agent.join();
+  } catch (error) {
+    process.stderr.write(`troupe agent: ${describeFailure(error as Error)}\n`);
+    process.exit(1);
+  }
+  reporter.connected();
   process.stderr.write(`troupe agent: connected to ${where}\n`);
   agent.on('disconnect', (error) =>
     process.stderr.write(`troupe agent: lost ${where}${error ? ` (${error.message})` : ''}; reconnecting\n`),
   );
-  agent.on('connect', () => process.stderr.write(`troupe agent: connected to ${where}\n`));
+  agent.on('connect', () => {
+    reporter.connected();
+    process.stderr.write(`troupe agent: connected to ${where}\n`);
+  });
   agent.on('error', (error) => {
     process.stderr.write(`troupe agent: ${describeFailure(error)}\n`);
     process.exitCode = 1;
   });
-  const stop = () => void agent.close().then(() => process.exit(process.exitCode ?? 0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onSignal = () => void agent.close().then(() => process.exit(process.exitCode ?? 0));
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'agent') {
-  await agentCommand(rest).catch((error: Error) => usage(error.message));
-} else if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  await agentCommand(rest);
+} else if (command === '--help' || command === '-h' || command === 'help') {
   process.stdout.write(HELP);
+} else if (command === '--version' || command === '-v') {
+  process.stdout.write(`${version()}\n`);
+} else if (command === undefined) {
+  process.stderr.write(HELP);
+  process.exit(2);
 } else {
   usage(`unknown command "${command}"`);
 }

@@ -24,7 +24,7 @@ export interface PoolOptions {
   maxInFlight?: number;
   /** Most tasks sent to a worker in one message. @default 256 */
   batchSize?: number;
-  /** Node flags for workers. @default process.execArgv without --inspect / --debug flags */
+  /** Node flags for workers. @default process.execArgv without --inspect / --debug flags and those that run other code (-e, -p, --test, --watch…) */
   execArgv?: string[];
   /** Environment of worker threads; added to process.env for worker processes. @default process.env */
   env?: Record<string, string | undefined>;
@@ -59,18 +59,30 @@ const KNOWN = new Set([
   'startTimeout', 'listen',
 ]);
 
-/** Flags a worker must not inherit: debugger ports would collide between children. */
-const INSPECT_FLAG = /^--(inspect|debug)(-brk|-port|-wait)?(=|$)/;
+/**
+ * Flags a worker must not inherit: debugger ports would collide between children, and flags
+ * that make node run something other than the worker entry (eval/print code, a REPL, the
+ * test runner, a syntax check, watch mode, `--run`, help/version output, snapshot or
+ * profile processing) would run the caller's code, or nothing, in every worker.
+ */
+const NOT_INHERITED =
+  /^(--(inspect|debug)(-brk|-port|-wait)?|-e|--eval|-p|--print|-pe|-i|--interactive|-c|--check|--test(-.*)?|--experimental-test-.*|--watch(-.*)?|--run|-h|--help|-v|--version|--v8-options|--completion-bash|--prof-process|--build-snapshot(-config)?|--experimental-sea-config)$/;
+/** Of those, the ones whose value is the next item when not given with "=". */
+const TAKES_VALUE = new Set(['-e', '--eval', '-p', '--print', '-pe', '--inspect-port', '--debug-port', '--run']);
 
 export function childExecArgv(parent: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
   for (let i = 0; i < parent.length; i++) {
     const flag = parent[i];
-    if (INSPECT_FLAG.test(flag)) {
-      if (flag === '--inspect-port' || flag === '--debug-port') i++;
+    const [name, inline] = flag.split('=', 2);
+    if (!NOT_INHERITED.test(name)) {
+      out.push(flag);
       continue;
     }
-    out.push(flag);
+    if (inline !== undefined || i + 1 >= parent.length) continue;
+    // A value is the next item: always for the flags known to take one (`-e -1` is code),
+    // for the others (`--test-reporter spec`, `--watch-path src`) when it is not a flag.
+    if (TAKES_VALUE.has(name) || !parent[i + 1].startsWith('-')) i++;
   }
   return out;
 }
@@ -100,6 +112,19 @@ export function milliseconds(name: string, value: unknown, fallback: number): nu
   if (value === undefined || value === 0 || value === Infinity) return value === undefined ? fallback : Infinity;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     fail(name, 'a number of milliseconds > 0, or 0 / Infinity for none', value);
+  }
+  return value;
+}
+
+/**
+ * A pause in ms (reconnect delays): a number >= 0, or Infinity where `allowInfinity`. Timers
+ * clamp it to what setTimeout honours (timers.ts), so a huge value never becomes 1 ms.
+ */
+export function delay(name: string, value: unknown, fallback: number, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (allowInfinity && value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(name, `a number of milliseconds >= 0${allowInfinity ? ' or Infinity' : ''}`, value);
   }
   return value;
 }

@@ -30,11 +30,20 @@ export interface PoolEvents {
 
 type AnyFunction = (...args: never[]) => unknown;
 
-/** `pool.tasks<typeof import('./tasks.js')>()`: every exported function, returning a promise. */
+/**
+ * `pool.tasks<typeof import('./tasks.js')>()`: every exported function, returning a promise,
+ * and `with(options)`: the same functions, each call run with those run options
+ * (`tasks.with({ signal, timeout, transfer }).square(7)`).
+ */
 export type TaskProxy<T> = {
-  readonly [K in keyof T as T[K] extends AnyFunction ? K : never]: T[K] extends (...args: infer A) => infer R
+  readonly [K in keyof T as T[K] extends AnyFunction ? (K extends 'with' ? never : K) : never]: T[K] extends (
+    ...args: infer A
+  ) => infer R
     ? (...args: A) => Promise<Awaited<R>>
     : never;
+} & {
+  /** The same tasks, run with `options` (merged over those of an outer `with`); checked at once. */
+  readonly with: (options: RunOptions) => TaskProxy<T>;
 };
 
 export class Pool extends EventEmitter<PoolEvents> {
@@ -118,13 +127,19 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** A typed view of the task module: `pool.tasks<typeof import('./tasks.js')>().square(7)`. */
   tasks<T>(): TaskProxy<T> {
+    return this.#taskProxy<T>(undefined);
+  }
+
+  #taskProxy<T>(options: RunOptions | undefined): TaskProxy<T> {
     const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    const withOptions = (more: RunOptions) => this.#taskProxy<T>({ ...options, ...checkRunOptions(more) });
     return new Proxy({} as TaskProxy<T>, {
       get: (_, name) => {
         // Not a thenable: `await pool.tasks()` must not call a task named "then".
         if (typeof name !== 'string' || name === 'then') return undefined;
+        if (name === 'with') return withOptions;
         let fn = cache.get(name);
-        if (!fn) cache.set(name, (fn = (...args: unknown[]) => this.run(name, args)));
+        if (!fn) cache.set(name, (fn = (...args: unknown[]) => this.run(name, args, options)));
         return fn;
       },
     });

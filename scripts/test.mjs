@@ -1,6 +1,8 @@
 // Runs every test/**/*.test.ts in a process (and process group) of its own, so a hung
 // or leaking file cannot hide: each file has a deadline, and anything it leaves
-// running in its group counts as a failure and is killed.
+// running in its group counts as a failure and is killed. A passing file gets one line;
+// a failing file's whole output is shown (tests that provoke errors on purpose print
+// stacks that would only look like failures). TROUPE_TEST_VERBOSE=1 shows every output.
 // Usage: node scripts/test.mjs [path-substring ...]
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const fileTimeoutMs = Number(process.env.TROUPE_TEST_FILE_TIMEOUT_MS ?? 180_000);
 const filters = process.argv.slice(2);
+const verbose = process.env.TROUPE_TEST_VERBOSE === '1';
 
 function findTests(dir) {
   const out = [];
@@ -50,9 +53,10 @@ function runFile(file) {
       env: { ...process.env, NODE_DISABLE_COLORS: '1', NO_COLOR: '1' },
     });
     let output = '';
+    const started = Date.now();
     const collect = (chunk) => {
       output += chunk;
-      process.stdout.write(chunk);
+      if (verbose) process.stdout.write(chunk);
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
@@ -78,7 +82,14 @@ function runFile(file) {
         } catch {}
       }
       if (problems.length > 0 && failed === 0) failed = 1;
-      for (const p of problems) console.log(`[test runner] ${file}: ${p}`);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (failed > 0 || problems.length > 0) {
+        if (!verbose) process.stdout.write(`\n# ${file}\n${output}`);
+        for (const p of problems) console.log(`[test runner] ${file}: ${p}`);
+        console.log(`FAIL ${file} (${seconds} s)`);
+      } else {
+        console.log(`ok   ${file}: ${Number.isNaN(passed) ? 0 : passed} passed${skipped ? `, ${skipped} skipped` : ''} (${seconds} s)`);
+      }
       resolve({ passed: Number.isNaN(passed) ? 0 : passed, failed, skipped });
     });
   });
@@ -93,7 +104,7 @@ let skipped = 0;
 const failedFiles = [];
 const started = Date.now();
 for (const file of files) {
-  console.log(`\n# ${file}`);
+  if (verbose) console.log(`\n# ${file}`);
   const r = await runFile(file);
   passed += r.passed;
   failed += r.failed;

@@ -5,10 +5,11 @@ import { debug } from '../debug.js';
 import {
   AgentRefusedError, AuthenticationError, HandshakeTimeoutError, InvalidOptionError, PeerLostError, ProtocolError,
 } from '../errors.js';
-import { describe, resolvePoolOptions, type PoolOptions } from '../options.js';
+import { delay, describe, resolvePoolOptions, type PoolOptions } from '../options.js';
+import { MAX_DELAY_MS, setDelay } from '../timers.js';
 import { LocalWorkers } from '../backends/local-workers.js';
 import {
-  AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, parseRefusal, parseWelcome,
+  AGENT_BYE, AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, parseRefusal, parseWelcome,
   versionMismatch, type AgentHello,
 } from '../backends/remote-protocol.js';
 import { connect, type Connection } from '../transport/connection.js';
@@ -28,7 +29,10 @@ export interface AgentOptions extends LocalOptions {
   tls?: TransportOptions['tls'];
   /** First pause before reconnecting, in ms; doubles on each failure, with jitter. @default 100 */
   reconnectDelay?: number;
-  /** Longest pause between reconnect attempts, in ms. @default 10000 */
+  /**
+   * Longest pause between reconnect attempts, in ms (Infinity: no cap but setTimeout's, about
+   * 24.8 days). Kept low so that an agent rejoins soon after a long outage. @default 2000
+   */
   maxReconnectDelay?: number;
   /** Transport settings, as for `listen`. */
   handshakeTimeoutMs?: number;
@@ -37,7 +41,20 @@ export interface AgentOptions extends LocalOptions {
   maxFrameBytes?: number;
 }
 
+/** A failed attempt to reach the scheduler, and when the next one comes. */
+export interface ConnectFailure {
+  host: string;
+  port: number;
+  error: Error;
+  /** 1 for the first failure in a row. */
+  attempt: number;
+  /** ms until the next attempt. */
+  retryIn: number;
+}
+
 export interface AgentEvents {
+  /** An attempt to reach the scheduler failed (refused, unresolvable, timed out…); another follows. */
+  connectFailed: [failure: ConnectFailure];
   /** Connected and introduced to the scheduler. */
   connect: [address: { host: string; port: number }];
   /** The connection to the scheduler was lost; the agent reconnects. */
@@ -66,12 +83,13 @@ export function parseAddress(value: unknown): { host: string; port: number } {
   throw new InvalidOptionError(`option "connect" must be "host:port" or { host, port }; got ${describe(value)}`);
 }
 
-function delayOption(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(`option "${name}" must be a number of milliseconds >= 0; got ${describe(value)}`);
-  }
-  return value;
+/**
+ * The pause before reconnect attempt `failures + 1`: `base` doubling per failure up to `max`
+ * (and setTimeout's limit), times a jitter in [0.5, 1) so that agents spread out.
+ */
+export function reconnectBackoff(failures: number, base: number, max: number, random = Math.random()): number {
+  const ceiling = Math.min(max, MAX_DELAY_MS, base * 2 ** failures);
+  return ceiling * (0.5 + random / 2);
 }
 
 /**
@@ -91,6 +109,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   #stopped = false;
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(transport: TransportOptions & { port: number }, delays: [number, number]) {
@@ -101,6 +120,16 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Starts the local workers, then connects; resolves once the scheduler has accepted the agent. */
   static async start(options: AgentOptions): Promise<Agent> {
+    const agent = await Agent.create(options);
+    await agent.join();
+    return agent;
+  }
+
+  /**
+   * Starts the local workers without connecting yet, so that listeners (e.g. for
+   * `connectFailed`) are in place before the first attempt; then call `join()`.
+   */
+  static async create(options: AgentOptions): Promise<Agent> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidOptionError(`startAgent() takes an options object; got ${describe(options)}`);
     }
@@ -115,15 +144,15 @@ export class Agent extends EventEmitter<AgentEvents> {
       maxFrameBytes: options.maxFrameBytes,
     };
     resolveTransportOptions(transport, 'client');
-    const delay = delayOption('reconnectDelay', options.reconnectDelay, 100);
-    const maxDelay = delayOption('maxReconnectDelay', options.maxReconnectDelay, 10_000);
-    if (maxDelay < delay) throw new InvalidOptionError('option "maxReconnectDelay" must be >= "reconnectDelay"');
+    const firstDelay = delay('reconnectDelay', options.reconnectDelay, 100);
+    const maxDelay = delay('maxReconnectDelay', options.maxReconnectDelay, 2_000, true);
+    if (maxDelay < firstDelay) throw new InvalidOptionError('option "maxReconnectDelay" must be >= "reconnectDelay"');
     for (const key of Object.keys(options)) {
       if (!AGENT_KEYS.has(key) && !LOCAL_KEYS.has(key)) throw new InvalidOptionError(`unknown option "${key}"`);
     }
     const local = resolvePoolOptions(Object.fromEntries(Object.entries(options).filter(([key]) => LOCAL_KEYS.has(key))));
     if (local.size === 0) throw new InvalidOptionError('option "size" must be at least 1 for an agent');
-    const agent = new Agent(transport, [delay, maxDelay]);
+    const agent = new Agent(transport, [firstDelay, maxDelay]);
     agent.#workers = await LocalWorkers.start(local, (backend) => agent.#router.adopt(backend));
     // Said once, from the workers as started: when it reconnects while a worker is being
     // replaced, the agent still offers what it will have, not what is up at that moment.
@@ -138,13 +167,21 @@ export class Agent extends EventEmitter<AgentEvents> {
       capacity: agent.#router.capacity,
       mode: local.mode,
     };
+    return agent;
+  }
+
+  /**
+   * Connects (retrying with backoff while the scheduler is unreachable) and resolves once the
+   * scheduler has accepted the agent, or once `close()` stopped it; on a refusal, closes the
+   * agent and rejects.
+   */
+  async join(): Promise<void> {
     try {
-      await agent.#connectUntilAccepted();
+      await this.#connectUntilAccepted();
     } catch (error) {
-      await agent.close();
+      await this.close();
       throw error;
     }
-    return agent;
   }
 
   get connected(): boolean {
@@ -164,15 +201,26 @@ export class Agent extends EventEmitter<AgentEvents> {
         return;
       } catch (error) {
         if (error instanceof AuthenticationError || error instanceof AgentRefusedError) throw error;
-        debug('agent: connecting to %s:%d failed: %s', this.#transport.host, this.#transport.port, (error as Error).message);
-        await new Promise<void>((resolve) => (this.#timer = setTimeout(resolve, this.#backoff())));
+        if (this.#stopped) return;
+        const retryIn = this.#backoff();
+        const { host = '127.0.0.1', port } = this.#transport;
+        debug('agent: connecting to %s:%d failed: %s', host, port, (error as Error).message);
+        this.emit('connectFailed', { host, port, error: error as Error, attempt: this.#failures, retryIn });
+        await this.#pause(retryIn);
       }
     }
   }
 
   #backoff(): number {
-    const ceiling = Math.min(this.#maxReconnectDelay, this.#reconnectDelay * 2 ** this.#failures++);
-    return ceiling * (0.5 + Math.random() / 2);
+    return reconnectBackoff(this.#failures++, this.#reconnectDelay, this.#maxReconnectDelay);
+  }
+
+  /** Waits `ms`, or less when close() ends the wait. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setDelay(resolve, ms);
+    });
   }
 
   /** Says hello and waits for the scheduler's answer; on a welcome, starts serving at once. */
@@ -236,7 +284,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   async #reconnect(): Promise<void> {
-    await new Promise<void>((resolve) => (this.#timer = setTimeout(resolve, this.#backoff())));
+    await this.#pause(this.#backoff());
     try {
       await this.#connectUntilAccepted();
     } catch (error) {
@@ -250,6 +298,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.#closing ??= (async () => {
       this.#stopped = true;
       clearTimeout(this.#timer);
+      this.#wake?.();
+      // Said first, so that the scheduler sees a clean leave rather than a lost peer.
+      try {
+        this.#connection?.send(AGENT_BYE, {});
+      } catch {
+        // Already closing: the scheduler will see it go either way.
+      }
       await this.#connection?.close();
       await this.#workers?.destroy();
     })();

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
+import { setDelay } from '../timers.js';
 import { DataCloneError, deserializeError, WorkerStartError } from '../errors.js';
 import { parseResults } from '../worker/batch.js';
 import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker } from '../worker/protocol.js';
@@ -110,9 +111,9 @@ export class ProcessBackend implements Backend {
       };
       const onExit = (code: number | null, signal: string | null) =>
         done(new WorkerStartError(`worker process exited with ${signal ?? `code ${code}`} before it was ready`));
-      const timer = setTimeout(
+      const timer = setDelay(
         () => done(new WorkerStartError(`worker process did not start within ${options.startTimeout} ms`)),
-        Math.min(options.startTimeout, 2 ** 31 - 1),
+        options.startTimeout,
       );
       worker.on('message', onMessage);
       worker.on('exit', onExit);

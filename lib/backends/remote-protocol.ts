@@ -21,6 +21,8 @@ export const AGENT_LOST = 20;
 export const AGENT_WELCOME = 21;
 /** Scheduler → agent, in answer to a hello it refuses: `{ reason }`; the connection then closes. */
 export const AGENT_REFUSED = 22;
+/** Agent → scheduler, when it stops on purpose: `{}`; its connection then closes, a clean leave. */
+export const AGENT_BYE = 23;
 
 /** Version 2: batches and results of worker/batch.ts (format 2). Version 1 had flat arrays. */
 export const AGENT_PROTOCOL_VERSION = BATCH_FORMAT;

@@ -1,7 +1,7 @@
 import { deserializeError, PeerLostError, ProtocolError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
 import { parseResults } from '../worker/batch.js';
-import { AGENT_CANCEL, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, parseLost, type AgentHello } from './remote-protocol.js';
+import { AGENT_BYE, AGENT_CANCEL, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, parseLost, type AgentHello } from './remote-protocol.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
 
 /** What the pool tells its users about an agent. */

@@ -67,21 +67,22 @@ export class ThreadBackend implements Backend {
   }
 
   static async start(options: LocalBackendOptions, events: WorkerEvents = {}): Promise<ThreadBackend> {
-    const piscina = new Piscina({
-      filename: entryUrl('thread-entry').href,
-      minThreads: 1,
-      maxThreads: 1,
-      idleTimeout: Infinity,
-      // The thread serves its own port from its event loop: it must never block in Atomics.wait.
-      atomics: 'disabled',
-      execArgv: threadExecArgv(options.execArgv),
-      env: options.env as Record<string, string>,
-      workerData: { tasks: options.tasks.href },
-    });
-    // Until the backend exists, a thread failing to start is reported by run() below.
-    piscina.on('error', (error: Error) => debug('worker thread: %s', error.message));
+    let piscina: Piscina | undefined;
     const { port1, port2 } = new MessageChannel();
     try {
+      piscina = new Piscina({
+        filename: entryUrl('thread-entry').href,
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Infinity,
+        // The thread serves its own port from its event loop: it must never block in Atomics.wait.
+        atomics: 'disabled',
+        execArgv: threadExecArgv(options.execArgv),
+        env: options.env as Record<string, string>,
+        workerData: { tasks: options.tasks.href },
+      });
+      // Until the backend exists, a thread failing to start is reported by run() below.
+      piscina.on('error', (error: Error) => debug('worker thread: %s', error.message));
       const ready = new Promise<{ names: string[]; threadId: number }>((resolve, reject) => {
         port1.once('message', (message: unknown) => {
           const parsed = parseThreadReady(message);
@@ -96,10 +97,10 @@ export class ThreadBackend implements Backend {
       return backend;
     } catch (error) {
       port1.close();
-      await piscina.destroy().catch(() => {});
+      await piscina?.destroy().catch(() => {});
       throw error instanceof WorkerStartError
         ? error
-        : new WorkerStartError(`worker thread could not load ${options.tasks.href}: ${(error as Error).message}`, error);
+        : new WorkerStartError(`worker thread could not start with ${options.tasks.href}: ${(error as Error).message}`, error);
     }
   }
 

@@ -6,10 +6,11 @@ import {
 } from '../errors.js';
 import { batchIds, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
 import { BatchBuilder, resultId } from '../worker/batch.js';
+import { MAX_DELAY_MS } from '../timers.js';
 import { IdTable } from './id-table.js';
 import { TaskQueue } from './task-queue.js';
 import {
-  DONE, Extras, fulfil, MAX_TIMER_MS, promiseFor, QUEUED, refuse, RUNNING, Slot, Task, type Sink, type Stamp,
+  DONE, Extras, fulfil, promiseFor, QUEUED, refuse, RUNNING, Slot, Task, type Sink, type Stamp,
 } from './task.js';
 import { Latency } from './stats.js';
 import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
@@ -282,7 +283,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       const extras = task.extras;
       if (extras !== undefined) {
         // setTimeout fires at once past 2^31-1 ms; so long a timeout is as good as none.
-        if (extras.timeout < MAX_TIMER_MS) extras.timer = setTimeout(this.#onTimeout, extras.timeout, task).unref();
+        if (extras.timeout <= MAX_DELAY_MS) extras.timer = setTimeout(this.#onTimeout, extras.timeout, task).unref();
         if (extras.transfer) (transfer ??= []).push(...extras.transfer);
         if (task.cancellable) cancellable = true;
       }

@@ -7,7 +7,6 @@ export const DONE = 2;
 
 /** How much work, in ms of task time, a worker is given beyond the task it runs. */
 const TARGET_BACKLOG_MS = 5;
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A moment shared by every task submitted in one turn, or sent in one batch. */
 export interface Stamp {

@@ -1,4 +1,5 @@
 // The program each worker process runs: load the task module, then run batches from IPC.
+import './watchdog.js';
 import { cloneable, serializeError } from '../errors.js';
 import { parseBatch, type Results } from './batch.js';
 import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker } from './protocol.js';
