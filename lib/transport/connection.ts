@@ -44,6 +44,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #closeGraceMs: number;
   #queue: Buffer[] = [];
   #queuedBytes = 0;
+  /** Control frames (PING, PONG) queued and not yet handed to the socket. */
+  readonly #controlQueued = new Set<Buffer>();
   #flushScheduled = false;
   #needDrain = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -67,7 +69,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#decoder = new FrameDecoder({ maxFrameBytes: settings.maxFrameBytes });
     this.#heartbeat = new Heartbeat(
       {
-        sendPing: () => this.#enqueue(PING),
+        sendPing: () => this.#sendControl(PING),
         onDead: (silentMs) => this.destroy(new PeerLostError(`no data from the peer for ${Math.round(silentMs)} ms`)),
       },
       { intervalMs: settings.heartbeatIntervalMs, timeoutMs: settings.heartbeatTimeoutMs },
@@ -109,7 +111,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       throw new FrameTooLargeError(MIN_FRAME_LENGTH + body.length, this.#maxFrameBytes);
     }
     this.#enqueue(encodeFrameHeader(type, body.length), body);
-    if (this.#needDrain || this.#queuedBytes + this.#socket.writableLength < this.#socket.writableHighWaterMark) {
+    if (this.#needDrain || !this.#congested) {
       return !this.#needDrain;
     }
     // Whoever was told false waits for 'drain': it comes once the socket has taken it all.
@@ -150,6 +152,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this;
   }
 
+  /**
+   * A PING or PONG: at most one of each waits in our queue, and none is added while the
+   * socket is over its high-water mark. A peer that pings without reading then costs us
+   * nothing; a peer that does read still sees our data arrive, which counts as life.
+   */
+  #sendControl(frame: Buffer): void {
+    if (this.#controlQueued.has(frame) || this.#congested) return;
+    this.#controlQueued.add(frame);
+    this.#enqueue(frame);
+  }
+
+  get #congested(): boolean {
+    return this.#queuedBytes + this.#socket.writableLength >= this.#socket.writableHighWaterMark;
+  }
+
   #enqueue(...buffers: Buffer[]): void {
     if (this.#state !== 'open') return;
     for (const b of buffers) {
@@ -164,6 +181,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
+    this.#controlQueued.clear();
     const queue = this.#queue;
     const bytes = this.#queuedBytes;
     this.#queue = [];
@@ -201,7 +219,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   #dispatch(frame: Frame): void {
     if (frame.type === FRAME_PING) {
-      this.#enqueue(PONG);
+      this.#sendControl(PONG);
       return;
     }
     if (frame.type === FRAME_PONG) return;

@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrameTooLargeError, PeerLostError } from '../../lib/errors.js';
-import { FrameDecoder } from '../../lib/transport/framing.js';
+import { FrameDecoder, encodeFrame } from '../../lib/transport/framing.js';
+import { encode } from '../../lib/transport/codec.js';
 import { connect, listen, type Connection, type TransportServer } from '../../lib/transport/index.js';
 import { Cleanup, KEY, acceptRawHandshake, nextEvent, rawHandshake, rawServer, within } from './helpers.js';
 
@@ -188,6 +189,38 @@ test('a false from send() is always followed by drain, also when the socket take
     5000,
     'every message to arrive',
   );
+});
+
+test('a peer that floods PINGs and never reads gets at most one PONG per batch, not one per PING', async () => {
+  const server = cleanup.add(await listen({ authkey: KEY }));
+  server.on('connection', (peer) => peer.on('message', (type, value) => peer.send(type, value)));
+  const raw = await rawHandshake(server.address().port);
+  cleanup.add(raw);
+  raw.pause();
+  const pings = 1_000_000;
+  const batch = Buffer.concat(Array(10_000).fill(encodeFrame(0)));
+  for (let sent = 0; sent < pings; sent += 10_000) {
+    if (!raw.write(batch)) await within(new Promise((r) => raw.once('drain', r)), 5000, 'our flood to drain');
+  }
+  raw.write(encodeFrame(16, encode('end')));
+  // Now read what came back: PONGs, then the echo of 'end', which the server sent after them.
+  const decoder = new FrameDecoder();
+  let pongs = 0;
+  await within(
+    new Promise<void>((resolve) => {
+      raw.on('data', (chunk: Buffer) => {
+        for (const frame of decoder.push(chunk)) {
+          if (frame.type === 1) pongs++;
+          else if (frame.type === 16) resolve();
+        }
+      });
+      raw.resume();
+    }),
+    10_000,
+    'the echo after the flood',
+  );
+  assert.ok(pongs >= 1, 'PINGs are still answered');
+  assert.ok(pongs < pings / 100, `${pongs} PONGs for ${pings} PINGs`);
 });
 
 test('connect() to a closed port fails with the socket error; listen() on a taken port rejects', async () => {
