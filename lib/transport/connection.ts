@@ -9,6 +9,7 @@ import { clientHandshake } from './auth.js';
 import { decode, encode } from './codec.js';
 import { FrameDecoder, MIN_FRAME_LENGTH, encodeFrame, encodeFrameHeader, type Frame } from './framing.js';
 import { debug } from '../debug.js';
+import type { FrameBudget, FrameBudgetAccount } from './frame-budget.js';
 import { Heartbeat } from './heartbeat.js';
 import { resolveTransportOptions, type ConnectOptions, type ResolvedTransportOptions } from './options.js';
 
@@ -42,6 +43,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #heartbeat: Heartbeat;
   readonly #maxFrameBytes: number;
   readonly #closeGraceMs: number;
+  /** This connection's share of its server's partial-frame budget (none on a client). */
+  readonly #budget: FrameBudgetAccount | undefined;
   #queue: Buffer[] = [];
   #queuedBytes = 0;
   /** Control frames (PING, PONG) queued and not yet handed to the socket. */
@@ -59,8 +62,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * Reading starts on the next turn of the event loop, so whoever receives the connection
    * can attach its 'message' listener first; bytes that came with the handshake come first.
    */
-  constructor(socket: net.Socket, leftover: Buffer, settings: ConnectionSettings) {
+  constructor(socket: net.Socket, leftover: Buffer, settings: ConnectionSettings, budget?: FrameBudget) {
     super();
+    this.#budget = budget?.open((error) => this.destroy(error));
     this.#socket = socket;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.remotePort = socket.remotePort ?? 0;
@@ -136,6 +140,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#state === 'closed') return;
     this.#reason ??= error;
     this.#heartbeat.stop();
+    this.#budget?.release();
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#socket.destroy();
@@ -211,6 +216,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.destroy(err as Error);
       return;
     }
+    this.#budget?.set(this.#decoder.bufferedBytes);
     for (const frame of frames) {
       if (this.#state === 'closed' || this.#socket.destroyed) return;
       this.#dispatch(frame);
@@ -255,6 +261,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#heartbeat.stop();
+    this.#budget?.release();
     clearTimeout(this.#closeTimer);
     this.#queue = [];
     this.#queuedBytes = 0;
