@@ -104,8 +104,26 @@ export class HandshakeTimeoutError extends TroupeError {
 
 /** The peer stopped answering heartbeats or closed the connection. */
 export class PeerLostError extends TroupeError {
-  constructor(message: string, cause?: unknown) {
-    super('ERR_TROUPE_PEER_LOST', message, { cause });
+  /**
+   * How long this process's own event loop had stalled (by at least one heartbeat interval)
+   * within a heartbeat timeout before the loss; 0 if it had not.
+   */
+  readonly ownStallMs: number;
+  /**
+   * The loss came right after a stall of our own: the peer may be fine and have dropped us
+   * because it heard nothing from us. Not evidence that the peer or its work failed.
+   */
+  readonly afterOwnStall: boolean;
+
+  constructor(message: string, cause?: unknown, ownStallMs = 0) {
+    const stalled = ownStallMs > 0;
+    super(
+      'ERR_TROUPE_PEER_LOST',
+      stalled ? `${message} (right after this process itself stalled for ${Math.round(ownStallMs)} ms)` : message,
+      { cause },
+    );
+    this.ownStallMs = ownStallMs;
+    this.afterOwnStall = stalled;
   }
 }
 

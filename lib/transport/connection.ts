@@ -74,7 +74,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#heartbeat = new Heartbeat(
       {
         sendPing: () => this.#sendControl(PING),
-        onDead: (silentMs) => this.destroy(new PeerLostError(`no data from the peer for ${Math.round(silentMs)} ms`)),
+        onDead: (silentMs, ownStallMs) =>
+          this.destroy(new PeerLostError(`no data from the peer for ${Math.round(silentMs)} ms`, undefined, ownStallMs)),
       },
       { intervalMs: settings.heartbeatIntervalMs, timeoutMs: settings.heartbeatTimeoutMs },
     );
@@ -260,12 +261,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #onClose = (): void => {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    const ownStallMs = this.#heartbeat.ownStallMs();
     this.#heartbeat.stop();
     this.#budget?.release();
     clearTimeout(this.#closeTimer);
     this.#queue = [];
     this.#queuedBytes = 0;
-    const reason = this.#reason;
+    let reason = this.#reason;
+    if (reason instanceof PeerLostError && ownStallMs > 0 && !reason.afterOwnStall) {
+      reason = new PeerLostError(reason.message, reason.cause, ownStallMs);
+    }
     debug('connection to %s:%d closed: %s', this.remoteAddress, this.remotePort, reason?.message ?? 'by this side');
     this.emit('close', reason);
     this.#resolveClosed();

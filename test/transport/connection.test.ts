@@ -223,6 +223,34 @@ test('a peer that floods PINGs and never reads gets at most one PONG per batch, 
   assert.ok(pongs < pings / 100, `${pongs} PONGs for ${pings} PINGs`);
 });
 
+function block(ms: number) {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+test('a loss right after our own stall says so on the PeerLostError; an ordinary loss does not', async () => {
+  const settings = { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 200 };
+  const first = await pair(settings);
+  const plain = nextEvent<[Error]>(first.client, 'close', 2000);
+  first.peer.destroy();
+  const [ordinary] = await plain;
+  assert.instance(ordinary, PeerLostError);
+  assert.is((ordinary as PeerLostError).afterOwnStall, false);
+  assert.is((ordinary as PeerLostError).ownStallMs, 0);
+
+  const second = await pair(settings);
+  await observe(60);
+  const closed = nextEvent<[Error]>(second.client, 'close', 2000);
+  block(600); // this process stalls, then the peer is gone
+  second.peer.destroy();
+  const [reason] = await closed;
+  assert.instance(reason, PeerLostError);
+  const lost = reason as PeerLostError;
+  assert.is(lost.afterOwnStall, true);
+  assert.ok(lost.ownStallMs >= 500, `ownStallMs ${lost.ownStallMs}`);
+  assert.match(lost.message, /right after this process itself stalled/);
+});
+
 test('connect() to a closed port fails with the socket error; listen() on a taken port rejects', async () => {
   const server = cleanup.add(await listen({ authkey: KEY }));
   const { port } = server.address();
