@@ -6,7 +6,7 @@
  *   { cmd: 'slowloris', count, ms }  pre-auth: sockets that dribble a HELLO a byte at a time
  *   { cmd: 'pingflood', ms }         post-auth: PINGs as fast as possible, never reading
  *   { cmd: 'partial', count, mib }   post-auth: frames that announce `mib` MiB, send most, stall
- *   { cmd: 'forged' }                post-auth: every frame of forge.ts, each on its own connection
+ *   { cmd: 'forged', index }         post-auth: frame `index` of forge.ts, on a connection of its own
  *   { cmd: 'close' }                 drop every socket
  */
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,9 @@ import { createInterface } from 'node:readline';
 import { clientHandshake, helloMessage, resolveAuthKey } from '../../lib/transport/auth.js';
 import { PING_FRAME, helloFrame, hugeFrameHeader, postAuthFrames } from './forge.js';
 
-const [host, port] = [process.argv[2], Number(process.argv[3])];
+// Authenticated attacks come from a second address of the host: its first one is the one
+// that sends garbage, and the server rightly slows that one down.
+const [host, port, authedFrom] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
 const key = resolveAuthKey(process.env.TROUPE_HOSTS_KEY);
 const sockets = new Set<net.Socket>();
 
@@ -23,9 +25,9 @@ function emit(ev: string, data: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ ev, t: Date.now(), ...data })}\n`);
 }
 
-function raw(): Promise<net.Socket> {
+function raw(localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve) => {
-    const s = net.connect({ host, port });
+    const s = net.connect({ host, port, localAddress });
     s.on('error', () => {});
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
@@ -39,7 +41,7 @@ function raw(): Promise<net.Socket> {
  * an agent: from here on it writes whatever bytes it likes.
  */
 async function authed(): Promise<net.Socket> {
-  const socket = await raw();
+  const socket = await raw(authedFrom);
   await clientHandshake(socket, key, { timeoutMs: 5000 });
   socket.resume();
   socket.write(helloFrame(['echo']));
@@ -96,9 +98,9 @@ async function partial(count: number, mib: number): Promise<void> {
   }
 }
 
-async function forged(): Promise<string[]> {
+async function forged(index: number): Promise<string[]> {
   const outcomes: string[] = [];
-  for (const { what, bytes } of postAuthFrames()) {
+  for (const { what, bytes } of postAuthFrames().slice(index, index + 1)) {
     const socket = await authed();
     await new Promise((r) => setTimeout(r, 100));
     socket.write(bytes);
@@ -113,13 +115,18 @@ async function forged(): Promise<string[]> {
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (!line.trim()) continue;
-  const c = JSON.parse(line) as { cmd: string; count?: number; ms?: number; mib?: number };
+  const c = JSON.parse(line) as { cmd: string; count?: number; ms?: number; mib?: number; index?: number };
   try {
     if (c.cmd === 'garbage') await garbage(c.count ?? 1000);
-    else if (c.cmd === 'slowloris') void slowloris(c.count ?? 200, c.ms ?? 10_000);
-    else if (c.cmd === 'pingflood') void pingFlood(c.ms ?? 5000).then((sent) => emit('flooded', { sent }));
+    else if (c.cmd === 'slowloris') void slowloris(c.count ?? 200, c.ms ?? 10_000).catch(() => {});
+    else if (c.cmd === 'pingflood') {
+      void pingFlood(c.ms ?? 5000).then(
+        (sent) => emit('flooded', { sent }),
+        (error: Error) => emit('flooded', { error: error.message }),
+      );
+    }
     else if (c.cmd === 'partial') await partial(c.count ?? 4, c.mib ?? 60);
-    else if (c.cmd === 'forged') emit('forged', { outcomes: await forged() });
+    else if (c.cmd === 'forged') emit('forged', { outcomes: await forged(c.index ?? 0) });
     else if (c.cmd === 'close') {
       for (const s of sockets) s.destroy();
     }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { postAuthFrames } from './forge.js';
 import { Network, childPids, markedPids } from './net.js';
 import { Proc, type Event } from './proc.js';
 
@@ -93,6 +94,8 @@ async function lag(s: Proc): Promise<number> {
   s.send({ cmd: 'lag' });
   return Number((await s.wait((e) => e.ev === 'lag', 5000, 'the scheduler to answer (frozen?)', from)).maxLag);
 }
+
+let hostileAuthed = '';
 
 // The scenarios share hosts: each leaves a scheduler and agents that the next may use.
 let scheduler: Proc | undefined;
@@ -200,7 +203,7 @@ async function hostileHost(): Promise<string[]> {
   const problems: string[] = [];
   await run(s, 'echo', 5000, [], 60_000);
   const before = await rss(s);
-  const h = new Proc(net.node('h', ['--import', 'tsx', 'test/hosts/hostile.ts', S(), String(PORT)], { TROUPE_HOSTS_KEY: KEY }));
+  const h = new Proc(net.node('h', ['--import', 'tsx', 'test/hosts/hostile.ts', S(), String(PORT), hostileAuthed], { TROUPE_HOSTS_KEY: KEY }));
   const count = 30_000;
   const during = run(s, 'nap', count, [2], 240_000);
   const attacks: [string, Record<string, unknown>, number][] = [
@@ -208,15 +211,31 @@ async function hostileHost(): Promise<string[]> {
     ['slowloris (300 sockets dribbling a HELLO)', { cmd: 'slowloris', count: 300, ms: 8000 }, 10_000],
     ['PING flood, never reading (5 s)', { cmd: 'pingflood', ms: 5000 }, 10_000],
     ['4 partial frames of 60 MiB, held open', { cmd: 'partial', count: 4, mib: 60 }, 60_000],
-    ['forged post-auth frames (DAG errors, sparse arrays, unknown results)', { cmd: 'forged' }, 60_000],
+    ...postAuthFrames().map((f, index): [string, Record<string, unknown>, number] => [`forged: ${f.what}`, { cmd: 'forged', index }, 30_000]),
   ];
+  let measured = false;
+  const measure = async (when: string) => {
+    h.send({ cmd: 'close' });
+    await sleep(HEARTBEAT_TIMEOUT_MS + 1000); // connections the attacks left are cut by now
+    const end = await rss(s);
+    const growth = (end - before) / MiB;
+    console.log(`  scheduler RSS after GC ${when}: ${(before / MiB).toFixed(1)} MiB before, ${(end / MiB).toFixed(1)} MiB after (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB)`);
+    if (growth > 10) problems.push(`RSS grew by ${growth.toFixed(1)} MiB (${when})`);
+    measured = true;
+  };
   for (const [what, command, ms] of attacks) {
+    // the sparse-array frames come last: measure memory before them too, in case they freeze it
+    if (what.includes('sparse') && !measured && problems.length === 0) await measure('after the other attacks');
     const from = h.events.length;
     const started = Date.now();
     h.send(command);
     try {
       const delivered = await h.wait((e) => e.ev === 'delivered' && e.cmd === command.cmd, ms, what, from);
-      if (command.cmd === 'pingflood') await h.wait((e) => e.ev === 'flooded', ms, 'the flood to end', from);
+      if (command.cmd === 'pingflood') {
+        const flooded = await h.wait((e) => e.ev === 'flooded', ms, 'the flood to end', from);
+        if (flooded.error) throw new Error(`the flood could not start: ${flooded.error}`);
+        console.log(`    ${flooded.sent} PINGs sent`);
+      }
       if (command.cmd === 'slowloris') await sleep(Number(command.ms));
       const maxLag = await lag(s);
       const forged = h.events.slice(from).find((e) => e.ev === 'forged');
@@ -235,11 +254,7 @@ async function hostileHost(): Promise<string[]> {
     problems.push(...allRight(d, count));
     const after = await run(s, 'echo', 2000, [], 60_000);
     problems.push(...allRight(after, 2000));
-    await sleep(HEARTBEAT_TIMEOUT_MS + 1000); // connections the attacks left are cut by now
-    const end = await rss(s);
-    const growth = (end - before) / MiB;
-    console.log(`  scheduler RSS after GC: ${(before / MiB).toFixed(1)} MiB before, ${(end / MiB).toFixed(1)} MiB after (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB)`);
-    if (growth > 10) problems.push(`RSS grew by ${growth.toFixed(1)} MiB`);
+    await measure('after all attacks');
   }
   if (s.exited) problems.push('the scheduler died');
   h.kill();
@@ -284,6 +299,7 @@ let passed = 0;
 let failed = 0;
 try {
   net.create(['s', ...AGENTS, 'h']);
+  hostileAuthed = net.addAddress('h', 100);
   console.log(`hosts of run ${runId}: ${[...net.hosts.values()].map((h) => `${h.name} ${h.address}`).join(', ')}`);
   for (const [name, scenario, ms] of scenarios) {
     if (only.length > 0 && !only.some((o) => name.includes(o))) continue;

@@ -96,6 +96,13 @@ export class Network {
     return h;
   }
 
+  /** A second address for `name`, on the same cable (e.g. to be a second source of traffic). */
+  addAddress(name: string, last: number): string {
+    const address = `${SUBNET}.${last}`;
+    ip('-n', this.host(name).ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+    return address;
+  }
+
   /** Cuts the host's cable (its switch port goes down): nothing in or out, no FIN, no RST. */
   unplug(name: string): void {
     ip('-n', this.#switch, 'link', 'set', `p${name}`, 'down');
