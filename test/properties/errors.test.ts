@@ -10,13 +10,16 @@ import { deserializeError, serializeError } from '../../lib/errors.js';
 
 const SLOW_MS = 50;
 
+/** Rebuilds `value`; a slow call is tried once more, so a stall of a shared machine is not blamed on it. */
 function rebuiltFast(value: unknown): Error {
-  const started = performance.now();
-  const error = deserializeError(value);
-  const ms = performance.now() - started;
-  assert.ok(ms < SLOW_MS, `took ${ms} ms`);
-  assert.instance(error, Error);
-  return error;
+  for (let attempt = 0; ; attempt++) {
+    const started = performance.now();
+    const error = deserializeError(value);
+    const ms = performance.now() - started;
+    assert.instance(error, Error);
+    if (ms < SLOW_MS) return error;
+    assert.ok(attempt === 0, `took ${ms} ms, twice over ${SLOW_MS} ms`);
+  }
 }
 
 test('any value at all', () => {

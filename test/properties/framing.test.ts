@@ -13,6 +13,20 @@ import { FrameDecoder, HEADER_BYTES, encodeFrame, type Frame } from '../../lib/t
 const MAX_FRAME = 4096;
 const SLOW_MS = 20;
 
+/**
+ * Runs `fn`; if it took over SLOW_MS, once more: a machine shared with other work can stall
+ * any one call, but the same input being slow twice is the input's doing.
+ */
+function fast(fn: () => void): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const started = performance.now();
+    fn();
+    const ms = performance.now() - started;
+    if (ms < SLOW_MS) return;
+    if (attempt === 1) assert.ok(false, `took ${ms} ms, twice over ${SLOW_MS} ms`);
+  }
+}
+
 /** `bytes` cut at the given points (sorted, deduplicated, in range). */
 function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
@@ -31,15 +45,12 @@ function feed(chunks: Uint8Array[]): { frames: Frame[]; fault?: unknown } {
   const frames: Frame[] = [];
   let fault: unknown;
   for (const chunk of chunks) {
-    const started = performance.now();
     try {
       frames.push(...decoder.push(chunk));
     } catch (err) {
       if (fault === undefined) fault = err;
       else assert.is(err, fault, 'after a fault the decoder keeps refusing with the same error');
     }
-    const ms = performance.now() - started;
-    assert.ok(ms < SLOW_MS, `one push took ${ms} ms`);
     assert.ok(decoder.bufferedBytes <= MAX_FRAME + HEADER_BYTES, `${decoder.bufferedBytes} bytes held`);
   }
   if (fault !== undefined) assert.instance(fault, TroupeError);
@@ -50,7 +61,7 @@ function feed(chunks: Uint8Array[]): { frames: Frame[]; fault?: unknown } {
 test('arbitrary bytes in arbitrary chunks: frames or a TroupeError, bounded memory and time', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 20_000 }), fc.array(fc.nat(), { maxLength: 50 }), (bytes, cuts) => {
-      feed(chunked(bytes, cuts));
+      fast(() => feed(chunked(bytes, cuts)));
     }),
     { numRuns: 300 },
   );
@@ -74,7 +85,7 @@ test('bytes that start like frames (mostly right headers, some bodies, some lies
           return Buffer.concat([h, p.body]);
         }),
       );
-      feed(chunked(bytes, cuts));
+      fast(() => feed(chunked(bytes, cuts)));
     }),
     { numRuns: 300 },
   );
@@ -99,13 +110,13 @@ test('valid frames decode the same whatever the chunking', () => {
 test('frame bodies: arbitrary bytes decode to a value or a ProtocolError, fast', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
-      const started = performance.now();
-      try {
-        decode(bytes);
-      } catch (err) {
-        assert.instance(err, TroupeError);
-      }
-      assert.ok(performance.now() - started < SLOW_MS);
+      fast(() => {
+        try {
+          decode(bytes);
+        } catch (err) {
+          assert.instance(err, TroupeError);
+        }
+      });
     }),
     { numRuns: 1000 },
   );
@@ -121,13 +132,13 @@ test('frame bodies: a valid body with bytes flipped, cut or appended never escap
         const bytes = Buffer.from(encode(value));
         for (const [at, byte] of flips) bytes[at % bytes.length] = byte;
         for (const body of [bytes, bytes.subarray(0, cut % (bytes.length + 1)), Buffer.concat([bytes, bytes])]) {
-          const started = performance.now();
-          try {
-            decode(body);
-          } catch (err) {
-            assert.instance(err, TroupeError);
-          }
-          assert.ok(performance.now() - started < SLOW_MS);
+          fast(() => {
+            try {
+              decode(body);
+            } catch (err) {
+              assert.instance(err, TroupeError);
+            }
+          });
         }
       },
     ),
