@@ -104,8 +104,26 @@ export class HandshakeTimeoutError extends TroupeError {
 
 /** The peer stopped answering heartbeats or closed the connection. */
 export class PeerLostError extends TroupeError {
-  constructor(message: string, cause?: unknown) {
-    super('ERR_TROUPE_PEER_LOST', message, { cause });
+  /**
+   * How long this process's own event loop had stalled (by at least one heartbeat interval)
+   * within a heartbeat timeout before the loss; 0 if it had not.
+   */
+  readonly ownStallMs: number;
+  /**
+   * The loss came right after a stall of our own: the peer may be fine and have dropped us
+   * because it heard nothing from us. Not evidence that the peer or its work failed.
+   */
+  readonly afterOwnStall: boolean;
+
+  constructor(message: string, cause?: unknown, ownStallMs = 0) {
+    const stalled = ownStallMs > 0;
+    super(
+      'ERR_TROUPE_PEER_LOST',
+      stalled ? `${message} (right after this process itself stalled for ${Math.round(ownStallMs)} ms)` : message,
+      { cause },
+    );
+    this.ownStallMs = ownStallMs;
+    this.afterOwnStall = stalled;
   }
 }
 
@@ -183,7 +201,18 @@ const TROUPE_ERRORS: Record<string, abstract new (...args: never[]) => TroupeErr
 };
 
 const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause', 'errors']);
-const MAX_DEPTH = 8;
+
+/**
+ * How much of an error value is carried and rebuilt. An error is a graph: AggregateErrors
+ * and causes may share members, and ten shared references per level over nine levels
+ * describe 10^9 errors in under a kilobyte. So each distinct error object is visited once
+ * (shared members stay shared, cycles stay cycles), and the walk stops at `depth` levels
+ * and `errors` error objects in all. Past either limit the value is not rebuilt at all:
+ * it becomes a plain `Error` saying so, with at most `messageChars` of the outer message.
+ */
+export const ERROR_LIMITS = Object.freeze({ depth: 8, errors: 1000, messageChars: 1024 });
+
+class TooLarge extends Error {}
 
 /** Whether `node:v8` (what every channel uses) can carry the value. */
 export function cloneable(value: unknown): boolean {
@@ -197,77 +226,142 @@ export function cloneable(value: unknown): boolean {
 
 /**
  * Turns any thrown value into plain data that every channel carries. Never throws: a
- * getter that throws, or a value that does not clone, only loses that part.
+ * getter that throws, or a value that does not clone, only loses that part. A shared
+ * member is serialized once and referenced again (node:v8 keeps the sharing); past
+ * ERROR_LIMITS the rest is left out.
  */
-export function serializeError(error: unknown, depth = 0): SerializedError {
+export function serializeError(error: unknown): SerializedError {
   try {
-    return serializeErrorUnsafe(error, depth);
+    return new ErrorWriter().write(error, 0);
   } catch {
     return { name: 'Error', message: 'an error that could not be read was thrown' };
   }
 }
 
-function serializeErrorUnsafe(error: unknown, depth: number): SerializedError {
-  if (!(error instanceof Error)) {
-    return {
-      name: 'Error',
-      message: typeof error === 'string' ? error : `non-error value thrown: ${String(error)}`,
-      props: cloneable(error) ? { thrown: error } : undefined,
-    };
+class ErrorWriter {
+  readonly #seen = new Map<Error, SerializedError>();
+  /** Errors written so far, thrown non-errors included. */
+  #count = 0;
+
+  write(error: unknown, depth: number): SerializedError {
+    const seen = error instanceof Error ? this.#seen.get(error) : undefined;
+    if (seen) return seen;
+    this.#count++;
+    if (!(error instanceof Error)) {
+      return {
+        name: 'Error',
+        message: typeof error === 'string' ? error : `non-error value thrown: ${String(error)}`,
+        props: cloneable(error) ? { thrown: error } : undefined,
+      };
+    }
+    const out: SerializedError = { name: String(error.name), message: String(error.message), stack: error.stack };
+    this.#seen.set(error, out);
+    const code = (error as { code?: unknown }).code;
+    if (code !== undefined && cloneable(code)) out.code = code;
+    const nested = depth < ERROR_LIMITS.depth;
+    if ('cause' in error && nested && this.#count < ERROR_LIMITS.errors) {
+      out.cause =
+        error.cause instanceof Error
+          ? this.#child(error.cause, depth)
+          : { value: cloneable(error.cause) ? error.cause : String(error.cause) };
+    }
+    if (error instanceof AggregateError && nested && Array.isArray(error.errors)) {
+      const errors: SerializedError[] = [];
+      for (let i = 0; i < error.errors.length && this.#count < ERROR_LIMITS.errors; i++) {
+        errors.push(this.#child(error.errors[i], depth));
+      }
+      out.errors = errors;
+    }
+    for (const key of Object.keys(error)) {
+      if (RESERVED.has(key)) continue;
+      try {
+        const value = (error as unknown as Record<string, unknown>)[key];
+        if (cloneable(value)) (out.props ??= {})[key] = value;
+      } catch {
+        // A property whose getter throws is left out.
+      }
+    }
+    return out;
   }
-  const out: SerializedError = { name: String(error.name), message: String(error.message), stack: error.stack };
-  const code = (error as { code?: unknown }).code;
-  if (code !== undefined && cloneable(code)) out.code = code;
-  if ('cause' in error && depth < MAX_DEPTH) {
-    out.cause =
-      error.cause instanceof Error
-        ? serializeError(error.cause, depth + 1)
-        : { value: cloneable(error.cause) ? error.cause : String(error.cause) };
-  }
-  if (error instanceof AggregateError && depth < MAX_DEPTH) {
-    out.errors = error.errors.map((e) => serializeError(e, depth + 1));
-  }
-  for (const key of Object.keys(error)) {
-    if (RESERVED.has(key)) continue;
+
+  #child(error: unknown, depth: number): SerializedError {
     try {
-      const value = (error as unknown as Record<string, unknown>)[key];
-      if (cloneable(value)) (out.props ??= {})[key] = value;
+      return this.write(error, depth + 1);
     } catch {
-      // A property whose getter throws is left out.
+      return { name: 'Error', message: 'an error that could not be read was thrown' };
     }
   }
-  return out;
 }
 
 /**
  * Rebuilds an error of the same class (for built-ins) with its stack, code, cause and
- * properties. `data` may come from a peer, so any shape is accepted and nothing in it can
- * reach a prototype.
+ * properties. `data` may come from a peer, so any shape is accepted, nothing in it can
+ * reach a prototype, and the work is bounded by ERROR_LIMITS whatever the shape: a value
+ * past them comes back as a plain Error that says so.
  */
-export function deserializeError(data: unknown, depth = 0): Error {
-  if (data === null || typeof data !== 'object') return new Error('a malformed error arrived from a worker or peer');
-  const d = data as Partial<Record<keyof SerializedError, unknown>>;
-  const name = typeof d.name === 'string' ? d.name : 'Error';
-  const message = typeof d.message === 'string' ? d.message : '';
-  const builtin = Object.hasOwn(BUILTIN_ERRORS, name);
-  const nested = depth < MAX_DEPTH;
-  const error: Error =
-    Array.isArray(d.errors) && nested
-      ? new AggregateError(d.errors.map((e) => deserializeError(e, depth + 1)), message)
-      : new (builtin ? BUILTIN_ERRORS[name] : Error)(message);
-  const define = (key: string, value: unknown, enumerable = false) =>
-    Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable });
-  if (!builtin && name !== 'AggregateError') define('name', name);
-  if (typeof d.stack === 'string') define('stack', d.stack);
-  if (d.code !== undefined) define('code', d.code, true);
-  if (typeof d.code === 'string' && Object.hasOwn(TROUPE_ERRORS, d.code) && name === TROUPE_ERRORS[d.code].name) {
-    Object.setPrototypeOf(error, TROUPE_ERRORS[d.code].prototype);
+export function deserializeError(data: unknown): Error {
+  const stackTraceLimit = Error.stackTraceLimit;
+  // The rebuilt errors get the sender's stack; capturing ours for each would be wasted work.
+  Error.stackTraceLimit = 0;
+  try {
+    return new ErrorReader().read(data, 0);
+  } catch (err) {
+    if (!(err instanceof TooLarge)) throw err;
+    const d = data as { message?: unknown };
+    const message = typeof d.message === 'string' ? d.message.slice(0, ERROR_LIMITS.messageChars) : '';
+    return new Error(
+      `an error value too large to rebuild arrived from a worker or peer (over ${ERROR_LIMITS.errors} errors ` +
+        `or ${ERROR_LIMITS.depth} levels deep); its message: ${message}`,
+    );
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
-  if (d.cause !== null && typeof d.cause === 'object' && nested) {
-    define('cause', 'value' in d.cause ? (d.cause as { value: unknown }).value : deserializeError(d.cause, depth + 1));
+}
+
+class ErrorReader {
+  readonly #built = new Map<object, Error>();
+  /** Errors made so far, malformed ones included. */
+  #count = 0;
+
+  read(data: unknown, depth: number): Error {
+    const built = data !== null && typeof data === 'object' ? this.#built.get(data) : undefined;
+    if (built) return built;
+    if (++this.#count > ERROR_LIMITS.errors) throw new TooLarge();
+    if (data === null || typeof data !== 'object') return new Error('a malformed error arrived from a worker or peer');
+    const d = data as Partial<Record<keyof SerializedError, unknown>>;
+    const name = typeof d.name === 'string' ? d.name : 'Error';
+    const message = typeof d.message === 'string' ? d.message : '';
+    const builtin = Object.hasOwn(BUILTIN_ERRORS, name);
+    const aggregate = Array.isArray(d.errors);
+    const error: Error = aggregate ? new AggregateError([], message) : new (builtin ? BUILTIN_ERRORS[name] : Error)(message);
+    // Registered before its members are read, so a cycle leads back here instead of round and round.
+    this.#built.set(data, error);
+    const define = (key: string, value: unknown, enumerable = false) =>
+      Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable });
+    if (!builtin && name !== 'AggregateError') define('name', name);
+    define('stack', typeof d.stack === 'string' ? d.stack : `${name}: ${message}`);
+    if (d.code !== undefined) define('code', d.code, true);
+    if (typeof d.code === 'string' && Object.hasOwn(TROUPE_ERRORS, d.code) && name === TROUPE_ERRORS[d.code].name) {
+      Object.setPrototypeOf(error, TROUPE_ERRORS[d.code].prototype);
+    }
+    const nested = d.cause !== null && typeof d.cause === 'object';
+    if ((nested || aggregate) && depth >= ERROR_LIMITS.depth) throw new TooLarge();
+    if (aggregate) define('errors', this.#readAll(d.errors as unknown[], depth + 1));
+    if (nested) {
+      const cause = d.cause as object;
+      define('cause', !Array.isArray(cause) && Object.hasOwn(cause, 'value') ? (cause as { value: unknown }).value : this.read(cause, depth + 1));
+    }
+    if (d.props !== null && typeof d.props === 'object' && !Array.isArray(d.props)) {
+      for (const [key, value] of Object.entries(d.props)) if (!RESERVED.has(key)) define(key, value, true);
+    }
+    return error;
   }
-  if (d.props !== null && typeof d.props === 'object') {
-    for (const [key, value] of Object.entries(d.props)) if (!RESERVED.has(key)) define(key, value, true);
+
+  /** Indexes only up to the budget: a sparse array may claim 2^32-1 members in a few bytes. */
+  #readAll(list: unknown[], depth: number): Error[] {
+    if (list.length > ERROR_LIMITS.errors - this.#count) throw new TooLarge();
+    const out: Error[] = [];
+    for (let i = 0; i < list.length; i++) out.push(this.read(list[i], depth));
+    return out;
   }
-  return error;
 }

@@ -72,7 +72,9 @@ export class RemoteBackend implements Backend {
       connection.once('close', (error?: Error) => {
         this.#open = false;
         const lost = new PeerLostError(`agent ${this.agent.id} at ${this.agent.address} is gone`, error);
-        this.#host?.exited(this, this.#stopping ? 'stopped' : 'died', lost);
+        // Dropped only because this process itself stalled: not its tasks' fault, no attempt charged.
+        const ours = error instanceof PeerLostError && error.afterOwnStall;
+        this.#host?.exited(this, this.#stopping || ours ? 'stopped' : 'died', lost);
         resolve(this.#stopping ? undefined : lost);
       });
     });

@@ -9,6 +9,7 @@ import { clientHandshake } from './auth.js';
 import { decode, encode } from './codec.js';
 import { FrameDecoder, MIN_FRAME_LENGTH, encodeFrame, encodeFrameHeader, type Frame } from './framing.js';
 import { debug } from '../debug.js';
+import type { FrameBudget, FrameBudgetAccount } from './frame-budget.js';
 import { Heartbeat } from './heartbeat.js';
 import { resolveTransportOptions, type ConnectOptions, type ResolvedTransportOptions } from './options.js';
 
@@ -42,8 +43,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #heartbeat: Heartbeat;
   readonly #maxFrameBytes: number;
   readonly #closeGraceMs: number;
+  /** This connection's share of its server's partial-frame budget (none on a client). */
+  readonly #budget: FrameBudgetAccount | undefined;
   #queue: Buffer[] = [];
   #queuedBytes = 0;
+  /** Control frames (PING, PONG) queued and not yet handed to the socket. */
+  readonly #controlQueued = new Set<Buffer>();
   #flushScheduled = false;
   #needDrain = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -57,8 +62,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * Reading starts on the next turn of the event loop, so whoever receives the connection
    * can attach its 'message' listener first; bytes that came with the handshake come first.
    */
-  constructor(socket: net.Socket, leftover: Buffer, settings: ConnectionSettings) {
+  constructor(socket: net.Socket, leftover: Buffer, settings: ConnectionSettings, budget?: FrameBudget) {
     super();
+    this.#budget = budget?.open((error) => this.destroy(error));
     this.#socket = socket;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.remotePort = socket.remotePort ?? 0;
@@ -67,8 +73,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#decoder = new FrameDecoder({ maxFrameBytes: settings.maxFrameBytes });
     this.#heartbeat = new Heartbeat(
       {
-        sendPing: () => this.#enqueue(PING),
-        onDead: (silentMs) => this.destroy(new PeerLostError(`no data from the peer for ${Math.round(silentMs)} ms`)),
+        sendPing: () => this.#sendControl(PING),
+        onDead: (silentMs, ownStallMs) =>
+          this.destroy(new PeerLostError(`no data from the peer for ${Math.round(silentMs)} ms`, undefined, ownStallMs)),
       },
       { intervalMs: settings.heartbeatIntervalMs, timeoutMs: settings.heartbeatTimeoutMs },
     );
@@ -109,7 +116,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       throw new FrameTooLargeError(MIN_FRAME_LENGTH + body.length, this.#maxFrameBytes);
     }
     this.#enqueue(encodeFrameHeader(type, body.length), body);
-    if (this.#needDrain || this.#queuedBytes + this.#socket.writableLength < this.#socket.writableHighWaterMark) {
+    if (this.#needDrain || !this.#congested) {
       return !this.#needDrain;
     }
     // Whoever was told false waits for 'drain': it comes once the socket has taken it all.
@@ -134,6 +141,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#state === 'closed') return;
     this.#reason ??= error;
     this.#heartbeat.stop();
+    this.#budget?.release();
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#socket.destroy();
@@ -150,6 +158,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this;
   }
 
+  /**
+   * A PING or PONG: at most one of each waits in our queue, and none is added while the
+   * socket is over its high-water mark. A peer that pings without reading then costs us
+   * nothing; a peer that does read still sees our data arrive, which counts as life.
+   */
+  #sendControl(frame: Buffer): void {
+    if (this.#controlQueued.has(frame) || this.#congested) return;
+    this.#controlQueued.add(frame);
+    this.#enqueue(frame);
+  }
+
+  get #congested(): boolean {
+    return this.#queuedBytes + this.#socket.writableLength >= this.#socket.writableHighWaterMark;
+  }
+
   #enqueue(...buffers: Buffer[]): void {
     if (this.#state !== 'open') return;
     for (const b of buffers) {
@@ -164,6 +187,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
+    this.#controlQueued.clear();
     const queue = this.#queue;
     const bytes = this.#queuedBytes;
     this.#queue = [];
@@ -193,6 +217,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.destroy(err as Error);
       return;
     }
+    this.#budget?.set(this.#decoder.bufferedBytes);
     for (const frame of frames) {
       if (this.#state === 'closed' || this.#socket.destroyed) return;
       this.#dispatch(frame);
@@ -201,7 +226,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   #dispatch(frame: Frame): void {
     if (frame.type === FRAME_PING) {
-      this.#enqueue(PONG);
+      this.#sendControl(PONG);
       return;
     }
     if (frame.type === FRAME_PONG) return;
@@ -236,11 +261,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #onClose = (): void => {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    const ownStallMs = this.#heartbeat.ownStallMs();
     this.#heartbeat.stop();
+    this.#budget?.release();
     clearTimeout(this.#closeTimer);
     this.#queue = [];
     this.#queuedBytes = 0;
-    const reason = this.#reason;
+    let reason = this.#reason;
+    if (reason instanceof PeerLostError && ownStallMs > 0 && !reason.afterOwnStall) {
+      reason = new PeerLostError(reason.message, reason.cause, ownStallMs);
+    }
     debug('connection to %s:%d closed: %s', this.remoteAddress, this.remotePort, reason?.message ?? 'by this side');
     this.emit('close', reason);
     this.#resolveClosed();

@@ -5,6 +5,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, resolveAuthKey } from './auth.js';
 import { DEFAULT_MAX_FRAME_BYTES, MAX_FRAME_BYTES_LIMIT } from './framing.js';
+import { DEFAULT_MAX_PARTIAL_FRAME_BYTES } from './frame-budget.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS } from './heartbeat.js';
 
 type Pem = string | Buffer;
@@ -40,6 +41,11 @@ export interface TransportOptions {
   heartbeatTimeoutMs?: number;
   /** Largest frame (type + version + body bytes) sent or accepted. @default 64 MiB */
   maxFrameBytes?: number;
+  /**
+   * Server only: bytes of frames still arriving, all connections together. Past it, the
+   * connection holding the most is closed. @default 128 MiB, or maxFrameBytes if larger
+   */
+  maxPartialFrameBytes?: number;
 }
 
 export interface ConnectOptions extends TransportOptions {
@@ -57,6 +63,7 @@ export interface ResolvedTransportOptions {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   maxFrameBytes: number;
+  maxPartialFrameBytes: number;
 }
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
@@ -123,6 +130,13 @@ export function resolveTransportOptions(options: unknown, side: 'client' | 'serv
     );
   }
   const maxFrameBytes = integer('maxFrameBytes', o.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 64, MAX_FRAME_BYTES_LIMIT);
+  const maxPartialFrameBytes = integer(
+    'maxPartialFrameBytes',
+    o.maxPartialFrameBytes,
+    Math.max(DEFAULT_MAX_PARTIAL_FRAME_BYTES, maxFrameBytes),
+    maxFrameBytes,
+    Number.MAX_SAFE_INTEGER,
+  );
   return {
     host: o.host ?? '127.0.0.1',
     port,
@@ -132,5 +146,6 @@ export function resolveTransportOptions(options: unknown, side: 'client' | 'serv
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
     maxFrameBytes,
+    maxPartialFrameBytes,
   };
 }

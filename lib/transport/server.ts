@@ -10,6 +10,7 @@ import { serverHandshake } from './auth.js';
 import { Connection } from './connection.js';
 import { debug } from '../debug.js';
 import { FailureLimiter } from './failure-limiter.js';
+import { FrameBudget } from './frame-budget.js';
 import { resolveTransportOptions, type ListenOptions, type ResolvedTransportOptions } from './options.js';
 
 /** Past this many unauthenticated sockets at once, new ones are closed: a flood costs little. */
@@ -28,6 +29,7 @@ export class TransportServer extends EventEmitter<TransportServerEvents> {
   readonly #server: net.Server;
   readonly #options: ResolvedTransportOptions;
   readonly #limiter: FailureLimiter;
+  readonly #frameBudget: FrameBudget;
   readonly #sockets = new Set<net.Socket>();
   readonly #handshaking = new Set<net.Socket>();
   readonly #connections = new Set<Connection>();
@@ -40,6 +42,7 @@ export class TransportServer extends EventEmitter<TransportServerEvents> {
     this.#server = server;
     this.#options = options;
     this.#limiter = limiter;
+    this.#frameBudget = new FrameBudget(options.maxPartialFrameBytes);
     server.on('listening', () => {
       const info = server.address() as net.AddressInfo;
       this.#address = { host: info.address, port: info.port };
@@ -73,6 +76,11 @@ export class TransportServer extends EventEmitter<TransportServerEvents> {
   /** Where it listens; `port` is the one picked when listening on port 0. */
   address(): { host: string; port: number } {
     return { ...this.#address };
+  }
+
+  /** Bytes of frames still arriving, over all connections: at most `maxPartialFrameBytes`. */
+  get partialFrameBytes(): number {
+    return this.#frameBudget.usedBytes;
   }
 
   /** Authenticated connections currently open. */
@@ -127,7 +135,7 @@ export class TransportServer extends EventEmitter<TransportServerEvents> {
           socket.destroy();
           return;
         }
-        const connection = new Connection(socket, leftover, o);
+        const connection = new Connection(socket, leftover, o, this.#frameBudget);
         this.#connections.add(connection);
         connection.once('close', () => this.#connections.delete(connection));
         debug('authenticated %s:%d', address, socket.remotePort);

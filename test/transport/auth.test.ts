@@ -133,7 +133,7 @@ test('bytes that follow the handshake in the same chunk are not lost, on either 
   assert.equal(await nextEvent(client, 'message'), [17, 'welcome']);
 });
 
-test('repeated failures from one address are slowed down, then concurrent attempts refused', async () => {
+test('repeated failures from one address are slowed down, and concurrent attempts refused', async () => {
   const s = await server();
   const port = s.address().port;
   for (let i = 0; i < 5; i++) {

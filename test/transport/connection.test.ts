@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrameTooLargeError, PeerLostError } from '../../lib/errors.js';
-import { FrameDecoder } from '../../lib/transport/framing.js';
+import { FrameDecoder, encodeFrame } from '../../lib/transport/framing.js';
+import { encode } from '../../lib/transport/codec.js';
 import { connect, listen, type Connection, type TransportServer } from '../../lib/transport/index.js';
 import { Cleanup, KEY, acceptRawHandshake, nextEvent, rawHandshake, rawServer, within } from './helpers.js';
 
@@ -188,6 +189,66 @@ test('a false from send() is always followed by drain, also when the socket take
     5000,
     'every message to arrive',
   );
+});
+
+test('a peer that floods PINGs and never reads gets at most one PONG per batch, not one per PING', async () => {
+  const server = cleanup.add(await listen({ authkey: KEY }));
+  server.on('connection', (peer) => peer.on('message', (type, value) => peer.send(type, value)));
+  const raw = await rawHandshake(server.address().port);
+  cleanup.add(raw);
+  raw.pause();
+  const pings = 1_000_000;
+  const batch = Buffer.concat(Array(10_000).fill(encodeFrame(0)));
+  for (let sent = 0; sent < pings; sent += 10_000) {
+    if (!raw.write(batch)) await within(new Promise((r) => raw.once('drain', r)), 5000, 'our flood to drain');
+  }
+  raw.write(encodeFrame(16, encode('end')));
+  // Now read what came back: PONGs, then the echo of 'end', which the server sent after them.
+  const decoder = new FrameDecoder();
+  let pongs = 0;
+  await within(
+    new Promise<void>((resolve) => {
+      raw.on('data', (chunk: Buffer) => {
+        for (const frame of decoder.push(chunk)) {
+          if (frame.type === 1) pongs++;
+          else if (frame.type === 16) resolve();
+        }
+      });
+      raw.resume();
+    }),
+    10_000,
+    'the echo after the flood',
+  );
+  assert.ok(pongs >= 1, 'PINGs are still answered');
+  assert.ok(pongs < pings / 100, `${pongs} PONGs for ${pings} PINGs`);
+});
+
+function block(ms: number) {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+test('a loss right after our own stall says so on the PeerLostError; an ordinary loss does not', async () => {
+  const settings = { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 200 };
+  const first = await pair(settings);
+  const plain = nextEvent<[Error]>(first.client, 'close', 2000);
+  first.peer.destroy();
+  const [ordinary] = await plain;
+  assert.instance(ordinary, PeerLostError);
+  assert.is((ordinary as PeerLostError).afterOwnStall, false);
+  assert.is((ordinary as PeerLostError).ownStallMs, 0);
+
+  const second = await pair(settings);
+  await observe(60);
+  const closed = nextEvent<[Error]>(second.client, 'close', 2000);
+  block(600); // this process stalls, then the peer is gone
+  second.peer.destroy();
+  const [reason] = await closed;
+  assert.instance(reason, PeerLostError);
+  const lost = reason as PeerLostError;
+  assert.is(lost.afterOwnStall, true);
+  assert.ok(lost.ownStallMs >= 500, `ownStallMs ${lost.ownStallMs}`);
+  assert.match(lost.message, /right after this process itself stalled/);
 });
 
 test('connect() to a closed port fails with the socket error; listen() on a taken port rejects', async () => {

@@ -7,9 +7,9 @@ import { within } from './helpers.js';
 const INTERVAL = 20;
 const TIMEOUT = 80;
 
-function fake(onPing: (hb: Heartbeat) => void = () => {}) {
+function fake(onPing: (hb: Heartbeat) => void = () => {}, now?: () => number) {
   let heartbeat!: Heartbeat;
-  const calls = { pings: 0, dead: [] as number[], deadAt: 0 };
+  const calls = { pings: 0, dead: [] as number[], stalls: [] as number[], deadAt: 0 };
   let resolveDead!: () => void;
   const dead = new Promise<void>((resolve) => (resolveDead = resolve));
   const target: HeartbeatTarget = {
@@ -17,13 +17,14 @@ function fake(onPing: (hb: Heartbeat) => void = () => {}) {
       calls.pings++;
       onPing(heartbeat);
     },
-    onDead: (silentMs) => {
+    onDead: (silentMs, ownStallMs) => {
       calls.dead.push(silentMs);
+      calls.stalls.push(ownStallMs);
       calls.deadAt = performance.now();
       resolveDead();
     },
   };
-  heartbeat = new Heartbeat(target, { intervalMs: INTERVAL, timeoutMs: TIMEOUT });
+  heartbeat = new Heartbeat(target, { intervalMs: INTERVAL, timeoutMs: TIMEOUT, now });
   return { heartbeat, calls, dead };
 }
 
@@ -110,6 +111,61 @@ test('after a stall, a peer that stays silent is still declared dead, timeoutMs 
     await within(dead, TIMEOUT + 200, 'onDead');
     assert.ok(calls.pings >= 1, 'it pinged after the stall');
     assert.ok(calls.deadAt - resumed < TIMEOUT + 100, `dead ${calls.deadAt - resumed} ms after the stall`);
+  } finally {
+    heartbeat.stop();
+  }
+});
+
+/**
+ * A clock that runs with real time plus whatever a test adds: adding is this process
+ * "having stalled" between two heartbeat wake-ups, without blocking the test's own loop.
+ */
+function stallingClock() {
+  const clock = { skew: 0, now: () => performance.now() + clock.skew };
+  return clock;
+}
+
+test('many stalls each shorter than an interval still move the deadline: the peer is judged on time we ran', async () => {
+  const clock = stallingClock();
+  // at every ping, pretend our loop had been half an interval late
+  const { heartbeat, calls, dead } = fake(() => (clock.skew += INTERVAL * 0.5), clock.now);
+  const started = performance.now();
+  heartbeat.start();
+  try {
+    await within(dead, TIMEOUT * 4, 'onDead');
+    const ranMs = calls.deadAt - started;
+    assert.ok(ranMs >= TIMEOUT - 1, `declared dead after ${ranMs} ms of running time (skew ${clock.skew} ms)`);
+    assert.is(calls.stalls[0], 0, 'no single stall of a full interval');
+  } finally {
+    heartbeat.stop();
+  }
+});
+
+test('a long stall is reported with the death that follows it, and by ownStallMs() for a while', async () => {
+  const clock = stallingClock();
+  let stalled = false;
+  const { heartbeat, calls, dead } = fake(() => {
+    if (!stalled) clock.skew += TIMEOUT * 3;
+    stalled = true;
+  }, clock.now);
+  heartbeat.start();
+  try {
+    await within(dead, TIMEOUT * 4, 'onDead');
+    assert.ok(calls.stalls[0] >= TIMEOUT * 3 - INTERVAL, `ownStallMs ${calls.stalls[0]}`);
+    assert.ok(heartbeat.ownStallMs() >= TIMEOUT * 3 - INTERVAL, 'still remembered right after');
+    clock.skew += TIMEOUT + INTERVAL + 1;
+    assert.is(heartbeat.ownStallMs(), 0, 'forgotten a timeout and an interval later');
+  } finally {
+    heartbeat.stop();
+  }
+});
+
+test('without stalls, ownStallMs() is 0', async () => {
+  const { heartbeat } = fake((hb) => hb.touch());
+  heartbeat.start();
+  try {
+    await observe(INTERVAL * 3);
+    assert.is(heartbeat.ownStallMs(), 0);
   } finally {
     heartbeat.stop();
   }

@@ -25,8 +25,11 @@ test('defaults', () => {
       heartbeatIntervalMs: 1000,
       heartbeatTimeoutMs: 3000,
       maxFrameBytes: 64 * 1024 * 1024,
+      maxPartialFrameBytes: 128 * 1024 * 1024,
     },
   );
+  const big = resolveTransportOptions({ authkey: KEY, maxFrameBytes: 2 ** 30 }, 'server');
+  assert.is(big.maxPartialFrameBytes, 2 ** 30, 'the budget always fits one largest frame');
   assert.is(resolveTransportOptions({ authkey: KEY, heartbeatIntervalMs: 2000 }, 'server').heartbeatTimeoutMs, 6000);
 });
 
@@ -49,6 +52,8 @@ test('each bad option is refused with its name in the message', () => {
   refused({ ...base, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 500 }, 'client', 'heartbeatTimeoutMs');
   refused({ ...base, maxFrameBytes: 10 }, 'client', 'maxFrameBytes');
   refused({ ...base, maxFrameBytes: 2 ** 32 }, 'client', 'maxFrameBytes');
+  refused({ ...base, maxPartialFrameBytes: 1000 }, 'server', 'maxPartialFrameBytes');
+  refused({ ...base, maxPartialFrameBytes: '1' }, 'server', 'maxPartialFrameBytes');
   refused({ ...base, tls: true }, 'client', 'tls');
   refused({ ...base, tls: {} }, 'server', 'tls.cert');
   refused({ ...base, tls: { cert: 'PEM' } }, 'server', 'tls.key');
