@@ -150,6 +150,7 @@ export async function* mapTasks<R>(
   scheduler: Scheduler, name: string, input: Input, options: ReturnType<typeof checkMapOptions>,
 ): AsyncGenerator<R | MapError, void, undefined> {
   const iterator = iteratorOf(input);
+  const sync = !(Symbol.asyncIterator in Object(input));
   const outcomes = new Outcomes(options.ordered);
   const { signal, concurrency, chunkSize } = options;
   const runOptions = options.timeout === undefined ? undefined : { timeout: options.timeout };
@@ -159,11 +160,13 @@ export async function* mapTasks<R>(
   try {
     for (;;) {
       if (signal?.aborted) throw new AbortError(signal.reason);
-      // Read ahead, a chunk at a time, while there is room.
-      while (!exhausted && submitted - taken < concurrency) {
+      // Read ahead a whole chunk at a time, once there is room for one (or nothing is left
+      // in flight): refilling a task at a time would send batches of one.
+      while (!exhausted && (concurrency - (submitted - taken) >= chunkSize || submitted === taken)) {
         const room = Math.min(chunkSize, concurrency - (submitted - taken));
         for (let i = 0; i < room; i++) {
-          const next = await iterator.next();
+          // A plain iterable is read without awaiting each item.
+          const next = sync ? (iterator as Iterator<unknown>).next() : await iterator.next();
           if (next.done) {
             exhausted = true;
             break;

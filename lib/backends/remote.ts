@@ -57,6 +57,9 @@ export class RemoteBackend implements Backend {
         else if (type === AGENT_LOST) {
           const lost = parseLost(value);
           this.#host?.lost(this, lost.ids, lost.reason, deserializeError(lost.error));
+        } else if (type === AGENT_BYE) {
+          // Stopping on purpose: its close is a clean leave.
+          this.#stopping = true;
         } else throw new ProtocolError(`unexpected message type ${type}`);
       } catch (error) {
         // A peer that knows the key may still be broken: its connection goes, the pool stays.

@@ -197,7 +197,8 @@ for (const mode of ['process', 'thread'] as const) {
         ),
       );
       await waitFor(
-        () => held.every((_, i) => existsSync(join(dir, `started-${i}`))),
+        // Written, not only created: the file appears before its contents.
+        () => held.every((_, i) => existsSync(join(dir, `started-${i}`)) && readFileSync(join(dir, `started-${i}`), 'utf8').endsWith('}')),
         15_000,
         'both held tasks to start on the agent',
         () => a.agent.describe(),

@@ -82,4 +82,21 @@ test('a task that may be stopped (signal or timeout) travels alone: stopping it 
   assert.ok([...plain, timed, ...more].every((t) => t.state === 'resolved'));
 });
 
+
+test('maxQueue and a burst in one turn: what the windows can take is not waiting; needsDrain says when run() would refuse', async () => {
+  const a = new FakeBackend();
+  const b = new FakeBackend();
+  // Windows of 16 tasks each (the fake's initial window): room for 32 now.
+  const s = makeScheduler({ maxQueue: 3 }, a, b);
+  const tracked = Array.from({ length: 40 }, (_, i) => track(s.submit('id', [i])));
+  await flush();
+  assert.is(tracked.filter((t) => t.error?.code === 'ERR_TROUPE_QUEUE_FULL').length, 5, '32 in the windows, 3 waiting, 5 refused');
+  assert.ok(s.needsDrain, 'at the bound');
+  const drained = new Promise<void>((resolve) => s.once('drain', resolve));
+  while (a.answerAll() + b.answerAll() > 0) await flush();
+  await drained;
+  assert.not.ok(s.needsDrain);
+  assert.is(tracked.filter((t) => t.state === 'resolved').length, 35);
+});
+
 test.run();
