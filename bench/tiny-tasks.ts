@@ -10,9 +10,11 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { troupeLocal, troupeRemote } from './contenders/troupe.js';
 import { piscina, tinypool, workerpoolThreads } from './contenders/peers.js';
 import { rawIpcBatched, rawIpcPerTask } from './contenders/raw-ipc.js';
+import { rawThreadRoundTrip, rawThreadsBatched } from './contenders/raw-threads.js';
 import { RAW_TCP_BATCH, rawTcpBatched, rawTcpRoundTrip } from './contenders/raw-tcp.js';
 import { pythonManagers } from './contenders/python.js';
 import {
@@ -32,26 +34,57 @@ const opts = numericArgs({
 /** Throughput ratios are against this contender, in the same round. */
 const REFERENCE = 'piscina';
 /** Latency p50 ratios: each of these against the reference named beside it. */
-const LATENCY_REFERENCES = ['piscina', 'raw IPC 1/msg'];
-/** Remote mode against its raw TCP loopback baselines, with the targets it is held to. */
-const REMOTE = 'troupe remote';
-const RAW_TCP_THROUGHPUT = 'raw TCP batched';
-const RAW_TCP_LATENCY = 'raw TCP round trip';
-const REMOTE_TARGETS = { throughputAtLeast: 0.6, p50AtMost: 1.2 };
+const LATENCY_REFERENCES = ['piscina', 'raw postMessage round trip', 'raw IPC 1/msg', 'raw TCP round trip'];
+
+/** Issue 6's targets, all in one place: ratios against the raw media, in the same run. */
+const TARGETS = {
+  /** run() throughput ÷ the raw batched medium of its kind, thread and process. */
+  runLocalAtLeast: 0.4,
+  /** run() throughput, remote ÷ raw TCP with 64 tasks per frame. */
+  runRemoteAtLeast: 0.7,
+  /** map() throughput ÷ the raw batched medium, every mode. */
+  mapAtLeast: 0.7,
+  /** p50 one in flight ÷ the raw round trip of the medium, thread and process. */
+  p50LocalAtMost: 1.2,
+  /** p50 one in flight, remote ÷ a raw TCP round trip. */
+  p50RemoteAtMost: 1.5,
+  /** Growth of this process's old space over all throughput runs of one Troupe contender. */
+  oldHeapGrowthMBAtMost: 20,
+};
+
+/** Per mode: its Troupe contenders and the raw media they are held against. */
+const MODES = [
+  { mode: 'thread', run: 'troupe thread', map: 'troupe thread map()', rawBatched: 'raw threads 1000/msg', rawRoundTrip: 'raw postMessage round trip' },
+  { mode: 'process', run: 'troupe process', map: 'troupe process map()', rawBatched: 'raw IPC 1000/msg', rawRoundTrip: 'raw IPC 1/msg' },
+  { mode: 'remote', run: 'troupe remote', map: 'troupe remote map()', rawBatched: 'raw TCP batched', rawRoundTrip: 'raw TCP round trip' },
+] as const;
 
 const contenders: Contender[] = [
   troupeLocal('thread'),
   troupeLocal('process'),
   troupeRemote(),
+  troupeLocal('thread', 2, 'map'),
+  troupeLocal('process', 2, 'map'),
+  troupeRemote(2, 'map'),
   piscina(),
   tinypool(),
   workerpoolThreads(),
+  rawThreadsBatched(),
+  rawThreadRoundTrip(),
   rawIpcPerTask(),
   rawIpcBatched(),
   rawTcpBatched(),
   rawTcpRoundTrip(),
   pythonManagers(opts.pythonTasks),
 ];
+
+const gc = (globalThis as { gc?: () => void }).gc;
+/** Bytes used in this process's old space, after a full gc when --expose-gc is given. */
+function oldSpaceUsed(): number {
+  gc?.();
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')?.space_used_size ?? NaN;
+}
+const MB = 1024 * 1024;
 
 interface LatencyRound {
   p50: number;
@@ -76,14 +109,20 @@ async function main(): Promise<void> {
     // ---- throughput -------------------------------------------------------------------
     let t0 = performance.now();
     const throughputers = ready.filter((c) => c.runThroughput);
+    // Old space before a Troupe contender's first run (the warm-up) and after each of its runs.
+    const heapBefore = new Map<string, number>();
+    const heapAfter = new Map<string, number[]>();
+    const watched = (c: Contender) => c.name.startsWith('troupe ');
     const thr = await interleave(
       throughputers,
       opts.rounds,
       async (c) => {
         const n = c.tasks ?? opts.tasks;
+        if (watched(c) && !heapBefore.has(c.name)) heapBefore.set(c.name, oldSpaceUsed());
         const start = performance.now();
         const own = await c.runThroughput!(n, opts.inFlight);
         const ms = typeof own === 'number' ? own : performance.now() - start;
+        if (watched(c)) heapAfter.set(c.name, [...(heapAfter.get(c.name) ?? []), oldSpaceUsed()]);
         return (n * 1000) / ms;
       },
       (round) => console.error(`  throughput ${round < 0 ? 'warm-up' : `round ${round + 1}/${opts.rounds}`} done (${seconds(t0).toFixed(1)} s)`),
@@ -166,44 +205,92 @@ async function main(): Promise<void> {
       [false, true, true, true, true, ...LATENCY_REFERENCES.map(() => true)],
     );
 
-    // ---- remote vs raw TCP: per-round ratios, median ------------------------------------
+    // ---- targets: per mode, per-round ratios against the raw media, median ---------------
     const p50sOf = (name: string) => (lat.samples.get(name) ?? []).map((r) => r.summary.p50);
-    const remoteThroughputRatios = ratios(thr.samples.get(REMOTE) ?? [], thr.samples.get(RAW_TCP_THROUGHPUT) ?? []);
-    const remoteP50Ratios = ratios(p50sOf(REMOTE), p50sOf(RAW_TCP_LATENCY));
-    const remoteVsRaw = [
-      {
-        comparison: `${REMOTE} tasks/s ÷ ${RAW_TCP_THROUGHPUT} tasks/s`,
-        remote: median(thr.samples.get(REMOTE) ?? []),
-        raw: median(thr.samples.get(RAW_TCP_THROUGHPUT) ?? []),
-        unit: 'tasks/s',
-        ratios: remoteThroughputRatios,
-        medianRatio: median(remoteThroughputRatios),
-        target: `≥ ${REMOTE_TARGETS.throughputAtLeast.toFixed(2)}×`,
-        met: median(remoteThroughputRatios) >= REMOTE_TARGETS.throughputAtLeast,
-      },
-      {
-        comparison: `${REMOTE} p50 ÷ ${RAW_TCP_LATENCY} p50`,
-        remote: median(p50sOf(REMOTE)),
-        raw: median(p50sOf(RAW_TCP_LATENCY)),
+    const thrOf = (name: string) => thr.samples.get(name) ?? [];
+    const targetRows: {
+      mode: string;
+      comparison: string;
+      troupe: number;
+      raw: number;
+      unit: 'tasks/s' | 'µs' | 'MB';
+      ratios: number[];
+      medianRatio: number;
+      target: string;
+      met: boolean | null;
+    }[] = [];
+    const judge = (values: number[], holds: (x: number) => boolean) => (values.length === 0 ? null : holds(median(values)));
+    for (const m of MODES) {
+      const runAtLeast = m.mode === 'remote' ? TARGETS.runRemoteAtLeast : TARGETS.runLocalAtLeast;
+      const p50AtMost = m.mode === 'remote' ? TARGETS.p50RemoteAtMost : TARGETS.p50LocalAtMost;
+      for (const [api, name, atLeast] of [['run()', m.run, runAtLeast], ['map()', m.map, TARGETS.mapAtLeast]] as const) {
+        const rel = ratios(thrOf(name), thrOf(m.rawBatched));
+        targetRows.push({
+          mode: m.mode,
+          comparison: `${api} tasks/s ÷ ${m.rawBatched}`,
+          troupe: median(thrOf(name)),
+          raw: median(thrOf(m.rawBatched)),
+          unit: 'tasks/s',
+          ratios: rel,
+          medianRatio: median(rel),
+          target: `≥ ${atLeast.toFixed(2)}×`,
+          met: judge(rel, (x) => x >= atLeast),
+        });
+      }
+      const rel = ratios(p50sOf(m.run), p50sOf(m.rawRoundTrip));
+      targetRows.push({
+        mode: m.mode,
+        comparison: `p50 one in flight ÷ ${m.rawRoundTrip}`,
+        troupe: median(p50sOf(m.run)),
+        raw: median(p50sOf(m.rawRoundTrip)),
         unit: 'µs',
-        ratios: remoteP50Ratios,
-        medianRatio: median(remoteP50Ratios),
-        target: `≤ ${REMOTE_TARGETS.p50AtMost.toFixed(2)}×`,
-        met: median(remoteP50Ratios) <= REMOTE_TARGETS.p50AtMost,
-      },
-    ];
-    const remoteTable = table(
-      ['comparison', 'troupe remote (median)', 'raw TCP (median)', 'ratio (median of rounds)', 'ratio min – max', 'target', ''],
-      remoteVsRaw.map((r) => [
+        ratios: rel,
+        medianRatio: median(rel),
+        target: `≤ ${p50AtMost.toFixed(2)}×`,
+        met: judge(rel, (x) => x <= p50AtMost),
+      });
+    }
+    const heapRows = [...heapBefore].map(([name, before]) => {
+      const after = heapAfter.get(name) ?? [];
+      const growthMB = ((after.at(-1) ?? NaN) - before) / MB;
+      return {
+        name,
+        tasks: after.length * opts.tasks,
+        beforeMB: before / MB,
+        afterEachRunMB: after.map((x) => x / MB),
+        growthMB,
+        met: Number.isFinite(growthMB) ? growthMB <= TARGETS.oldHeapGrowthMBAtMost : null,
+      };
+    });
+    const verdict = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'missed');
+    const fmtUnit = (n: number, unit: string) => (unit === 'µs' ? `${us(n)} µs` : `${fmtInt(n)} ${unit}`);
+    const targetTable = table(
+      ['mode', 'comparison', 'troupe (median)', 'raw (median)', 'ratio (median of rounds)', 'ratio min – max', 'target', ''],
+      targetRows.map((r) => [
+        r.mode,
         r.comparison,
-        r.unit === 'µs' ? `${us(r.remote)} µs` : `${fmtInt(r.remote)} tasks/s`,
-        r.unit === 'µs' ? `${us(r.raw)} µs` : `${fmtInt(r.raw)} tasks/s`,
+        fmtUnit(r.troupe, r.unit),
+        fmtUnit(r.raw, r.unit),
         fmtRatio(r.medianRatio),
         fmtRange(r.ratios, fmtRatio),
         r.target,
-        r.ratios.length === 0 ? 'n/a' : r.met ? 'met' : 'missed',
+        verdict(r.met),
       ]),
-      [false, true, true, true, true, false, false],
+      [false, false, true, true, true, true, false, false],
+    );
+    const mb = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+    const heapTable = table(
+      ['contender', 'tasks', 'old space before (MB)', 'after each run (MB)', 'growth (MB)', 'target', ''],
+      heapRows.map((r) => [
+        r.name,
+        fmtInt(r.tasks),
+        mb(r.beforeMB),
+        r.afterEachRunMB.map(mb).join(', '),
+        mb(r.growthMB),
+        `≤ ${TARGETS.oldHeapGrowthMBAtMost} MB`,
+        verdict(r.met),
+      ]),
+      [false, true, true, false, true, false, false],
     );
 
     const totalSeconds = seconds(began);
@@ -214,7 +301,13 @@ async function main(): Promise<void> {
         `raw TCP batched: whole frames of ${RAW_TCP_BATCH}, so ${fmtInt(Math.floor(opts.inFlight / RAW_TCP_BATCH) * RAW_TCP_BATCH)} in flight). ` +
         `Ratios are per round against ${REFERENCE} in the same round, then the median of those.`,
       `- Latency: sequential \`await run()\` round trips, ${fmtInt(opts.latency)} per contender per round after ${fmtInt(opts.latencyWarmup)} warm-up; p50/p99 per round, median over rounds.`,
-      `- Remote vs raw TCP: ${REMOTE} is a \`size: 0\` scheduler in this process plus one agent process (CLI, \`--mode process --size 2\`) on 127.0.0.1, ` +
+      `- Targets: per round, Troupe ÷ the raw medium of its mode in the same round, then the median of those; thread against \`new Worker\` + postMessage, ` +
+        `process against child_process.fork + process.send (batched: JSON; round trip: 'advanced', as Troupe uses), remote against the raw TCP child. ` +
+        `map() consumes \`pool.map('square', range(n))\` with default options.`,
+      `- Old heap: this process's V8 old_space used before a Troupe contender's warm-up run and after each of its runs ` +
+        `(${gc ? 'after a full gc, --expose-gc given' : 'no --expose-gc, so without a gc: includes garbage not yet collected'}); ` +
+        `growth = after the last run − before the first. Worker processes and the agent are not counted.`,
+      `- Remote: troupe remote is a \`size: 0\` scheduler in this process plus one agent process (CLI, \`--mode process --size 2\`) on 127.0.0.1, ` +
         `so a task crosses TCP and then the agent's IPC to a worker process; the raw TCP baselines are one child answering on the TCP connection itself ` +
         `(v8.serialize bodies, length-prefixed frames, no auth, heartbeats, task table or workers behind it). Ratios are taken per round, then the median.`,
       `- ${opts.rounds} rounds + 1 warm-up round (not counted), contenders in rotating order; pools created once and reused. Workers get \`execArgv: []\` (no tsx loader) everywhere.`,
@@ -232,9 +325,13 @@ async function main(): Promise<void> {
       '',
       latencyTable,
       '',
-      '## Remote vs raw TCP loopback',
+      '## Issue 6 targets, per mode (against the raw media in the same run)',
       '',
-      remoteTable,
+      targetTable,
+      '',
+      '## Old-heap growth over the throughput runs (this process)',
+      '',
+      heapTable,
       '',
       ...notes,
       '',
@@ -249,7 +346,7 @@ async function main(): Promise<void> {
       skipped,
       throughput: { reference: REFERENCE, order: thr.order, contenders: throughputRows },
       latency: { unit: 'µs', order: lat.order, contenders: latencyRows },
-      remoteVsRawTcp: { targets: REMOTE_TARGETS, comparisons: remoteVsRaw },
+      targets: { constants: TARGETS, modes: MODES, comparisons: targetRows, oldHeap: heapRows, exposeGc: Boolean(gc) },
     };
     const dir = new URL('./results/', import.meta.url);
     mkdirSync(dir, { recursive: true });

@@ -1,5 +1,6 @@
-// Baselines with no pool at all: child_process.fork + process.send, 'advanced' serialization
-// (what Troupe's process mode uses), to see what the IPC channel alone costs.
+// Baselines with no pool at all: child_process.fork + process.send, to see what the IPC
+// channel alone costs. One task per message uses 'advanced' serialization (what Troupe's
+// process mode uses); the batched baseline is JSON process.send of int arrays, as issue 6 names it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +12,9 @@ class EchoChild {
   #waiters: ((value: unknown) => void)[] = [];
   #head = 0;
 
-  constructor() {
+  constructor(serialization: Serialization) {
     this.#child = fork(fileURLToPath(fixture('ipc-echo-child.js')), [], {
-      serialization: 'advanced',
+      serialization,
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -45,8 +46,10 @@ class EchoChild {
   }
 }
 
-async function startChildren(count: number): Promise<EchoChild[]> {
-  const children = Array.from({ length: count }, () => new EchoChild());
+type Serialization = 'json' | 'advanced';
+
+async function startChildren(count: number, serialization: Serialization = 'advanced'): Promise<EchoChild[]> {
+  const children = Array.from({ length: count }, () => new EchoChild(serialization));
   await Promise.all(children.map((c) => c.send(2))); // answers once it has loaded
   return children;
 }
@@ -73,9 +76,9 @@ export function rawIpcBatched(children = 2, batch = 1_000): Contender {
   let kids: EchoChild[] = [];
   return {
     name: `raw IPC ${batch}/msg`,
-    detail: `${children} × fork, arrays of ${batch.toLocaleString('en-US')} per message, 1 message in flight per child`,
+    detail: `${children} × fork, JSON process.send of arrays of ${batch.toLocaleString('en-US')} ints, 1 message in flight per child`,
     async setup() {
-      kids = await startChildren(children);
+      kids = await startChildren(children, 'json');
     },
     async runThroughput(n) {
       let next = 0;

@@ -5,18 +5,47 @@ import { fileURLToPath } from 'node:url';
 import { createPool, type Pool, type PoolMode } from '../../dist/index.js';
 import { childEnv, fixture, sleep, windowed, type Contender } from '../lib/harness.js';
 
+/**
+ * How a contender drives its pool: 'run' is one `run()` per task (windowed) and one-in-flight
+ * round trips; 'map' consumes `pool.map('square', range(n))` fully, default map options.
+ */
+export type Api = 'run' | 'map';
+
+function* range(n: number): Generator<number> {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+async function consumeMap(pool: Pool, n: number): Promise<void> {
+  let i = 0;
+  for await (const value of pool.map<number>('square', range(n))) {
+    if (value !== i * i) throw new Error(`map(): item ${i} came back as ${String(value)}`);
+    i++;
+  }
+  if (i !== n) throw new Error(`map(): ${i} results for ${n} items`);
+}
+
+/** The throughput and latency drivers for `api`, on the pool `get()` returns once set up. */
+function drivers(api: Api, get: () => Pool): Pick<Contender, 'runThroughput' | 'roundTrip'> {
+  if (api === 'map') return { runThroughput: (n) => consumeMap(get(), n) };
+  return {
+    runThroughput: (n, inFlight) => windowed(n, inFlight, (i) => get().run('square', [i])),
+    roundTrip: (i) => get().run('square', [i]),
+  };
+}
+
+const suffix = (api: Api) => (api === 'map' ? ' map()' : '');
+
 /** A local pool: `size` worker threads or worker processes, default batching and windows. */
-export function troupeLocal(mode: PoolMode, size = 2): Contender {
+export function troupeLocal(mode: PoolMode, size = 2, api: Api = 'run'): Contender {
   let pool: Pool | undefined;
   return {
-    name: `troupe ${mode}`,
-    detail: `createPool({ mode: '${mode}', size: ${size} }), default options`,
+    name: `troupe ${mode}${suffix(api)}`,
+    detail: `createPool({ mode: '${mode}', size: ${size} }), default options${api === 'map' ? `; pool.map('square', range(n)) consumed fully` : ''}`,
     async setup() {
       // execArgv: [] keeps the tsx loader (this script's --import) out of the workers, as for every peer.
       pool = await createPool({ tasks: fixture('troupe-tasks.js'), mode, size, execArgv: [] });
     },
-    runThroughput: (n, inFlight) => windowed(n, inFlight, (i) => pool!.run('square', [i])),
-    roundTrip: (i) => pool!.run('square', [i]),
+    ...drivers(api, () => pool!),
     async teardown() {
       await pool?.close();
     },
@@ -32,17 +61,17 @@ const JOIN_TIMEOUT_MS = 20_000;
  * --size 2`, under a random authkey. Tasks go scheduler → agent (TCP) → the
  * agent's worker processes (IPC) and back.
  */
-export function troupeRemote(workers = 2): Contender {
+export function troupeRemote(workers = 2, api: Api = 'run'): Contender {
   let pool: Pool | undefined;
   let agent: ChildProcess | undefined;
   let agentExited: Promise<void> | undefined;
   let stopping = false;
   let stderrTail = '';
   return {
-    name: 'troupe remote',
+    name: `troupe remote${suffix(api)}`,
     detail:
       `createPool({ size: 0, listen: 127.0.0.1 }) + 1 agent (\`troupe agent --mode process --size ${workers}\`) on loopback, ` +
-      'default options',
+      `default options${api === 'map' ? `; pool.map('square', range(n)) consumed fully` : ''}`,
     async setup() {
       const authkey = randomBytes(24).toString('hex');
       const p = await createPool({ tasks: fixture('troupe-tasks.js'), size: 0, listen: { host: '127.0.0.1', port: 0, authkey } });
@@ -85,8 +114,7 @@ export function troupeRemote(workers = 2): Contender {
       // Answers from the agent's workers, as the other contenders' setups wait for theirs.
       await Promise.all(Array.from({ length: workers * 4 }, (_, i) => p.run('square', [i])));
     },
-    runThroughput: (n, inFlight) => windowed(n, inFlight, (i) => pool!.run('square', [i])),
-    roundTrip: (i) => pool!.run('square', [i]),
+    ...drivers(api, () => pool!),
     async teardown() {
       stopping = true;
       const child = agent;
