@@ -404,7 +404,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #requeue(slot: Slot, ids: readonly number[], reason: LostReason, error: Error): void {
     const again: Task[] = [];
-    const running = reason === 'died' ? this.#runningWhenDied(slot, ids) : undefined;
+    // On a backend with one worker, batches run one after the other (see #runningWhenDied).
+    const running = reason === 'died' && slot.backend.parallelism === 1 ? this.#runningWhenDied(slot, ids) : undefined;
     for (const id of ids) {
       const task = this.#running.get(id);
       if (task === undefined || task.slot !== slot) continue;

@@ -352,4 +352,22 @@ test('a backend that is not attached (or no longer) cannot settle anything', asy
   assert.is(t.value, 1);
 });
 
+test('a single-worker backend that dies charges only the batch it was running; the batches behind it run again free', async () => {
+  const fake = new FakeBackend();
+  const s = makeScheduler({ retries: 1 }, fake);
+  const retried: string[] = [];
+  s.on('retry', (r) => retried.push(String(r.attempt)));
+  const first = track(s.submit('id', [0]));
+  await flush();
+  const rest = Array.from({ length: 5 }, (_, i) => track(s.submit('id', [i + 1])));
+  await flush();
+  assert.ok(fake.batches.length >= 2, 'the running batch, and others queued behind it');
+  fake.lose(fake.pendingIds, 'died');
+  await flush();
+  assert.equal(retried, ['2'], 'one retry: the task of the batch it died in');
+  assert.is(s.stats().retried, 1);
+  while (fake.answerAll() > 0) await flush();
+  assert.ok([first, ...rest].every((t) => t.state === 'resolved'));
+});
+
 test.run();
