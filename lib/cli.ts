@@ -116,6 +116,9 @@ async function agentCommand(argv: string[]): Promise<void> {
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'agent') {
   await agentCommand(rest).catch((error: Error) => usage(error.message));
+} else if (command === 'bench') {
+  const { benchCommand } = await import('./bench/command.js');
+  process.exitCode = await benchCommand(rest);
 } else if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
   process.stdout.write(HELP);
 } else {
