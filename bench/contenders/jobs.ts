@@ -12,6 +12,7 @@ import { Tinypool } from 'tinypool';
 import workerpool from 'workerpool';
 import { startCell, type Cell } from '../../dist/bench/cells.js';
 import type { BenchMode } from '../../dist/bench/options.js';
+import { frameReader } from '../fixtures/frame-reader.js';
 import { childEnv, fixture, sleep } from '../lib/harness.js';
 
 export interface JobRunner {
@@ -61,14 +62,14 @@ function threadPool(name: string, detail: string, make: () => PiscinaLike, moves
 export function piscina(size: number, options: { move?: boolean } = {}): JobRunner {
   return threadPool(
     options.move ? 'piscina move' : 'piscina',
-    `${size} threads${options.move ? ', transferList in and move() back' : ''}`,
+    `${size} thread${size > 1 ? 's' : ''}${options.move ? ', transferList in and move() back' : ''}`,
     () => new Piscina({ filename: fixture('piscina-jobs.js').href, minThreads: size, maxThreads: size, idleTimeout: Infinity, execArgv: [] }),
     options.move,
   );
 }
 
 export function tinypool(size: number): JobRunner {
-  return threadPool('tinypool', `${size} threads`, () =>
+  return threadPool('tinypool', `${size} thread${size > 1 ? 's' : ''}`, () =>
     new Tinypool({ filename: fixture('jobs.js').href, minThreads: size, maxThreads: size, idleTimeout: 2 ** 31 - 1, execArgv: [] }) as PiscinaLike,
   );
 }
@@ -133,22 +134,7 @@ export function rawTcp(): JobRunner {
   let child: ChildProcessByStdio<Writable, Readable, null> | undefined;
   let socket: Socket | undefined;
   const waiters: ((value: unknown) => void)[] = [];
-  let chunks: Buffer[] = [];
-  let buffered = 0;
-  const onData = (chunk: Buffer) => {
-    chunks.push(chunk);
-    buffered += chunk.length;
-    while (buffered >= 4) {
-      const head = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      chunks = [head];
-      const length = head.readUInt32BE(0);
-      if (head.length < 4 + length) return;
-      waiters.shift()?.(deserialize(head.subarray(4, 4 + length)));
-      const rest = head.subarray(4 + length);
-      chunks = rest.length ? [rest] : [];
-      buffered = rest.length;
-    }
-  };
+  const onData = frameReader((body) => waiters.shift()?.(deserialize(body)));
   return {
     name: 'raw TCP',
     detail: '1 child, plain net server on 127.0.0.1, length-prefixed v8.serialize frames, echoed',

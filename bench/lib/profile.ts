@@ -14,7 +14,7 @@ export type ProfileName = 'full' | 'quick' | 'tiny';
 export interface Profile {
   name: ProfileName;
   tiny: { args: string[] };
-  cpu: { rounds: number; jobMs: number; tasksPerWorker: number; inFlightPerWorker: number; /** Pool sizes; default 1..cores and 2 × cores. */ sizes?: number[] };
+  cpu: { rounds: number; jobMs: number; tasksPerWorker: number; inFlightPerWorker: number; /** Pool sizes; default 1..cores, and 2 × cores unless `oversubscribe` is false. */ sizes?: number[]; oversubscribe?: boolean };
   payloads: { rounds: number; sizes: number[]; echoes: (bytes: number) => number; warmup: (bytes: number) => number };
   startup: { rounds: number };
   scaleOut: { agents: number[]; napMs: number; inFlightPerAgent: number; windows: number; windowMs: number };
@@ -35,9 +35,9 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   quick: {
     name: 'quick',
-    tiny: { args: ['--rounds', '3', '--tasks', '30000', '--latency', '1000', '--latency-warmup', '300', '--python-tasks', '5000'] },
-    cpu: { rounds: 3, jobMs: 5, tasksPerWorker: 60, inFlightPerWorker: 4 },
-    payloads: { rounds: 3, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 4 : b >= MiB ? 10 : 50), warmup: (b) => (b >= 8 * MiB ? 3 : 20) },
+    tiny: { args: ['--rounds', '2', '--tasks', '20000', '--latency', '500', '--latency-warmup', '200', '--python-tasks', '3000'] },
+    cpu: { rounds: 2, jobMs: 5, tasksPerWorker: 30, inFlightPerWorker: 4, oversubscribe: false },
+    payloads: { rounds: 2, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 3 : b >= MiB ? 6 : 30), warmup: (b) => (b >= 8 * MiB ? 2 : 10) },
     startup: { rounds: 3 },
     scaleOut: { agents: [1, 10], napMs: 200, inFlightPerAgent: 4, windows: 2, windowMs: 2_000 },
   },

@@ -12,22 +12,25 @@ import { rotation } from '../lib/harness.js';
 import { recordSuite, type SuiteContext } from '../lib/results.js';
 import { median, ratios, spread } from '../../dist/bench/stats.js';
 
-/** Iterations of `spin` that take about `ms` here, once the loop is optimised. */
+/**
+ * Iterations of `spin` that take about `ms` here once the loop is optimised: warmed up
+ * first (the interpreter is ~20× slower), then the median of several timings, since one
+ * timing on a shared machine can be off by a lot.
+ */
 function calibrate(ms: number): { iterations: number; measuredMs: number } {
-  let iterations = 100_000;
-  spin(iterations);
-  for (;;) {
-    const start = performance.now();
-    spin(iterations);
-    const took = performance.now() - start;
-    if (took > 20) {
-      const scaled = Math.round((iterations * ms) / took);
-      const check = performance.now();
-      spin(scaled);
-      return { iterations: scaled, measuredMs: performance.now() - check };
+  const probe = 50_000;
+  for (let k = 0; k < 40; k++) spin(probe);
+  const timeOf = (n: number) => {
+    const samples: number[] = [];
+    for (let k = 0; k < 9; k++) {
+      const start = performance.now();
+      spin(n);
+      samples.push(performance.now() - start);
     }
-    iterations *= 2;
-  }
+    return median(samples);
+  };
+  const iterations = Math.max(1, Math.round((probe * ms) / timeOf(probe)));
+  return { iterations, measuredMs: timeOf(iterations) };
 }
 
 const CONTENDERS: [string, (size: number) => JobRunner][] = [
@@ -44,7 +47,7 @@ export function cpuSuite(ctx: SuiteContext) {
   const p = ctx.profile.cpu;
   return recordSuite(ctx, 'cpu', async () => {
     const cores = availableParallelism();
-    const sizes = p.sizes ?? [...new Set([...Array.from({ length: cores }, (_, i) => i + 1), 2 * cores])];
+    const sizes = p.sizes ?? [...new Set([...Array.from({ length: cores }, (_, i) => i + 1), ...(p.oversubscribe === false ? [] : [2 * cores])])];
     const job = calibrate(p.jobMs);
     console.error(`cpu: spin(${job.iterations}) ≈ ${job.measuredMs.toFixed(2)} ms here; sizes ${sizes.join(', ')}`);
     const entries = sizes.flatMap((size) => CONTENDERS.map(([name, make]) => ({ name, size, runner: make(size) })));

@@ -3,7 +3,7 @@
  * sizes. It writes next to itself (bench/results/); for another results directory it runs
  * from a scratch copy of bench/ and its two files are copied over.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,15 @@ import type { SuiteContext } from '../lib/results.js';
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = resolve(BENCH, '..');
 export const DEFAULT_RESULTS = join(BENCH, 'results');
+
+function gitEnv(): Record<string, string> {
+  try {
+    const dir = execFileSync('git', ['rev-parse', '--absolute-git-dir'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { GIT_DIR: dir, GIT_WORK_TREE: ROOT };
+  } catch {
+    return {};
+  }
+}
 
 export async function tinySuite(ctx: SuiteContext): Promise<void> {
   const inPlace = resolve(ctx.dir) === resolve(DEFAULT_RESULTS);
@@ -28,6 +37,7 @@ export async function tinySuite(ctx: SuiteContext): Promise<void> {
   try {
     const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'tiny-tasks.ts'), ...ctx.profile.tiny.args], {
       cwd: scratch ?? ROOT,
+      env: { ...process.env, ...gitEnv() }, // so a scratch copy still records the commit
       stdio: ['ignore', 'ignore', 'inherit'], // its tables go to tiny-tasks.md; its progress to our stderr
     });
     const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
