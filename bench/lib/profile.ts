@@ -8,6 +8,11 @@
  * payload echoes run 10–50 times per size before the first recorded one). After that,
  * cpu rounds of ~1 s per contender and payload rounds of 10+ echoes gave the same
  * medians as rounds twice as long on this machine, so those are the full lengths.
+ *
+ * Scale-out: every task costs the agent and its worker about 1 ms of CPU, so with 4 naps
+ * of 200 ms in flight per agent, 100 agents would ask for 2 cores of agent CPU (2,000
+ * tasks/s) and measure the machine, not the scheduler. One in flight per agent keeps that
+ * near half a core at 100 agents; windows of 8 s hold 40+ naps per agent.
  */
 export type ProfileName = 'full' | 'quick' | 'tiny';
 
@@ -31,7 +36,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cpu: { rounds: 5, jobMs: 5, tasksPerWorker: 120, inFlightPerWorker: 4 },
     payloads: { rounds: 5, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 10 : b >= MiB ? 30 : 200), warmup: (b) => (b >= 8 * MiB ? 10 : 50) },
     startup: { rounds: 7 },
-    scaleOut: { agents: [1, 10, 50, 100], napMs: 200, inFlightPerAgent: 4, windows: 3, windowMs: 5_000 },
+    scaleOut: { agents: [1, 10, 50, 100], napMs: 200, inFlightPerAgent: 1, windows: 3, windowMs: 8_000 },
   },
   quick: {
     name: 'quick',
@@ -39,7 +44,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cpu: { rounds: 2, jobMs: 5, tasksPerWorker: 30, inFlightPerWorker: 4, oversubscribe: false },
     payloads: { rounds: 2, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 3 : b >= MiB ? 6 : 30), warmup: (b) => (b >= 8 * MiB ? 2 : 10) },
     startup: { rounds: 3 },
-    scaleOut: { agents: [1, 10], napMs: 200, inFlightPerAgent: 4, windows: 2, windowMs: 2_000 },
+    scaleOut: { agents: [1, 10], napMs: 200, inFlightPerAgent: 1, windows: 2, windowMs: 3_000 },
   },
   tiny: {
     name: 'tiny',

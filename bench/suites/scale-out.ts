@@ -52,7 +52,7 @@ async function addAgents(pool: Pool, agents: ChildProcess[], count: number, auth
     for (let k = 0; k < batch; k++) {
       const child = spawn(process.execPath, [CLI, 'agent', '--connect', `127.0.0.1:${port}`, '--tasks', fileURLToPath(JOBS), '--mode', 'process', '--size', '1'], {
         env: { ...childEnv(), TROUPE_AUTHKEY: authkey },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', 'ignore', 'ignore'], // each says "connected"; a failure shows as a join timeout
       });
       agents.push(child);
     }
