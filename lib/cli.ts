@@ -7,6 +7,7 @@ import { Agent, type AgentOptions, type ConnectFailure } from './agent/agent.js'
 import { AuthenticationError, InvalidOptionError } from './errors.js';
 
 const HELP = `Usage: troupe agent --connect HOST:PORT --tasks MODULE [options]
+       troupe bench --tasks MODULE --task NAME [options]   (see troupe bench --help)
        troupe --version | --help
 
 Lends this machine's workers to a Troupe scheduler (a pool created with \`listen\`).
@@ -232,6 +233,9 @@ function version(): string {
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'agent') {
   await agentCommand(rest);
+} else if (command === 'bench') {
+  const { benchCommand } = await import('./bench/command.js');
+  process.exitCode = await benchCommand(rest);
 } else if (command === '--help' || command === '-h' || command === 'help') {
   process.stdout.write(HELP);
 } else if (command === '--version' || command === '-v') {

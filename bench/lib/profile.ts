@@ -1,0 +1,57 @@
+/**
+ * How much each suite runs. `full` is `npm run bench`; `quick` (`-- --quick`) takes about a
+ * minute; `tiny` (`-- --tiny`, for the tests) only checks that every suite and chart is made.
+ *
+ * Round lengths: a round must be long enough that what it measures is the steady state,
+ * not the JIT. Every contender gets one unrecorded warm-up round first (its workers'
+ * code is optimised by then: a 5 ms job runs the same loop millions of times, and the
+ * payload echoes run 10–50 times per size before the first recorded one). After that,
+ * cpu rounds of ~1 s per contender and payload rounds of 10+ echoes gave the same
+ * medians as rounds twice as long on this machine, so those are the full lengths.
+ *
+ * Scale-out: every task costs the agent and its worker about 1 ms of CPU, so with 4 naps
+ * of 200 ms in flight per agent, 100 agents would ask for 2 cores of agent CPU (2,000
+ * tasks/s) and measure the machine, not the scheduler. One in flight per agent keeps that
+ * near half a core at 100 agents; windows of 8 s hold 40+ naps per agent.
+ */
+export type ProfileName = 'full' | 'quick' | 'tiny';
+
+export interface Profile {
+  name: ProfileName;
+  tiny: { args: string[] };
+  cpu: { rounds: number; jobMs: number; tasksPerWorker: number; inFlightPerWorker: number; /** Pool sizes; default 1..cores, and 2 × cores unless `oversubscribe` is false. */ sizes?: number[]; oversubscribe?: boolean };
+  payloads: { rounds: number; sizes: number[]; echoes: (bytes: number) => number; warmup: (bytes: number) => number };
+  startup: { rounds: number };
+  scaleOut: { agents: number[]; napMs: number; inFlightPerAgent: number; windows: number; windowMs: number };
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+export const PAYLOAD_SIZES = [KiB, 64 * KiB, MiB, 8 * MiB];
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  full: {
+    name: 'full',
+    tiny: { args: [] },
+    cpu: { rounds: 5, jobMs: 5, tasksPerWorker: 120, inFlightPerWorker: 4 },
+    payloads: { rounds: 5, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 10 : b >= MiB ? 30 : 200), warmup: (b) => (b >= 8 * MiB ? 10 : 50) },
+    startup: { rounds: 7 },
+    scaleOut: { agents: [1, 10, 50, 100], napMs: 200, inFlightPerAgent: 1, windows: 3, windowMs: 8_000 },
+  },
+  quick: {
+    name: 'quick',
+    tiny: { args: ['--rounds', '2', '--tasks', '20000', '--latency', '500', '--latency-warmup', '200', '--python-tasks', '3000'] },
+    cpu: { rounds: 2, jobMs: 5, tasksPerWorker: 30, inFlightPerWorker: 4, oversubscribe: false },
+    payloads: { rounds: 2, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 3 : b >= MiB ? 6 : 30), warmup: (b) => (b >= 8 * MiB ? 2 : 10) },
+    startup: { rounds: 3 },
+    scaleOut: { agents: [1, 10], napMs: 200, inFlightPerAgent: 1, windows: 2, windowMs: 3_000 },
+  },
+  tiny: {
+    name: 'tiny',
+    tiny: { args: ['--rounds', '1', '--tasks', '2000', '--in-flight', '100', '--latency', '50', '--latency-warmup', '10', '--python-tasks', '200'] },
+    cpu: { rounds: 1, jobMs: 1, tasksPerWorker: 5, inFlightPerWorker: 2, sizes: [1, 2] },
+    payloads: { rounds: 1, sizes: [KiB, 64 * KiB], echoes: () => 3, warmup: () => 1 },
+    startup: { rounds: 1 },
+    scaleOut: { agents: [1, 2], napMs: 50, inFlightPerAgent: 2, windows: 1, windowMs: 300 },
+  },
+};

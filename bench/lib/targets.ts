@@ -1,0 +1,29 @@
+/**
+ * The targets the reference suites print ratios against, in one place. Payloads: issue 6
+ * ("the seam"), echo of one value at a time, p50 ratio of Troupe to the raw medium of its
+ * kind in the same round, at 64 KiB and up, string and Buffer (transfer: ArrayBuffer).
+ * Startup: issue 11, Troupe's time to ready and idle RSS per worker against the raw figure.
+ * Scale-out: issue 11, efficiency at the largest number of agents.
+ */
+export interface PayloadTarget {
+  contender: string;
+  /** The reference: the better (lower p50) of these, per round. */
+  against: string[];
+  atMost: number;
+  kinds: string[];
+}
+
+export const PAYLOAD_TARGET_MIN_BYTES = 64 * 1024;
+
+export const PAYLOAD_TARGETS: PayloadTarget[] = [
+  { contender: 'troupe process', against: ['raw fork json', 'raw fork advanced'], atMost: 1.3, kinds: ['string', 'Buffer'] },
+  { contender: 'troupe remote', against: ['raw TCP'], atMost: 1.5, kinds: ['string', 'Buffer'] },
+  { contender: 'troupe thread', against: ['piscina'], atMost: 1.2, kinds: ['string', 'Buffer'] },
+  { contender: 'troupe thread transfer', against: ['piscina move'], atMost: 1.5, kinds: ['ArrayBuffer'] },
+];
+
+/** Troupe's startup (to ready) and idle RSS per worker, at most this many times the raw medium's. */
+export const STARTUP_TARGET = { atMost: 1.2, pairs: { 'troupe process': 'raw cluster fork', 'troupe thread': 'raw worker_threads' } as Record<string, string> };
+
+/** Scale-out efficiency at the most agents. */
+export const SCALE_OUT_TARGET = { efficiencyAtLeast: 0.9 };

@@ -1,0 +1,188 @@
+/**
+ * Scale-out: one scheduler (this process, `size: 0`, listening on 127.0.0.1) and 1..100
+ * agents, each a real `troupe agent --mode process --size 1` process with one worker
+ * process, running sleep-bound tasks (`nap`). The offered load is fixed per agent
+ * (`inFlightPerAgent` tasks outstanding each, at every point), so the ideal rate is
+ * agents × inFlightPerAgent ÷ nap time, and efficiency = measured ÷ ideal. The naps are
+ * long enough that the agents' own CPU is not the bound; the scheduler's CPU per task and
+ * event-loop lag show how far it is from saturating (1 / CPU per task, on a core of its own).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createPool, type Pool } from '../../dist/index.js';
+import { descendants, rssOf, sampleTree } from '../../dist/bench/proc-stats.js';
+import { median, spread } from '../../dist/bench/stats.js';
+import { JOBS } from '../contenders/jobs.js';
+import { childEnv, sleep } from '../lib/harness.js';
+import { recordSuite, type SuiteContext } from '../lib/results.js';
+import { SCALE_OUT_TARGET } from '../lib/targets.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** Agents started at once: 2 cores, each start costs two Node processes' boot. */
+const START_BATCH = 5;
+
+interface Window {
+  tasks: number;
+  seconds: number;
+  tasksPerSecond: number;
+  efficiency: number;
+  schedulerCpuMsPerTask: number;
+  allCpuMsPerTask: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+}
+
+async function addAgents(pool: Pool, agents: ChildProcess[], count: number, authkey: string): Promise<void> {
+  const { port } = pool.address()!;
+  while (count > 0) {
+    const batch = Math.min(START_BATCH, count);
+    let joined = 0;
+    const allJoined = new Promise<void>((resolve) => {
+      const onJoin = () => {
+        if (++joined === batch) {
+          pool.off('agentJoin', onJoin);
+          resolve();
+        }
+      };
+      pool.on('agentJoin', onJoin);
+    });
+    for (let k = 0; k < batch; k++) {
+      const child = spawn(process.execPath, [CLI, 'agent', '--connect', `127.0.0.1:${port}`, '--tasks', fileURLToPath(JOBS), '--mode', 'process', '--size', '1'], {
+        env: { ...childEnv(), TROUPE_AUTHKEY: authkey },
+        stdio: ['ignore', 'ignore', 'ignore'], // each says "connected"; a failure shows as a join timeout
+      });
+      agents.push(child);
+    }
+    await Promise.race([allJoined, sleep(60_000, true).then(() => Promise.reject(new Error(`${batch} agents did not join within 60 s`)))]);
+    count -= batch;
+  }
+}
+
+async function stopAgents(agents: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    agents.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000, true).then(() => child.kill('SIGKILL'))]);
+    }),
+  );
+}
+
+/** Keeps `inFlight` naps outstanding until stopped; counts completions. */
+function load(pool: Pool, inFlight: number, napMs: number) {
+  let stopped = false;
+  let outstanding = 0;
+  let failure: unknown;
+  const state = { done: 0 };
+  let drained: () => void = () => {};
+  const launch = (): void => {
+    outstanding++;
+    pool.run('nap', [napMs]).then(
+      () => {
+        outstanding--;
+        state.done++;
+        if (!stopped) launch();
+        else if (outstanding === 0) drained();
+      },
+      (error: unknown) => {
+        outstanding--;
+        failure ??= error;
+        stopped = true;
+        if (outstanding === 0) drained();
+      },
+    );
+  };
+  for (let k = 0; k < inFlight; k++) launch();
+  return {
+    state,
+    failure: () => failure,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopped = true;
+        drained = resolve;
+        if (outstanding === 0) resolve();
+      }),
+  };
+}
+
+export function scaleOutSuite(ctx: SuiteContext) {
+  const p = ctx.profile.scaleOut;
+  return recordSuite(ctx, 'scale-out', async () => {
+    const authkey = randomBytes(24).toString('hex');
+    const pool = await createPool({ tasks: JOBS, size: 0, listen: { host: '127.0.0.1', port: 0, authkey } });
+    const agents: ChildProcess[] = [];
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const points = [];
+    try {
+      for (const target of p.agents) {
+        await addAgents(pool, agents, target - agents.length, authkey);
+        const inFlight = target * p.inFlightPerAgent;
+        const ideal = inFlight / (p.napMs / 1000);
+        const driver = load(pool, inFlight, p.napMs);
+        await sleep(3 * p.napMs); // ramp: every agent's first batch out and back
+        const windows: Window[] = [];
+        for (let w = 0; w < p.windows; w++) {
+          const start = performance.now();
+          const doneBefore = driver.state.done;
+          const cpuBefore = process.cpuUsage();
+          const allBefore = sampleTree().cpuMs;
+          lag.reset();
+          await sleep(p.windowMs);
+          const seconds = (performance.now() - start) / 1000;
+          const tasks = driver.state.done - doneBefore;
+          const cpu = process.cpuUsage(cpuBefore);
+          const rate = tasks / seconds;
+          windows.push({
+            tasks,
+            seconds,
+            tasksPerSecond: rate,
+            efficiency: rate / ideal,
+            schedulerCpuMsPerTask: (cpu.user + cpu.system) / 1000 / Math.max(1, tasks),
+            allCpuMsPerTask: (sampleTree().cpuMs - allBefore) / Math.max(1, tasks),
+            lagP50Ms: lag.percentile(50) / 1e6,
+            lagP99Ms: lag.percentile(99) / 1e6,
+          });
+        }
+        await driver.stop();
+        if (driver.failure()) throw driver.failure();
+        const agentRss = agents.map((a) => rssOf(a.pid!) + (descendants(a.pid!) ?? []).reduce((sum, pid) => sum + rssOf(pid), 0));
+        const cpuPerTask = median(windows.map((w) => w.schedulerCpuMsPerTask));
+        const point = {
+          agents: target,
+          inFlight,
+          idealTasksPerSecond: ideal,
+          windows,
+          efficiency: spread(windows.map((w) => w.efficiency)),
+          tasksPerSecond: spread(windows.map((w) => w.tasksPerSecond)),
+          schedulerCpuMsPerTask: cpuPerTask,
+          allCpuMsPerTask: median(windows.map((w) => w.allCpuMsPerTask)),
+          schedulerSaturatesAtTasksPerSecond: 1000 / cpuPerTask,
+          lagP50Ms: median(windows.map((w) => w.lagP50Ms)),
+          lagP99Ms: median(windows.map((w) => w.lagP99Ms)),
+          agentRssMiB: spread(agentRss.map((b) => b / 2 ** 20)),
+          schedulerRssMiB: process.memoryUsage.rss() / 2 ** 20,
+        };
+        points.push(point);
+        console.error(
+          `  scale-out ${target} agents: ${point.tasksPerSecond.median.toFixed(0)} tasks/s of ${ideal.toFixed(0)} ideal, efficiency ${(point.efficiency.median * 100).toFixed(1)}%, ` +
+            `scheduler ${cpuPerTask.toFixed(3)} ms CPU/task, lag p99 ${point.lagP99Ms.toFixed(1)} ms`,
+        );
+      }
+    } finally {
+      lag.disable();
+      await stopAgents(agents);
+      await pool.destroy();
+    }
+    const last = points[points.length - 1];
+    return {
+      options: { ...p, agentMode: 'process', workersPerAgent: 1 },
+      points,
+      target: { ...SCALE_OUT_TARGET, agents: last?.agents, efficiency: last?.efficiency.median, met: last ? last.efficiency.median >= SCALE_OUT_TARGET.efficiencyAtLeast : null },
+    };
+  });
+}
