@@ -35,7 +35,7 @@ function palette(names: string[]): Map<string, string> {
   );
 }
 
-const SIDE_LEGEND = { orient: 'vertical', right: 10, top: 'middle', itemGap: 12 };
+const SIDE_LEGEND = { orient: 'vertical', left: 680, top: 'middle', itemGap: 12 };
 
 const title = (text: string, subtext?: string) => ({ text, subtext, left: 'center', textStyle: { fontSize: 16 }, subtextStyle: { fontSize: 12, color: '#555' } });
 const compact = (n: number) => (n >= 1e6 ? `${Number((n / 1e6).toPrecision(3))}M` : n >= 1e3 ? `${(n / 1e3).toFixed(n >= 1e5 ? 0 : 1)}k` : n >= 10 ? n.toFixed(0) : n.toPrecision(2));
@@ -61,17 +61,25 @@ export function tinyThroughput(json: Tiny): string | undefined {
         {
           type: 'bar',
           data: rows.map((r) => ({ value: r.median, itemStyle: { color: colours.get(r.name) } })),
-          label: { show: true, position: 'right', formatter: (p: { value: number }) => compact(p.value), fontSize: 11 },
           barMaxWidth: 22,
         },
         {
+          // min – max of the rounds as a line across the bar's end, the median written past it
           type: 'custom',
           renderItem: (_params: unknown, api: { value(i: number): number; coord(p: [number, number]): [number, number] }) => {
             const [x0, y] = api.coord([api.value(0), api.value(2)]);
             const [x1] = api.coord([api.value(1), api.value(2)]);
-            return { type: 'line', shape: { x1: x0, y1: y, x2: x1, y2: y }, style: { stroke: '#212529', lineWidth: 1.5 } };
+            return {
+              type: 'group',
+              children: [
+                { type: 'line', shape: { x1: x0, y1: y, x2: x1, y2: y }, style: { stroke: '#212529', lineWidth: 1.5 } },
+                { type: 'line', shape: { x1: x0, y1: y - 5, x2: x0, y2: y + 5 }, style: { stroke: '#212529', lineWidth: 1.5 } },
+                { type: 'line', shape: { x1: x1, y1: y - 5, x2: x1, y2: y + 5 }, style: { stroke: '#212529', lineWidth: 1.5 } },
+                { type: 'text', x: x1 + 8, y, style: { text: compact(api.value(3)), fill: '#212529', fontSize: 11, fontFamily: FONT, verticalAlign: 'middle' } },
+              ],
+            };
           },
-          data: rows.map((r, i) => [Math.min(...r.tasksPerSecond), Math.max(...r.tasksPerSecond), i]),
+          data: rows.map((r, i) => [Math.min(...r.tasksPerSecond), Math.max(...r.tasksPerSecond), i, r.median]),
           encode: { x: [0, 1], y: 2 },
           z: 10,
         },
@@ -89,7 +97,7 @@ export function tinyLatency(json: Tiny): string | undefined {
   return render(
     {
       title: title('Tiny tasks: latency, one task in flight (µs, log scale)', 'median over rounds of each round\'s p50 and p99'),
-      legend: { top: 62, data: ['p50', 'p99'] },
+      legend: { top: 62, itemGap: 24, data: ['p50', 'p99'] },
       grid: { left: 190, right: 70, top: 100, bottom: 40 },
       xAxis: { type: 'log', name: 'µs', min: 10, splitLine: { lineStyle: { color: '#eee' } } },
       yAxis: { type: 'category', data: rows.map((r) => r.name) },
@@ -119,7 +127,7 @@ export function cpuSpeedUp(json: Cpu): string | undefined {
   return render({
     title: title('CPU-bound: speed-up over pool size 1', `a ${json.job?.calibratedMs.toFixed(1) ?? '?'} ms job; ${cores} cores; median of per-round ratios`),
     legend: SIDE_LEGEND,
-    grid: { left: 60, right: 230, top: 90, bottom: 50 },
+    grid: { left: 60, width: 580, top: 90, bottom: 50 },
     xAxis: { type: 'value', name: 'pool size', nameLocation: 'middle', nameGap: 28, min: 1, max: Math.max(...sizes), interval: 1 },
     yAxis: { type: 'value', name: 'speed-up ×', min: 0, splitLine: { lineStyle: { color: '#eee' } } },
     series: [
@@ -160,7 +168,7 @@ export function payloadThroughput(json: Payloads, kind: string): string | undefi
   return render({
     title: title(`Payloads: ${kind} echo, one in flight (MiB/s, log scale)`, 'payload bytes ÷ p50 round trip; median over rounds'),
     legend: SIDE_LEGEND,
-    grid: { left: 70, right: 230, top: 90, bottom: 50 },
+    grid: { left: 70, width: 570, top: 90, bottom: 50 },
     xAxis: { type: 'category', data: sizes.map(sizeLabel), name: 'payload', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'log', name: 'MiB/s', splitLine: { lineStyle: { color: '#eee' } } },
     series: names.map((name) => ({
@@ -189,7 +197,7 @@ export function startup(json: Startup): string | undefined {
   return render(
     {
       title: title('Startup and footprint, 2 workers', 'median over rounds, each sample a fresh process'),
-      legend: { top: 62, data: ['to ready (ms)', 'close (ms)', 'idle RSS per worker (MiB)'] },
+      legend: { top: 62, itemGap: 24, data: ['to ready (ms)', 'close (ms)', 'idle RSS per worker (MiB)'] },
       grid: [
         { left: 170, width: 330, top: 110, bottom: 40 },
         { left: 600, right: 50, top: 110, bottom: 40 },
@@ -225,8 +233,8 @@ export function scaleOut(json: ScaleOut): string | undefined {
   if (points.length === 0) return undefined;
   const target = (json.target?.efficiencyAtLeast ?? 0.9) * 100;
   return render({
-    title: title('Scale-out: efficiency with N agents on loopback', `nap(${json.options?.napMs ?? '?'} ms), ${json.options?.inFlightPerAgent ?? '?'} tasks in flight per agent; efficiency = tasks/s ÷ ideal`),
-    legend: { top: 62, data: ['efficiency %', 'scheduler event-loop lag p99 (ms)'] },
+    title: title('Scale-out: efficiency with N agents on loopback', `nap(${json.options?.napMs ?? '?'} ms), ${json.options?.inFlightPerAgent ?? '?'} in flight per agent; efficiency = tasks/s ÷ ideal`),
+    legend: { top: 62, itemGap: 24, data: ['efficiency %', 'scheduler event-loop lag p99 (ms)'] },
     grid: { left: 70, right: 80, top: 120, bottom: 50 },
     xAxis: { type: 'category', data: points.map((p) => String(p.agents)), name: 'agents', nameLocation: 'middle', nameGap: 28 },
     yAxis: [

@@ -115,6 +115,8 @@ function payloadsSection(json: Json): string[] {
   ];
 }
 
+const FIGURES: Record<string, string> = { readyMs: 'time to ready', idleRssPerWorkerBytes: 'idle RSS per worker' };
+
 function startupSection(json: Json): string[] {
   return [
     '## 4. Startup and footprint',
@@ -128,7 +130,7 @@ function startupSection(json: Json): string[] {
     '',
     table(
       ['contender', 'against', 'figure', 'ratio', 'target', ''],
-      (json.targets ?? []).map((t: Json) => [t.contender, t.against, t.figure, `${x(t.median)} (${range(t.spread, x)})`, `≤ ${t.atMost}×`, met(t.met)]),
+      (json.targets ?? []).map((t: Json) => [t.contender, t.against, FIGURES[t.figure] ?? t.figure, `${x(t.median)} (${range(t.spread, x)})`, `≤ ${t.atMost}×`, met(t.met)]),
     ),
     '',
     machineLine(json),
