@@ -2,12 +2,11 @@
  * How much each suite runs. `full` is `npm run bench`; `quick` (`-- --quick`) takes about a
  * minute; `tiny` (`-- --tiny`, for the tests) only checks that every suite and chart is made.
  *
- * Round lengths: a round must be long enough that what it measures is the steady state,
- * not the JIT. Every contender gets one unrecorded warm-up round first (its workers'
- * code is optimised by then: a 5 ms job runs the same loop millions of times, and the
- * payload echoes run 10–50 times per size before the first recorded one). After that,
- * cpu rounds of ~1 s per contender and payload rounds of 10+ echoes gave the same
- * medians as rounds twice as long on this machine, so those are the full lengths.
+ * Round lengths: a round must measure the steady state, not the JIT. Every contender gets
+ * one unrecorded warm-up round of the same work first (a 5 ms job runs its loop ~150,000
+ * times per call, and each payload size is echoed 10–50 times before the first recorded
+ * echo). The quick profile's rounds, 2–5 times shorter than the full ones, gave medians
+ * of the same order, so the full lengths are not short enough for warm-up to show.
  *
  * Scale-out: every task costs the agent and its worker about 1 ms of CPU, so with 4 naps
  * of 200 ms in flight per agent, 100 agents would ask for 2 cores of agent CPU (2,000

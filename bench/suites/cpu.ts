@@ -8,9 +8,8 @@ import { availableParallelism } from 'node:os';
 import { spin } from '../fixtures/spin.js';
 import { piscina, rawFork, tinypool, troupe, workerpoolThreads, withRunners, type JobRunner } from '../contenders/jobs.js';
 import { drive } from '../lib/drive.js';
-import { rotation } from '../lib/harness.js';
 import { recordSuite, type SuiteContext } from '../lib/results.js';
-import { median, ratios, spread } from '../../dist/bench/stats.js';
+import { median, ratios, rotation, spread } from '../../dist/bench/stats.js';
 
 /**
  * Iterations of `spin` that take about `ms` here once the loop is optimised: warmed up

@@ -6,10 +6,9 @@
  */
 import { piscina, rawFork, rawTcp, troupe, withRunners, type JobRunner } from '../contenders/jobs.js';
 import { echoes } from '../lib/drive.js';
-import { rotation } from '../lib/harness.js';
 import { recordSuite, type SuiteContext } from '../lib/results.js';
 import { PAYLOAD_TARGET_MIN_BYTES, PAYLOAD_TARGETS } from '../lib/targets.js';
-import { median, percentile, ratios, spread } from '../../dist/bench/stats.js';
+import { median, percentile, ratios, rotation, spread } from '../../dist/bench/stats.js';
 
 type Kind = 'string' | 'Buffer' | 'ArrayBuffer';
 const KINDS: Kind[] = ['string', 'Buffer', 'ArrayBuffer'];

@@ -5,7 +5,10 @@
  * (`inFlightPerAgent` tasks outstanding each, at every point), so the ideal rate is
  * agents × inFlightPerAgent ÷ nap time, and efficiency = measured ÷ ideal. The naps are
  * long enough that the agents' own CPU is not the bound; the scheduler's CPU per task and
- * event-loop lag show how far it is from saturating (1 / CPU per task, on a core of its own).
+ * event-loop lag show how far it is from saturating. Its CPU per task at low rates is
+ * mostly fixed costs (heartbeats, timers) spread over few tasks, so where it would
+ * saturate is estimated from the marginal cost: the growth of its CPU per second between
+ * the last two points over the growth of tasks per second.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +26,9 @@ import { SCALE_OUT_TARGET } from '../lib/targets.js';
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 /** Agents started at once: 2 cores, each start costs two Node processes' boot. */
 const START_BATCH = 5;
+/** The event-loop delay monitor's timer period: each sample is this plus the lag. */
+const LAG_RESOLUTION_MS = 10;
+const lagMs = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
 
 interface Window {
   tasks: number;
@@ -115,7 +121,7 @@ export function scaleOutSuite(ctx: SuiteContext) {
     const authkey = randomBytes(24).toString('hex');
     const pool = await createPool({ tasks: JOBS, size: 0, listen: { host: '127.0.0.1', port: 0, authkey } });
     const agents: ChildProcess[] = [];
-    const lag = monitorEventLoopDelay({ resolution: 10 });
+    const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     lag.enable();
     const points = [];
     try {
@@ -144,8 +150,8 @@ export function scaleOutSuite(ctx: SuiteContext) {
             efficiency: rate / ideal,
             schedulerCpuMsPerTask: (cpu.user + cpu.system) / 1000 / Math.max(1, tasks),
             allCpuMsPerTask: (sampleTree().cpuMs - allBefore) / Math.max(1, tasks),
-            lagP50Ms: lag.percentile(50) / 1e6,
-            lagP99Ms: lag.percentile(99) / 1e6,
+            lagP50Ms: lagMs(lag.percentile(50)),
+            lagP99Ms: lagMs(lag.percentile(99)),
           });
         }
         await driver.stop();
@@ -161,7 +167,7 @@ export function scaleOutSuite(ctx: SuiteContext) {
           tasksPerSecond: spread(windows.map((w) => w.tasksPerSecond)),
           schedulerCpuMsPerTask: cpuPerTask,
           allCpuMsPerTask: median(windows.map((w) => w.allCpuMsPerTask)),
-          schedulerSaturatesAtTasksPerSecond: 1000 / cpuPerTask,
+          schedulerCpuMsPerSecond: median(windows.map((w) => w.schedulerCpuMsPerTask * w.tasksPerSecond)),
           lagP50Ms: median(windows.map((w) => w.lagP50Ms)),
           lagP99Ms: median(windows.map((w) => w.lagP99Ms)),
           agentRssMiB: spread(agentRss.map((b) => b / 2 ** 20)),
@@ -179,7 +185,14 @@ export function scaleOutSuite(ctx: SuiteContext) {
       await pool.destroy();
     }
     const last = points[points.length - 1];
+    const before = points[points.length - 2];
+    const marginal = last && before ? (last.schedulerCpuMsPerSecond - before.schedulerCpuMsPerSecond) / (last.tasksPerSecond.median - before.tasksPerSecond.median) : NaN;
     return {
+      schedulerSaturation: {
+        marginalCpuMsPerTask: marginal,
+        tasksPerSecondOnOneCore: marginal > 0 ? 1000 / marginal : null,
+        between: before && last ? [before.agents, last.agents] : null,
+      },
       options: { ...p, agentMode: 'process', workersPerAgent: 1 },
       points,
       target: { ...SCALE_OUT_TARGET, agents: last?.agents, efficiency: last?.efficiency.median, met: last ? last.efficiency.median >= SCALE_OUT_TARGET.efficiencyAtLeast : null },

@@ -7,10 +7,10 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { childEnv, fixture, rotation } from '../lib/harness.js';
+import { childEnv, fixture } from '../lib/harness.js';
 import { recordSuite, type SuiteContext } from '../lib/results.js';
 import { STARTUP_TARGET } from '../lib/targets.js';
-import { median, ratios, spread } from '../../dist/bench/stats.js';
+import { median, ratios, rotation, spread } from '../../dist/bench/stats.js';
 
 const run = promisify(execFile);
 const WORKERS = 2;
