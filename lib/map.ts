@@ -108,7 +108,17 @@ function positive(name: string, value: unknown, fallback: number): number {
   return value as number;
 }
 
-export function checkMapOptions(options: MapOptions | undefined): Required<Omit<MapOptions, 'signal' | 'timeout'>> & MapOptions {
+/** Map options with their defaults filled in. */
+export interface ResolvedMapOptions {
+  ordered: boolean;
+  chunkSize: number;
+  concurrency: number;
+  errors: 'throw' | 'yield';
+  signal: AbortSignal | undefined;
+  timeout: number | undefined;
+}
+
+export function checkMapOptions(options: MapOptions | undefined): ResolvedMapOptions {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new InvalidArgumentError(`map(): options must be an object; got ${describe(options)}`);
   }
@@ -138,19 +148,21 @@ export function checkMapOptions(options: MapOptions | undefined): Required<Omit<
 
 type Input = Iterable<unknown> | AsyncIterable<unknown>;
 
-function iteratorOf(input: Input): Iterator<unknown> | AsyncIterator<unknown> {
-  if (input !== null && typeof input === 'object' && Symbol.asyncIterator in input) return input[Symbol.asyncIterator]();
+/** The input's iterator; a plain (sync) one is read without awaiting each item. */
+function iteratorOf(input: Input): { iterator: Iterator<unknown> | AsyncIterator<unknown>; sync: boolean } {
+  if (input !== null && typeof input === 'object' && Symbol.asyncIterator in input) {
+    return { iterator: input[Symbol.asyncIterator](), sync: false };
+  }
   if (input !== null && (typeof input === 'object' || typeof input === 'string') && Symbol.iterator in Object(input)) {
-    return (input as Iterable<unknown>)[Symbol.iterator]();
+    return { iterator: (input as Iterable<unknown>)[Symbol.iterator](), sync: true };
   }
   throw new InvalidArgumentError(`map(): items must be an iterable or an async iterable; got ${describe(input)}`);
 }
 
 export async function* mapTasks<R>(
-  scheduler: Scheduler, name: string, input: Input, options: ReturnType<typeof checkMapOptions>,
+  scheduler: Scheduler, name: string, input: Input, options: ResolvedMapOptions,
 ): AsyncGenerator<R | MapError, void, undefined> {
-  const iterator = iteratorOf(input);
-  const sync = !(Symbol.asyncIterator in Object(input));
+  const { iterator, sync } = iteratorOf(input);
   const outcomes = new Outcomes(options.ordered);
   const { signal, concurrency, chunkSize } = options;
   const runOptions = options.timeout === undefined ? undefined : { timeout: options.timeout };
@@ -165,7 +177,6 @@ export async function* mapTasks<R>(
       while (!exhausted && (concurrency - (submitted - taken) >= chunkSize || submitted === taken)) {
         const room = Math.min(chunkSize, concurrency - (submitted - taken));
         for (let i = 0; i < room; i++) {
-          // A plain iterable is read without awaiting each item.
           const next = sync ? (iterator as Iterator<unknown>).next() : await iterator.next();
           if (next.done) {
             exhausted = true;

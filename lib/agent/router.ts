@@ -1,7 +1,7 @@
 import { PeerLostError, ProtocolError, serializeError } from '../errors.js';
 import { AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
-import { ERR, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
-import { entryCount, parseBatch, rebase, resultId, type Batch } from '../worker/batch.js';
+import { ERR, OK, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
+import { entryCount, failures, parseBatch, rebase, resultId, type Batch } from '../worker/batch.js';
 import { ResultBuffer } from '../worker/result-buffer.js';
 import { IdTable } from '../scheduler/id-table.js';
 import type { Connection } from '../transport/connection.js';
@@ -93,10 +93,17 @@ export class Router implements BackendHost {
     const byBackend = new Map<Backend, number[]>();
     for (const batch of this.#batches()) {
       const ids = byBackend.get(batch.route.backend) ?? [];
-      for (let i = 0; i < batch.count; i++) if (this.#held.get(batch.localBase + i) === batch) ids.push(batch.localBase + i);
+      ids.push(...this.#stillHeld(batch));
       byBackend.set(batch.route.backend, ids);
     }
     for (const [backend, ids] of byBackend) backend.cancel(ids);
+  }
+
+  /** The local ids of a forwarded batch's tasks that have not come back yet. */
+  #stillHeld(batch: Forwarded): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i < batch.count; i++) if (this.#held.get(batch.localBase + i) === batch) ids.push(batch.localBase + i);
+    return ids;
   }
 
   /** Each forwarded batch still holding a task, once. */
@@ -170,7 +177,7 @@ export class Router implements BackendHost {
   results(backend: Backend, results: Results): void {
     const route = this.#routes.get(backend);
     if (route === undefined) return;
-    const failed = new Set(results.failed);
+    const failed = failures(results);
     for (let i = 0; i < results.values.length; i++) {
       const localId = resultId(results, i);
       const batch = this.#held.get(localId);
@@ -179,7 +186,7 @@ export class Router implements BackendHost {
       route.load--;
       if (batch.session !== this.#session) continue;
       this.#holding--;
-      this.#results.push(batch.wireBase + (localId - batch.localBase), failed.has(i) ? ERR : 0, results.values[i]);
+      this.#results.push(batch.wireBase + (localId - batch.localBase), failed.has(i) ? ERR : OK, results.values[i]);
     }
     for (const localId of results.started ?? []) {
       const batch = this.#held.get(localId);
@@ -201,10 +208,7 @@ export class Router implements BackendHost {
     if (route === undefined) return;
     this.#routes.delete(backend);
     const ids: number[] = [];
-    for (const batch of this.#batches()) {
-      if (batch.route !== route) continue;
-      for (let i = 0; i < batch.count; i++) if (this.#held.get(batch.localBase + i) === batch) ids.push(batch.localBase + i);
-    }
+    for (const batch of this.#batches()) if (batch.route === route) ids.push(...this.#stillHeld(batch));
     this.#report(route, ids, reason, error);
     this.#runWaiting();
   }
@@ -232,7 +236,7 @@ export class Router implements BackendHost {
     if (this.#send(AGENT_RESULTS, results) === undefined) return;
     // A value the codec cannot carry, or a frame over maxFrameBytes: each result goes on
     // its own, and one that still cannot go fails its task instead of the whole message.
-    const failed = new Set(results.failed);
+    const failed = failures(results);
     for (let i = 0; i < results.values.length; i++) {
       const one = (value: unknown, failure: boolean): Results =>
         ({ base: resultId(results, i), values: [value], failed: failure ? [0] : undefined, busy: 0, run: 0 });

@@ -5,6 +5,7 @@
  */
 import { ProtocolError } from '../errors.js';
 import { BATCH_FORMAT, MAX_ENTRIES } from '../worker/batch.js';
+import { isRecord, MAX_NAMES, taskNames, wireIds } from '../worker/parse.js';
 import type { LostReason } from './types.js';
 
 /** Agent → scheduler, first message after the handshake. */
@@ -27,9 +28,6 @@ export const AGENT_BYE = 23;
 /** Version 2: batches and results of worker/batch.ts (format 2). Version 1 had flat arrays. */
 export const AGENT_PROTOCOL_VERSION = BATCH_FORMAT;
 
-/** Most task names one agent may announce, and their length. */
-export const MAX_NAMES = 10_000;
-const MAX_NAME_LENGTH = 1_024;
 /** Most workers one agent may announce: more would let one peer claim the whole pool. */
 export const MAX_PARALLELISM = 4_096;
 const MAX_CAPACITY = 1_000_000;
@@ -56,34 +54,18 @@ export interface AgentHello {
   mode: 'thread' | 'process';
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** A dense array of at most `max` wire ids. */
-function parseIds(value: unknown, what: string): number[] {
-  if (!Array.isArray(value) || value.length > MAX_ENTRIES) throw new ProtocolError(`${what} must be an array of at most ${MAX_ENTRIES} ids`);
-  const ids = new Array<number>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const id: unknown = value[i];
-    if (!Number.isSafeInteger(id) || (id as number) < 0) throw new ProtocolError(`${what} must hold integer ids`);
-    ids[i] = id as number;
-  }
-  return ids;
-}
-
 const LOST_REASONS: readonly LostReason[] = ['died', 'stopped', 'isolate'];
 
 export function parseLost(value: unknown): AgentLost {
   if (!isRecord(value)) throw new ProtocolError('a lost message must be an object');
   const reason = LOST_REASONS.find((r) => r === value.reason);
   if (reason === undefined) throw new ProtocolError('a lost message must give a known reason');
-  return { ids: parseIds(value.ids, 'lost.ids'), reason, error: value.error };
+  return { ids: wireIds(value.ids, MAX_ENTRIES, 'lost.ids'), reason, error: value.error };
 }
 
 export function parseCancel(value: unknown): number[] {
   if (!isRecord(value)) throw new ProtocolError('a cancel message must be { ids }');
-  return parseIds(value.ids, 'cancel.ids');
+  return wireIds(value.ids, MAX_ENTRIES, 'cancel.ids');
 }
 
 /** A welcome; version 1 schedulers sent an empty one. */
@@ -106,14 +88,6 @@ export function versionMismatch(theirs: unknown, ours: number, them: 'agent' | '
 const positiveInteger = (value: unknown, max: number): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= max;
 
-function isNames(value: unknown): value is string[] {
-  return (
-    Array.isArray(value) &&
-    value.length <= MAX_NAMES &&
-    value.every((name, i) => i in value && typeof name === 'string' && name.length <= MAX_NAME_LENGTH)
-  );
-}
-
 /** Checks a hello received from the wire: the hello, or why it is unacceptable. */
 export function parseHello(value: unknown): AgentHello | string {
   if (!isRecord(value)) return 'hello is not an object';
@@ -122,7 +96,12 @@ export function parseHello(value: unknown): AgentHello | string {
   if (typeof h.agentId !== 'string' || h.agentId.length > 200) return 'hello.agentId must be a short string';
   if (typeof h.hostname !== 'string' || h.hostname.length > 255) return 'hello.hostname must be a short string';
   if (!positiveInteger(h.pid, 2 ** 31)) return 'hello.pid must be a positive integer';
-  if (!isNames(h.names)) return `hello.names must be an array of at most ${MAX_NAMES} short strings`;
+  let names: string[];
+  try {
+    names = taskNames(h.names, 'hello.names');
+  } catch {
+    return `hello.names must be an array of at most ${MAX_NAMES} short strings`;
+  }
   if (!positiveInteger(h.parallelism, MAX_PARALLELISM)) return `hello.parallelism must be an integer from 1 to ${MAX_PARALLELISM}`;
   if (!positiveInteger(h.capacity, MAX_CAPACITY)) return 'hello.capacity must be a positive integer';
   if (h.mode !== 'thread' && h.mode !== 'process') return 'hello.mode must be "thread" or "process"';
@@ -131,7 +110,7 @@ export function parseHello(value: unknown): AgentHello | string {
     agentId: h.agentId,
     hostname: h.hostname,
     pid: h.pid,
-    names: [...h.names],
+    names,
     parallelism: h.parallelism,
     capacity: h.capacity,
     mode: h.mode,

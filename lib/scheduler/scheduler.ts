@@ -5,7 +5,7 @@ import {
   WorkerLostError, type SerializedError,
 } from '../errors.js';
 import { batchIds, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
-import { BatchBuilder, resultId } from '../worker/batch.js';
+import { BatchBuilder, failures, resultId } from '../worker/batch.js';
 import { MAX_DELAY_MS } from '../timers.js';
 import { IdTable } from './id-table.js';
 import { TaskQueue } from './task-queue.js';
@@ -16,9 +16,6 @@ import { Latency } from './stats.js';
 import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
 
 export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
-
-/** Stands for "no batch was running" when every task of a dead worker had begun and awaited. */
-const NO_BATCH: Stamp = { at: -1 };
 
 
 /**
@@ -356,13 +353,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   results(backend: Backend, results: Results): void {
     const slot = this.#slots.get(backend);
     if (slot === undefined) return;
-    const { values, failed } = results;
-    let nextFailure = failed === undefined || failed.length === 0 ? -1 : failed[0];
-    let failureIndex = 0;
+    const { values } = results;
+    const failed = failures(results);
     let first: Task | undefined;
     for (let i = 0; i < values.length; i++) {
-      const isFailure = i === nextFailure;
-      if (isFailure) nextFailure = ++failureIndex < failed!.length ? failed![failureIndex] : -1;
       const task = this.#running.get(resultId(results, i));
       // A result for an attempt that was cancelled or re-queued elsewhere is stale: drop it.
       if (task === undefined || task.slot !== slot) continue;
@@ -370,7 +364,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       first ??= task;
       slot.release(task);
       this.#settle(task);
-      if (isFailure) {
+      if (failed.has(i)) {
         this.#failed++;
         refuse(task, deserializeError(values[i]));
       } else {
@@ -404,15 +398,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #requeue(slot: Slot, ids: readonly number[], reason: LostReason, error: Error): void {
     const again: Task[] = [];
-    // On a backend with one worker, batches run one after the other (see #runningWhenDied).
+    // A worker with one thread of execution runs its batches in the order sent: those behind
+    // the one it died in never started, and go again as if it had been stopped.
     const running = reason === 'died' && slot.backend.parallelism === 1 ? this.#runningWhenDied(slot, ids) : undefined;
     for (const id of ids) {
       const task = this.#running.get(id);
       if (task === undefined || task.slot !== slot) continue;
-      // A worker runs its batches in the order sent: those behind the one it died in never
-      // started, and go again as if it had been stopped.
-      if (running !== undefined && !task.async && task.dispatched !== running) reason = 'stopped';
-      else if (running !== undefined) reason = 'died';
+      const why = running !== undefined && !task.async && task.dispatched !== running ? 'stopped' : reason;
       this.#running.delete(id);
       slot.release(task);
       const extras = task.extras;
@@ -422,21 +414,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       }
       task.slot = undefined;
       task.state = QUEUED;
-      if (reason === 'stopped') {
+      if (why === 'stopped') {
         again.push(task);
         continue;
       }
-      if (reason === 'isolate' && task.solo) {
+      if (why === 'isolate' && task.solo) {
         this.#fail(task, error);
         continue;
       }
-      if (reason === 'died' && ++task.attempts > this.#options.retries) {
+      if (why === 'died' && ++task.attempts > this.#options.retries) {
         this.#fail(task, new WorkerLostError(task.attempts, error));
         continue;
       }
       // Whatever killed the batch may be one of its tasks: from now on each runs alone.
-      task.isolate(reason === 'died');
-      if (reason === 'died') {
+      task.isolate(why === 'died');
+      if (why === 'died') {
         this.#retried++;
         this.emit('retry', { name: task.name, attempt: task.attempts + 1, error });
       }
@@ -451,7 +443,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   /**
    * The batch a dead worker was running: the oldest one still unsettled among `ids` (the
    * tasks of one batch share their dispatch stamp). Tasks that began and awaited are
-   * charged too, whatever their batch.
+   * charged too, whatever their batch; when only such tasks are left, there is none.
    */
   #runningWhenDied(slot: Slot, ids: readonly number[]): Stamp | undefined {
     let oldest: Stamp | undefined;
@@ -460,7 +452,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       if (task === undefined || task.slot !== slot || task.async) continue;
       if (oldest === undefined || task.dispatched.at < oldest.at) oldest = task.dispatched;
     }
-    return oldest ?? NO_BATCH;
+    return oldest;
   }
 
   exited(backend: Backend, reason: LostReason, error: Error): void {

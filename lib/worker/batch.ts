@@ -8,6 +8,7 @@
  * of plain arguments: `{ base, name: 'square', one: [1, 2, 3] }`.
  */
 import { ProtocolError } from '../errors.js';
+import { denseArray, isRecord, taskName, wireId, wireIds } from './parse.js';
 
 /** Goes up whenever the shape of a batch or of results changes. */
 export const BATCH_FORMAT = 2;
@@ -16,8 +17,6 @@ export const BATCH_FORMAT = 2;
 export const MAX_ENTRIES = 65_536;
 /** Most arguments one entry may carry. */
 export const MAX_ARGS = 65_536;
-/** Names of tasks are short. */
-const MAX_NAME_LENGTH = 1_024;
 
 export interface Batch {
   /** Wire id of entry 0; entry i has id `base + i`. */
@@ -68,6 +67,13 @@ export function resultId(results: Results, i: number): number {
   return results.ids !== undefined ? results.ids[i] : results.base + i;
 }
 
+const NO_FAILURES: ReadonlySet<number> = new Set();
+
+/** Indexes of the values of a results message that are failures. */
+export function failures(results: Results): ReadonlySet<number> {
+  return results.failed === undefined || results.failed.length === 0 ? NO_FAILURES : new Set(results.failed);
+}
+
 /** A batch under construction; compact while every entry calls one task with one argument. */
 export class BatchBuilder {
   #name: string | undefined = undefined;
@@ -111,30 +117,8 @@ export function rebase(batch: Batch, base: number): Batch {
 
 // ---- parsing what a peer or a worker sent ----
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** A dense array of at most `max` elements (a sparse array of length 2^32-1 is a few bytes on the wire). */
-function denseArray(value: unknown, max: number, what: string): readonly unknown[] {
-  if (!Array.isArray(value)) throw new ProtocolError(`${what} must be an array`);
-  if (value.length > max) throw new ProtocolError(`${what} has ${value.length} elements; at most ${max} are accepted`);
-  for (let i = 0; i < value.length; i++) if (!(i in value)) throw new ProtocolError(`${what} is sparse`);
-  return value;
-}
-
-function wireId(value: unknown, what: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ProtocolError(`${what} must be an integer >= 0`);
-  return value as number;
-}
-
 function finiteMs(value: unknown, what: string): number {
   if (typeof value !== 'number' || !(value >= 0) || value === Infinity) throw new ProtocolError(`${what} must be ms >= 0`);
-  return value;
-}
-
-function taskName(value: unknown): string {
-  if (typeof value !== 'string' || value.length > MAX_NAME_LENGTH) throw new ProtocolError('a task name must be a short string');
   return value;
 }
 
@@ -172,7 +156,7 @@ export function parseResults(value: unknown): Results {
   const values = denseArray(value.values, MAX_ENTRIES, 'results.values');
   let ids: readonly number[] | undefined;
   if (value.ids !== undefined) {
-    ids = denseArray(value.ids, MAX_ENTRIES, 'results.ids').map((id) => wireId(id, 'results.ids[]'));
+    ids = wireIds(value.ids, MAX_ENTRIES, 'results.ids');
     if (ids.length !== values.length) throw new ProtocolError('results.ids must have one id per value');
   } else if (!Number.isSafeInteger(base + values.length)) throw new ProtocolError('results ids overflow');
   let failed: readonly number[] | undefined;
@@ -184,9 +168,7 @@ export function parseResults(value: unknown): Results {
       return index as number;
     });
   }
-  const started = value.started === undefined
-    ? undefined
-    : denseArray(value.started, MAX_ENTRIES, 'results.started').map((id) => wireId(id, 'results.started[]'));
+  const started = value.started === undefined ? undefined : wireIds(value.started, MAX_ENTRIES, 'results.started');
   const busy = finiteMs(value.busy, 'results.busy');
   const run = finiteMs(value.run, 'results.run');
   return { base, ids, values, failed, started, busy, run };

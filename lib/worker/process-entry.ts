@@ -1,9 +1,9 @@
 // The program each worker process runs: load the task module, then run batches from IPC.
 import './watchdog.js';
-import { cloneable, serializeError } from '../errors.js';
-import { parseBatch, type Results } from './batch.js';
+import { serializeError } from '../errors.js';
+import { parseBatch } from './batch.js';
 import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker } from './protocol.js';
-import { WorkerRuntime, cloneableResults, loadTasks } from './runtime.js';
+import { WorkerRuntime, loadTasks } from './runtime.js';
 
 // The primary closes the channel to stop us, and a primary that dies closes it too.
 process.on('disconnect', () => process.exit(0));
@@ -12,17 +12,8 @@ function send(message: FromWorker): void {
   process.send!(message);
 }
 
-function sendResults(results: Results): void {
-  try {
-    send({ t: MSG_RESULTS, r: results });
-  } catch {
-    // One value that does not clone fails its own task, not the whole message.
-    send({ t: MSG_RESULTS, r: cloneableResults(results, cloneable) });
-  }
-}
-
 try {
-  const runtime = new WorkerRuntime(await loadTasks(process.env[TASKS_ENV] ?? ''), sendResults);
+  const runtime = new WorkerRuntime(await loadTasks(process.env[TASKS_ENV] ?? ''), (r) => send({ t: MSG_RESULTS, r }));
   process.on('message', (message: { t?: unknown; b?: unknown } | null) => {
     if (message?.t === MSG_RUN) runtime.run(parseBatch(message.b));
   });

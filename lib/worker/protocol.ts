@@ -4,6 +4,8 @@
  * same semantics as on threads and agents.
  */
 
+import { isRecord, taskNames } from './parse.js';
+
 /** Process worker → primary: loaded, with these task names. */
 export const MSG_READY = 1;
 /** Process worker → primary: the task module failed to load. */
@@ -30,24 +32,29 @@ export interface ThreadReady {
 /** The environment variable that names the task module for a worker process. */
 export const TASKS_ENV = 'TROUPE_TASKS';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object';
-}
-
-function isNames(value: unknown): value is string[] {
-  return Array.isArray(value) && value.length <= 100_000 && value.every((name) => typeof name === 'string');
+/** The names a worker announces, or undefined if they are not such. */
+function names(value: unknown): string[] | undefined {
+  try {
+    return taskNames(value, 'names');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses a message from a worker process; undefined for anything else. */
 export function parseFromWorker(value: unknown): FromWorker | undefined {
   if (!isRecord(value)) return undefined;
   if (value.t === MSG_RESULTS) return { t: MSG_RESULTS, r: value.r };
-  if (value.t === MSG_READY && isNames(value.names)) return { t: MSG_READY, names: value.names };
+  if (value.t === MSG_READY) {
+    const announced = names(value.names);
+    return announced && { t: MSG_READY, names: announced };
+  }
   if (value.t === MSG_START_FAILED) return { t: MSG_START_FAILED, error: value.error };
   return undefined;
 }
 
 export function parseThreadReady(value: unknown): ThreadReady | undefined {
-  if (!isRecord(value) || value.t !== THREAD_READY || !isNames(value.names) || !Number.isInteger(value.threadId)) return undefined;
-  return { t: THREAD_READY, names: value.names, threadId: value.threadId as number };
+  if (!isRecord(value) || value.t !== THREAD_READY || !Number.isInteger(value.threadId)) return undefined;
+  const announced = names(value.names);
+  return announced && { t: THREAD_READY, names: announced, threadId: value.threadId as number };
 }

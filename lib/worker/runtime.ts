@@ -3,7 +3,7 @@
  * their results as they settle. Threads and processes run it behind a small channel (their
  * entry files); an agent's router forwards batches to it unchanged.
  */
-import { DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
+import { cloneable, DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
 import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type Results } from './batch.js';
 import { ResultBuffer } from './result-buffer.js';
 
@@ -44,9 +44,17 @@ export class WorkerRuntime {
   readonly #tasks: TaskTable;
   readonly #buffer: ResultBuffer;
 
+  /** `post` sends results on the worker's channel; it throws when a value does not clone. */
   constructor(tasks: TaskTable, post: (results: Results) => void) {
     this.#tasks = tasks;
-    this.#buffer = new ResultBuffer(post);
+    this.#buffer = new ResultBuffer((results) => {
+      try {
+        post(results);
+      } catch {
+        // One value that does not clone fails its own task, not the whole message.
+        post(cloneableResults(results));
+      }
+    });
   }
 
   get names(): string[] {
@@ -99,7 +107,7 @@ export class WorkerRuntime {
  * The same results with each value that cannot be cloned replaced by a DataCloneError, so
  * one bad return value fails its own task instead of the whole message.
  */
-export function cloneableResults(results: Results, cloneable: (value: unknown) => boolean): Results {
+function cloneableResults(results: Results): Results {
   const failed = new Set(results.failed);
   const values = results.values.map((value, i) => {
     if (failed.has(i) || cloneable(value)) return value;

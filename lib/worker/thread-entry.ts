@@ -5,27 +5,16 @@
 // (an actor can live in it), its async tasks overlap, and nothing is paid per batch
 // beyond a postMessage.
 import { workerData, threadId, type MessagePort } from 'node:worker_threads';
-import { WorkerRuntime, cloneableResults, loadTasks } from './runtime.js';
-import { packResults, unpackBatch, type Posted } from './thread-channel.js';
-import { cloneable } from '../errors.js';
+import { WorkerRuntime, loadTasks } from './runtime.js';
+import { packResults, unpackBatch } from './thread-channel.js';
 import { THREAD_READY, type ThreadReady } from './protocol.js';
 
 const tasks = await loadTasks((workerData as { tasks: string }).tasks);
 
-function post(port: MessagePort, posted: Posted): void {
-  port.postMessage(posted.message, posted.transfer);
-}
-
 export default function serve({ port }: { port: MessagePort }): void {
   const runtime = new WorkerRuntime(tasks, (results) => {
-    let posted: Posted;
-    try {
-      posted = packResults(results);
-    } catch {
-      // One value that does not clone fails its own task, not the whole message.
-      posted = packResults(cloneableResults(results, cloneable));
-    }
-    post(port, posted);
+    const posted = packResults(results);
+    port.postMessage(posted.message, posted.transfer);
   });
   port.on('message', (message: unknown) => runtime.run(unpackBatch(message)));
   port.postMessage({ t: THREAD_READY, names: runtime.names, threadId } satisfies ThreadReady);

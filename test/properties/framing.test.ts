@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { TroupeError } from '../../lib/errors.js';
 import { decode, encode } from '../../lib/transport/codec.js';
 import { FrameDecoder, HEADER_BYTES, encodeFrame, type Frame } from '../../lib/transport/framing.js';
+import { chunked } from './chunks.js';
 
 const MAX_FRAME = 4096;
 const SLOW_MS = 20;
@@ -25,18 +26,6 @@ function fast(fn: () => void): void {
     if (ms < SLOW_MS) return;
     if (attempt === 1) assert.ok(false, `took ${ms} ms, twice over ${SLOW_MS} ms`);
   }
-}
-
-/** `bytes` cut at the given points (sorted, deduplicated, in range). */
-function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let at = 0;
-  for (const p of [...points, bytes.length]) {
-    out.push(bytes.subarray(at, p));
-    at = p;
-  }
-  return out;
 }
 
 /** Feeds every chunk; checks the invariants on the way; returns the frames and the fault. */

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { TroupeError } from '../../lib/errors.js';
 import { CHALLENGE_BYTES, helloMessage, serverHandshake } from '../../lib/transport/auth.js';
 import { HandshakeReader } from '../../lib/transport/handshake-reader.js';
+import { chunked } from './chunks.js';
 
 const KEY = Buffer.from('correct horse battery staple, 32b');
 
@@ -26,17 +27,6 @@ function memorySocket() {
     },
   });
   return { socket, written };
-}
-
-function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let at = 0;
-  for (const p of [...points, bytes.length]) {
-    out.push(bytes.subarray(at, p));
-    at = p;
-  }
-  return out;
 }
 
 test('arbitrary client bytes: a TroupeError, at most challenge + FAIL written', async () => {

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { HOST, joined, newKey, Scope, TASKS, waitFor, within, fixture, type Child } from './helpers.js';
+import { HOST, newKey, Scope, TASKS, waitFor, within, fixture, type Child } from './helpers.js';
 
 const env = { ...process.env };
 delete env.TROUPE_AUTHKEY;
@@ -73,15 +73,10 @@ test('agent option flags are checked, and a bad value is named by its flag in on
 test('--max-in-flight and --size reach the agent: the capacity it announces', async () => {
   const scope = new Scope();
   try {
-    const key = newKey();
-    const { pool, log } = await scope.pool({ tasks: TASKS, size: 0, listen: { host: HOST, port: 0, authkey: key } });
-    const agent = scope.cliAgent({
-      port: pool.address()!.port,
-      keyFile: scope.keyFile(key),
+    const { info } = await scope.schedulerWithAgent({
       size: 2,
       extra: ['--max-in-flight', '3', '--start-timeout', '20000', '--heartbeat-interval', '500', '--heartbeat-timeout', '2000'],
     });
-    const info = await joined(log, agent);
     assert.is(info.parallelism, 2);
     assert.is(info.capacity, 6);
   } finally {
@@ -133,16 +128,11 @@ test('an unresolvable scheduler host is named as a DNS failure', async () => {
 test('troupe agent --mode thread runs a .ts task module with the tsx loader in NODE_OPTIONS only', async () => {
   const scope = new Scope();
   try {
-    const key = newKey();
-    const { pool, log } = await scope.pool({ tasks: TASKS, size: 0, listen: { host: HOST, port: 0, authkey: key } });
-    const agent = scope.cliAgent({
-      port: pool.address()!.port,
-      keyFile: scope.keyFile(key),
+    const { pool } = await scope.schedulerWithAgent({
       mode: 'thread',
       tasks: fixture('e2e-typescript-tasks.ts'),
       env: { NODE_OPTIONS: '--import=tsx' },
     });
-    await joined(log, agent);
     assert.is(await within(pool.run('greet', ['agent']), 10_000, 'a task on the agent'), 'hello, agent');
   } finally {
     await scope.close();

@@ -235,6 +235,18 @@ export class Scope {
     return this.node(args, env, o.mode === 'process');
   }
 
+  /**
+   * A pure scheduler (`size: 0`) listening on 127.0.0.1 under a fresh key, and one CLI agent
+   * (options as for cliAgent, less the port and key) that has joined it.
+   */
+  async schedulerWithAgent(agentOptions: Omit<CliAgentOptions, 'port' | 'keyFile'> = {}) {
+    const key = newKey();
+    const { pool, log } = await this.pool({ tasks: TASKS, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+    const agent = this.cliAgent({ ...agentOptions, port: pool.address()!.port, keyFile: this.keyFile(key) });
+    const info = await joined(log, agent);
+    return { pool, log, agent, info, key };
+  }
+
   /** `node test/fixtures/remote-agent-child.js` with startAgent options the CLI has no flags for. */
   childAgent(options: Record<string, unknown>, key: Buffer): Child {
     const env = { ...process.env, TROUPE_TEST_AUTHKEY: key.toString('hex') };

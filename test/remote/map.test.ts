@@ -1,15 +1,12 @@
 // pool.map() on a pure scheduler whose only workers are behind a CLI agent.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HOST, Scope, TASKS, joined, newKey, within } from './helpers.js';
+import { Scope, within } from './helpers.js';
 
 test('map() over an agent: ordered results, a lazy input read in bounded steps, break drops the rest', async () => {
   const scope = new Scope();
   try {
-    const key = newKey();
-    const { pool, log } = await scope.pool({ tasks: TASKS, size: 0, listen: { host: HOST, port: 0, authkey: key } });
-    const agent = scope.cliAgent({ port: pool.address()!.port, keyFile: scope.keyFile(key) });
-    await joined(log, agent);
+    const { pool } = await scope.schedulerWithAgent();
     const squares = await within((async () => {
       const out: number[] = [];
       for await (const value of pool.map<number>('square', Array.from({ length: 3_000 }, (_, i) => i))) out.push(value);

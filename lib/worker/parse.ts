@@ -1,0 +1,42 @@
+/**
+ * The checks every parser of a message from a worker or a peer is made of. A value from a
+ * peer can be anything v8 deserializes: a sparse array of length 2^32-1 is a few bytes on
+ * the wire, so arrays are checked for length before anything walks them.
+ */
+import { ProtocolError } from '../errors.js';
+
+/** Names of tasks are short, and a peer announces a bounded number of them. */
+export const MAX_NAME_LENGTH = 1_024;
+export const MAX_NAMES = 10_000;
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A dense array of at most `max` elements. */
+export function denseArray(value: unknown, max: number, what: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw new ProtocolError(`${what} must be an array`);
+  if (value.length > max) throw new ProtocolError(`${what} has ${value.length} elements; at most ${max} are accepted`);
+  for (let i = 0; i < value.length; i++) if (!(i in value)) throw new ProtocolError(`${what} is sparse`);
+  return value;
+}
+
+export function wireId(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ProtocolError(`${what} must be an integer >= 0`);
+  return value as number;
+}
+
+/** A dense array of at most `max` wire ids. */
+export function wireIds(value: unknown, max: number, what: string): number[] {
+  return denseArray(value, max, what).map((id) => wireId(id, `${what}[]`));
+}
+
+export function taskName(value: unknown): string {
+  if (typeof value !== 'string' || value.length > MAX_NAME_LENGTH) throw new ProtocolError('a task name must be a short string');
+  return value;
+}
+
+/** The task names a worker or an agent announces. */
+export function taskNames(value: unknown, what: string): string[] {
+  return denseArray(value, MAX_NAMES, what).map(taskName);
+}
