@@ -240,8 +240,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       }
       if (best === undefined) break;
       const room = best.room;
-      const good = Math.min(this.#options.batchSize, this.#queue.size, Math.ceil(best.window / 4));
-      const taken = room >= good || best.inFlight - best.waiting < best.backend.parallelism ? this.#dispatch(best, Math.min(room, this.#options.batchSize)) : 0;
+      // A batch runs on one worker: a backend with several (an agent) gets one worker's share
+      // per batch, so that its batches spread over all of them.
+      const share = Math.ceil(best.window / best.backend.parallelism);
+      const good = Math.min(this.#options.batchSize, this.#queue.size, Math.ceil(share / 4));
+      const starving = best.inFlight - best.waiting < best.backend.parallelism;
+      const taken = room >= good || starving ? this.#dispatch(best, Math.min(room, share, this.#options.batchSize)) : 0;
       if (taken === 0) (skip ??= new Set()).add(best);
       sent += taken;
     }
