@@ -35,7 +35,7 @@ export async function tinySuite(ctx: SuiteContext): Promise<void> {
     for (const name of ['dist', 'node_modules', 'package.json', 'tsconfig.json']) symlinkSync(join(ROOT, name), join(scratch, name));
   }
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'tiny-tasks.ts'), ...ctx.profile.tiny.args], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(benchDir, 'tiny-tasks.ts'), ...ctx.profile.tiny.args], {
       cwd: scratch ?? ROOT,
       env: { ...process.env, ...gitEnv() }, // so a scratch copy still records the commit
       stdio: ['ignore', 'ignore', 'inherit'], // its tables go to tiny-tasks.md; its progress to our stderr
