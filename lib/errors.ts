@@ -69,8 +69,11 @@ export class PoolDestroyedError extends TroupeError {
 
 /** No worker, process or agent exports a task of that name. */
 export class UnknownTaskError extends TroupeError {
-  constructor(name: string) {
-    super('ERR_TROUPE_UNKNOWN_TASK', `no worker exports a task named "${name}"`);
+  constructor(name: string, isClass = false) {
+    super(
+      'ERR_TROUPE_UNKNOWN_TASK',
+      isClass ? `"${name}" is a class: spawn it as an actor (pool.spawn)` : `no worker exports a task named "${name}"`,
+    );
   }
 }
 
@@ -158,6 +161,65 @@ export class DataCloneError extends TroupeError {
   }
 }
 
+/** No actor of this pool has the name (it was never spawned, or it stopped). */
+export class ActorNotFoundError extends TroupeError {
+  constructor(name: string) {
+    super('ERR_TROUPE_ACTOR_NOT_FOUND', `no actor is named ${JSON.stringify(name.slice(0, 200))}`);
+  }
+}
+
+/** `spawn()` named an actor with a name another live actor of the pool has. */
+export class ActorNameTakenError extends TroupeError {
+  constructor(name: string) {
+    super('ERR_TROUPE_ACTOR_NAME_TAKEN', `an actor named ${JSON.stringify(name.slice(0, 200))} already exists`);
+  }
+}
+
+/** The task module exports no class of that name (functions are tasks, classes are actors). */
+export class UnknownActorClassError extends TroupeError {
+  constructor(name: string) {
+    super('ERR_TROUPE_ACTOR_CLASS', `the task module exports no class named ${JSON.stringify(name.slice(0, 200))}`);
+  }
+}
+
+/**
+ * The actor has no such method: only methods its class (and the classes it extends) define
+ * may be called; `constructor`, `stop` and whatever every object inherits may not.
+ */
+export class ActorMethodError extends TroupeError {
+  constructor(className: string, method: string) {
+    super('ERR_TROUPE_ACTOR_METHOD', `${className} has no method ${JSON.stringify(method.slice(0, 200))} that may be called`);
+  }
+}
+
+/** The actor's worker died while this message was pending: it is not run again (at most once). */
+export class ActorLostError extends TroupeError {
+  constructor(name: string, cause?: unknown) {
+    super('ERR_TROUPE_ACTOR_LOST', `actor ${name} was lost with this message pending; it is not run again`, { cause });
+  }
+}
+
+/** The actor was stopped, or failed past its restart limit: it takes no more messages. */
+export class ActorStoppedError extends TroupeError {
+  constructor(name: string, cause?: unknown) {
+    super('ERR_TROUPE_ACTOR_STOPPED', `actor ${name} is stopped`, { cause });
+  }
+}
+
+/** The actor's mailbox holds `mailbox` messages already. */
+export class ActorMailboxFullError extends TroupeError {
+  constructor(name: string, mailbox: number) {
+    super('ERR_TROUPE_ACTOR_MAILBOX_FULL', `the mailbox of actor ${name} is full (mailbox: ${mailbox})`);
+  }
+}
+
+/** A call would wait on itself: the target is already waiting, up the chain of calls that led here. */
+export class ActorDeadlockError extends TroupeError {
+  constructor(name: string) {
+    super('ERR_TROUPE_ACTOR_DEADLOCK', `calling actor ${name} from here would wait on itself: it is up the chain of calls that led here`);
+  }
+}
+
 /** An error as it travels between threads, processes and machines. */
 export interface SerializedError {
   name: string;
@@ -198,6 +260,14 @@ const TROUPE_ERRORS: Record<string, abstract new (...args: never[]) => TroupeErr
   ERR_TROUPE_AGENT_REFUSED: AgentRefusedError,
   ERR_TROUPE_FRAME_TOO_LARGE: FrameTooLargeError,
   ERR_TROUPE_DATA_CLONE: DataCloneError,
+  ERR_TROUPE_ACTOR_NOT_FOUND: ActorNotFoundError,
+  ERR_TROUPE_ACTOR_NAME_TAKEN: ActorNameTakenError,
+  ERR_TROUPE_ACTOR_CLASS: UnknownActorClassError,
+  ERR_TROUPE_ACTOR_METHOD: ActorMethodError,
+  ERR_TROUPE_ACTOR_LOST: ActorLostError,
+  ERR_TROUPE_ACTOR_STOPPED: ActorStoppedError,
+  ERR_TROUPE_ACTOR_MAILBOX_FULL: ActorMailboxFullError,
+  ERR_TROUPE_ACTOR_DEADLOCK: ActorDeadlockError,
 };
 
 const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause', 'errors']);

@@ -1,6 +1,8 @@
 export { createPool, Pool, type PoolEvents, type TaskProxy } from './pool.js';
 export type { PoolMode, PoolOptions } from './options.js';
 export { MapError, type MapOptions } from './map.js';
+export { ActorRef, type ActorClasses, type TypedActor } from './actors/ref.js';
+export type { ActorEvents, ActorInfo, CallOptions, Placement, RestartPolicy, SpawnOptions } from './actors/types.js';
 export type { RunOptions, SchedulerStats as PoolStats } from './scheduler/scheduler.js';
 export type { Percentiles } from './scheduler/stats.js';
 export type { WorkerInfo } from './backends/types.js';

@@ -7,8 +7,12 @@ import { AgentListener } from './backends/remote-listener.js';
 import { checkMapOptions, mapTasks, type MapError, type MapOptions } from './map.js';
 import type { AgentInfo, RemoteBackend } from './backends/remote.js';
 import type { WorkerInfo } from './backends/types.js';
+import { ActorSystem } from './actors/system.js';
+import { ActorRef, typed, type ActorClasses } from './actors/ref.js';
+import { resolveSpawnOptions } from './actors/options.js';
+import type { ActorEvents, SpawnOptions } from './actors/types.js';
 
-export interface PoolEvents {
+export interface PoolEvents extends ActorEvents {
   /** The queue had filled up (or refused a task) and is empty again. */
   drain: [];
   /** Nothing queued, nothing running. */
@@ -53,6 +57,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   #stopping = false;
   #shutdown: Promise<void> | undefined;
   #listener: AgentListener | undefined;
+  readonly #actors: ActorSystem;
 
   private constructor(options: ResolvedPoolOptions) {
     super();
@@ -67,6 +72,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#scheduler.on('drain', () => this.emit('drain'));
     this.#scheduler.on('idle', () => this.emit('idle'));
     this.#scheduler.on('retry', (info) => this.emit('retry', info));
+    this.#actors = new ActorSystem(this.#scheduler);
+    this.#actors.on('actorStart', (info) => this.emit('actorStart', info));
+    this.#actors.on('actorRestart', (info, error) => this.emit('actorRestart', info, error));
+    this.#actors.on('actorStop', (info, error) => this.emit('actorStop', info, error));
+    this.#actors.on('actorError', (info, failure) => this.emit('actorError', info, failure));
   }
 
   /** Starts the workers; resolves when every one of them has loaded the task module. */
@@ -157,6 +167,36 @@ export class Pool extends EventEmitter<PoolEvents> {
     return mapTasks<R>(this.#scheduler, name, items, checkMapOptions(options));
   }
 
+  /**
+   * Starts an actor: an instance of the exported class `className`, constructed with `args`
+   * in one worker, where its methods run one message at a time. Resolves once constructed.
+   */
+  async spawn(className: string, args: readonly unknown[] = [], options?: SpawnOptions): Promise<ActorRef> {
+    if (typeof className !== 'string') throw new InvalidArgumentError(`spawn(): className must be a string; got ${describe(className)}`);
+    if (!Array.isArray(args)) throw new InvalidArgumentError(`spawn(): args must be an array; got ${describe(args)}`);
+    const record = await this.#actors.spawn(className, args, resolveSpawnOptions(options));
+    return new ActorRef(this.#actors, record);
+  }
+
+  /** The actor named `name`, looked up when each message is sent (so across restarts, and for actors spawned later). */
+  actor(name: string): ActorRef {
+    if (typeof name !== 'string') throw new InvalidArgumentError(`actor(): name must be a string; got ${describe(name)}`);
+    return new ActorRef(this.#actors, name);
+  }
+
+  /** A typed view of the task module's classes: `pool.actors<typeof import('./tasks.js')>().Counter.spawn([5])`. */
+  actors<T>(): ActorClasses<T> {
+    return new Proxy({} as ActorClasses<T>, {
+      get: (_, className) => {
+        if (typeof className !== 'string' || className === 'then') return undefined;
+        return {
+          spawn: async (args: readonly unknown[] = [], options?: SpawnOptions) => typed(await this.spawn(className, args, options)),
+          named: (name: string) => typed(this.actor(name)),
+        };
+      },
+    });
+  }
+
   /** While true, run() refuses with ERR_TROUPE_QUEUE_FULL (maxQueue is reached): wait for 'drain'. */
   get needsDrain(): boolean {
     return this.#scheduler.needsDrain;
@@ -171,15 +211,23 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#scheduler.onIdle();
   }
 
-  /** Refuses new tasks, waits for the submitted ones to settle, then stops every worker. */
+  /**
+   * Refuses new tasks, spawns and messages; waits for the submitted tasks to settle; stops
+   * every actor once its mailbox has drained; then stops every worker.
+   */
   close(): Promise<void> {
-    this.#shutdown ??= this.#scheduler.close().then(() => this.#stopBackends('close'));
+    this.#actors.refuse();
+    this.#shutdown ??= this.#scheduler
+      .close()
+      .then(() => this.#actors.close())
+      .then(() => this.#stopBackends('close'));
     return this.#shutdown;
   }
 
-  /** Stops every worker now; pending tasks reject with ERR_TROUPE_DESTROYED. */
+  /** Stops every worker now; pending tasks and actor messages reject with ERR_TROUPE_DESTROYED. */
   destroy(): Promise<void> {
     this.#scheduler.destroy();
+    this.#actors.destroy();
     const previous = this.#shutdown;
     this.#shutdown = this.#stopBackends('destroy').then(() => previous);
     return this.#shutdown;

@@ -9,7 +9,7 @@ import { delay, describe, resolvePoolOptions, type PoolOptions } from '../option
 import { MAX_DELAY_MS, setDelay } from '../timers.js';
 import { LocalWorkers } from '../backends/local-workers.js';
 import {
-  AGENT_BYE, AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, parseRefusal, parseWelcome,
+  AGENT_BYE, AGENT_CANCEL, AGENT_DROP, AGENT_HELLO, AGENT_REPLY, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, parseRefusal, parseWelcome,
   versionMismatch, type AgentHello,
 } from '../backends/remote-protocol.js';
 import { connect, type Connection } from '../transport/connection.js';
@@ -266,6 +266,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       try {
         if (type === AGENT_RUN) router.run(value);
         else if (type === AGENT_CANCEL) router.cancel(value);
+        else if (type === AGENT_DROP) router.drop(value);
+        else if (type === AGENT_REPLY) router.reply(value);
         else throw new ProtocolError(`unexpected message type ${type} from the scheduler`);
       } catch (error) {
         debug('agent: %s', (error as Error).message);

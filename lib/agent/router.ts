@@ -1,14 +1,18 @@
 import { PeerLostError, ProtocolError, serializeError } from '../errors.js';
-import { AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
-import { ERR, OK, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
-import { entryCount, failures, parseBatch, rebase, resultId, type Batch } from '../worker/batch.js';
+import { AGENT_CALL, AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
+import { ERR, OK, type ActorCall, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
+import { entryCount, failures, parseBatch, rebase, resultId, SPAWN, type Batch } from '../worker/batch.js';
+import { parseCallReply } from '../worker/calls.js';
 import { ResultBuffer } from '../worker/result-buffer.js';
 import { IdTable } from '../scheduler/id-table.js';
 import type { Connection } from '../transport/connection.js';
 
 interface Route {
   backend: Backend;
+  /** Tasks it holds. */
   load: number;
+  /** Actors it hosts. */
+  actors: number;
 }
 
 /** A batch from the scheduler, forwarded whole to one local worker under local ids. */
@@ -20,6 +24,17 @@ interface Forwarded {
   count: number;
   /** Which scheduler connection sent it: results for an earlier one are dropped. */
   session: number;
+  /** For an actor: such batches go where the actor lives, outside the credit for tasks. */
+  actor: number | undefined;
+  /** A spawn entry: held for the actor's whole life. */
+  spawn: boolean;
+}
+
+/** A call that code on a worker here made to an actor, under the number we sent it up with. */
+interface UpCall {
+  backend: Backend;
+  /** The worker's own number for it. */
+  id: number;
 }
 
 /**
@@ -47,6 +62,10 @@ export class Router implements BackendHost {
   /** Tasks of the current connection held by workers here. */
   #holding = 0;
   readonly #results = new ResultBuffer((results) => this.#sendResults(results));
+  /** Where each actor of the current connection lives, by its (the scheduler's) id. */
+  readonly #actors = new Map<number, Route>();
+  readonly #upCalls = new Map<number, UpCall>();
+  #nextCallId = 0;
 
   get parallelism(): number {
     let sum = 0;
@@ -65,7 +84,7 @@ export class Router implements BackendHost {
   }
 
   adopt(backend: Backend): void {
-    this.#routes.set(backend, { backend, load: 0 });
+    this.#routes.set(backend, { backend, load: 0, actors: 0 });
     backend.attach(this);
     this.#runWaiting();
   }
@@ -90,13 +109,21 @@ export class Router implements BackendHost {
     this.#waiting = [];
     this.#waitingEntries = 0;
     this.#results.clear();
-    const byBackend = new Map<Backend, number[]>();
+    this.#actors.clear();
+    const tasks = new Map<Backend, number[]>();
+    const actors = new Map<Backend, number[]>();
     for (const batch of this.#batches()) {
+      const byBackend = batch.actor === undefined ? tasks : actors;
       const ids = byBackend.get(batch.route.backend) ?? [];
       ids.push(...this.#stillHeld(batch));
       byBackend.set(batch.route.backend, ids);
     }
-    for (const [backend, ids] of byBackend) backend.cancel(ids);
+    for (const [backend, ids] of tasks) backend.cancel(ids);
+    // Actors are ended, not their workers, which host other actors and tasks.
+    for (const [backend, ids] of actors) backend.drop(ids);
+    const lost = serializeError(new PeerLostError('the scheduler connection closed'));
+    for (const call of this.#upCalls.values()) call.backend.reply({ id: call.id, ok: false, value: lost });
+    this.#upCalls.clear();
   }
 
   /** The local ids of a forwarded batch's tasks that have not come back yet. */
@@ -118,6 +145,7 @@ export class Router implements BackendHost {
   run(message: unknown): void {
     // Names are looked up in this machine's own task module by the worker; nothing here runs them.
     const batch = parseBatch(message);
+    if (batch.actor !== undefined) return this.#runForActor(batch);
     const count = entryCount(batch);
     if (this.#holding + this.#waitingEntries + count > this.#credit) {
       throw new ProtocolError(`the scheduler sent more than the ${this.#credit} tasks this agent takes at once`);
@@ -127,8 +155,71 @@ export class Router implements BackendHost {
     this.#runWaiting();
   }
 
+  /**
+   * A batch for an actor goes to the worker the actor lives in, at once and in the order it
+   * came (its messages run in the order sent); a spawn goes to the worker hosting fewest.
+   */
+  #runForActor(batch: Batch): void {
+    const actor = batch.actor!;
+    const spawn = batch.op === SPAWN;
+    if (spawn && this.#actors.has(actor)) throw new ProtocolError(`the scheduler spawned actor ${actor} twice`);
+    const route = spawn ? this.#leastLoaded(true) : this.#actors.get(actor);
+    const count = entryCount(batch);
+    const localBase = this.#nextId + 1;
+    this.#nextId += count;
+    if (route === undefined) {
+      // No worker (spawn), or the actor's worker is gone: the scheduler learns of it as of any loss.
+      const ids = Array.from({ length: count }, (_, i) => batch.base + i);
+      this.#send(AGENT_LOST, { ids, reason: 'died', error: serializeError(new Error('no worker here hosts the actor')) } satisfies AgentLost);
+      return;
+    }
+    if (spawn) {
+      this.#actors.set(actor, route);
+      route.actors++;
+    }
+    const forwarded: Forwarded = { route, wireBase: batch.base, localBase, count, session: this.#session, actor, spawn };
+    for (let i = 0; i < count; i++) this.#held.set(localBase + i, forwarded);
+    try {
+      route.backend.dispatch(rebase(batch, localBase), undefined, false);
+    } catch (error) {
+      this.lost(route.backend, Array.from({ length: count }, (_, i) => localBase + i), 'isolate', error as Error);
+    }
+  }
+
+  /** Actor messages not started, and actors, to forget (Backend.drop). */
+  drop(message: unknown): void {
+    for (const [backend, ids] of this.#localIds(parseCancel(message))) backend.drop(ids);
+  }
+
+  /** The answer to a call that code here made to an actor. */
+  reply(message: unknown): void {
+    const reply = parseCallReply(message);
+    const call = this.#upCalls.get(reply.id);
+    if (call === undefined) return;
+    this.#upCalls.delete(reply.id);
+    call.backend.reply({ ...reply, id: call.id });
+  }
+
+  call(backend: Backend, call: ActorCall): void {
+    if (this.#connection === undefined || this.#connection.closed) {
+      if (!call.tell) backend.reply({ id: call.id, ok: false, value: serializeError(new PeerLostError('no scheduler is connected')) });
+      return;
+    }
+    let id = 0;
+    if (!call.tell) {
+      id = ++this.#nextCallId;
+      this.#upCalls.set(id, { backend, id: call.id });
+    }
+    const error = this.#send(AGENT_CALL, { ...call, id });
+    if (error !== undefined && !call.tell) this.reply({ id, ok: false, value: serializeError(error) });
+  }
+
   cancel(message: unknown): void {
-    const wanted = parseCancel(message);
+    for (const [backend, ids] of this.#localIds(parseCancel(message))) backend.cancel(ids);
+  }
+
+  /** The local ids, by worker, of the given wire ids still held for the current connection. */
+  #localIds(wanted: readonly number[]): Map<Backend, number[]> {
     const byBackend = new Map<Backend, number[]>();
     for (const batch of this.#batches()) {
       if (batch.session !== this.#session) continue;
@@ -140,7 +231,7 @@ export class Router implements BackendHost {
         byBackend.set(batch.route.backend, ids);
       }
     }
-    for (const [backend, ids] of byBackend) backend.cancel(ids);
+    return byBackend;
   }
 
   #runWaiting(): void {
@@ -152,7 +243,7 @@ export class Router implements BackendHost {
       this.#waitingEntries -= count;
       const localBase = this.#nextId + 1;
       this.#nextId += count;
-      const forwarded: Forwarded = { route, wireBase: batch.base, localBase, count, session: this.#session };
+      const forwarded: Forwarded = { route, wireBase: batch.base, localBase, count, session: this.#session, actor: undefined, spawn: false };
       for (let i = 0; i < count; i++) this.#held.set(localBase + i, forwarded);
       route.load += count;
       this.#holding += count;
@@ -165,11 +256,13 @@ export class Router implements BackendHost {
     }
   }
 
-  #leastLoaded(): Route | undefined {
+  /** The ready worker with the least work (for an actor: hosting the fewest actors, then the least work). */
+  #leastLoaded(forActor = false): Route | undefined {
     let best: Route | undefined;
+    const load = (route: Route) => (forActor ? route.actors * 1e6 : 0) + route.load / route.backend.parallelism;
     for (const route of this.#routes.values()) {
       if (!route.backend.ready) continue;
-      if (best === undefined || route.load / route.backend.parallelism < best.load / best.backend.parallelism) best = route;
+      if (best === undefined || load(route) < load(best)) best = route;
     }
     return best;
   }
@@ -182,10 +275,8 @@ export class Router implements BackendHost {
       const localId = resultId(results, i);
       const batch = this.#held.get(localId);
       if (batch?.route !== route) continue;
-      this.#held.delete(localId);
-      route.load--;
+      this.#release(batch, localId);
       if (batch.session !== this.#session) continue;
-      this.#holding--;
       this.#results.push(batch.wireBase + (localId - batch.localBase), failed.has(i) ? ERR : OK, results.values[i]);
     }
     for (const localId of results.started ?? []) {
@@ -207,6 +298,7 @@ export class Router implements BackendHost {
     const route = this.#routes.get(backend);
     if (route === undefined) return;
     this.#routes.delete(backend);
+    for (const [id, call] of this.#upCalls) if (call.backend === backend) this.#upCalls.delete(id);
     const ids: number[] = [];
     for (const batch of this.#batches()) if (batch.route === route) ids.push(...this.#stillHeld(batch));
     this.#report(route, ids, reason, error);
@@ -219,13 +311,24 @@ export class Router implements BackendHost {
     for (const localId of localIds) {
       const batch = this.#held.get(localId);
       if (batch?.route !== route) continue;
-      this.#held.delete(localId);
-      route.load--;
+      this.#release(batch, localId);
       if (batch.session !== this.#session) continue;
-      this.#holding--;
       wireIds.push(batch.wireBase + (localId - batch.localBase));
     }
     if (wireIds.length > 0) this.#send(AGENT_LOST, { ids: wireIds, reason, error: serializeError(error) } satisfies AgentLost);
+  }
+
+  /** A held entry is done here: it settled, or it is reported lost. */
+  #release(batch: Forwarded, localId: number): void {
+    this.#held.delete(localId);
+    if (batch.actor === undefined) {
+      batch.route.load--;
+      if (batch.session === this.#session) this.#holding--;
+    } else if (batch.spawn) {
+      // The actor's life is over here.
+      batch.route.actors--;
+      if (batch.session === this.#session && this.#actors.get(batch.actor) === batch.route) this.#actors.delete(batch.actor);
+    }
   }
 
   writable(): void {

@@ -2,11 +2,14 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
 import { setDelay } from '../timers.js';
-import { DataCloneError, deserializeError, WorkerStartError } from '../errors.js';
+import { DataCloneError, deserializeError, ProtocolError, WorkerStartError } from '../errors.js';
 import { parseResults } from '../worker/batch.js';
-import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker } from '../worker/protocol.js';
+import { parseActorCall, uncloneable } from '../worker/calls.js';
+import {
+  MSG_CALL, MSG_DROP, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker,
+} from '../worker/protocol.js';
 import { entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
-import { batchIds, type Backend, type BackendHost, type Batch, type WorkerInfo } from './types.js';
+import { batchIds, type Backend, type BackendHost, type Batch, type CallReply, type WorkerInfo } from './types.js';
 
 
 /** How long a closing worker may take to leave after its channel closes, before SIGKILL. */
@@ -46,17 +49,15 @@ export class ProcessBackend implements Backend {
     worker.process.channel?.unref();
     worker.on('message', (value: unknown) => {
       const message = parseFromWorker(value);
-      if (message?.t !== MSG_RESULTS) return;
-      let results;
       try {
-        results = parseResults(message.r);
+        if (message?.t === MSG_RESULTS) this.#host?.results(this, parseResults(message.r));
+        else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));
       } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
         // Only our own worker entry talks here: a malformed message means it is broken.
-        debug('worker process %d sent malformed results: %s', this.pid, (error as Error).message);
+        debug('worker process %d sent a malformed message: %s', this.pid, error.message);
         this.#worker.process.kill('SIGKILL');
-        return;
       }
-      this.#host?.results(this, results);
     });
     worker.on('error', (error: Error) => debug('worker process %d: %s', this.pid, error.message));
     this.exited = new Promise((resolve) => {
@@ -149,6 +150,23 @@ export class ProcessBackend implements Backend {
     // Never written (the worker is gone or going): it never ran, so it costs no attempt.
     if (error) this.#host?.lost(this, batchIds(batch), 'stopped', error);
     else if (wasCongested && this.ready) this.#host?.writable(this);
+  }
+
+  drop(ids: readonly number[]): void {
+    this.#control({ t: MSG_DROP, ids });
+  }
+
+  reply(reply: CallReply): void {
+    try {
+      this.#control({ t: MSG_REPLY, r: reply });
+    } catch (error) {
+      this.#control({ t: MSG_REPLY, r: uncloneable(reply, error) });
+    }
+  }
+
+  /** Sends a control message; one that cannot go because the worker is gone is moot. */
+  #control(message: ToWorker): void {
+    if (this.#state === 'running' && this.#worker.isConnected()) this.#worker.send(message);
   }
 
   /** A process cannot leave a running task: it is killed and replaced; its other tasks run again. */

@@ -25,7 +25,14 @@ export const AGENT_REFUSED = 22;
 /** Agent → scheduler, when it stops on purpose: `{}`; its connection then closes, a clean leave. */
 export const AGENT_BYE = 23;
 
-/** Version 2: batches and results of worker/batch.ts (format 2). Version 1 had flat arrays. */
+/** Scheduler → agent: `{ ids }`, actor messages to forget if not started, and actors to end now (see Backend.drop). */
+export const AGENT_DROP = 30;
+/** Agent → scheduler: an ActorCall (worker/calls.ts) made by code running on the agent. */
+export const AGENT_CALL = 31;
+/** Scheduler → agent: the CallReply to such a call. */
+export const AGENT_REPLY = 32;
+
+/** Version 3: batches may be for actors (worker/batch.ts format 3). Version 2 had tasks only; version 1 flat arrays. */
 export const AGENT_PROTOCOL_VERSION = BATCH_FORMAT;
 
 /** Most workers one agent may announce: more would let one peer claim the whole pool. */
@@ -63,8 +70,9 @@ export function parseLost(value: unknown): AgentLost {
   return { ids: wireIds(value.ids, MAX_ENTRIES, 'lost.ids'), reason, error: value.error };
 }
 
+/** A CANCEL or a DROP: `{ ids }`. */
 export function parseCancel(value: unknown): number[] {
-  if (!isRecord(value)) throw new ProtocolError('a cancel message must be { ids }');
+  if (!isRecord(value)) throw new ProtocolError('a cancel or drop message must be { ids }');
   return wireIds(value.ids, MAX_ENTRIES, 'cancel.ids');
 }
 

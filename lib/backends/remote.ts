@@ -1,8 +1,11 @@
 import { deserializeError, PeerLostError, ProtocolError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
 import { parseResults } from '../worker/batch.js';
-import { AGENT_BYE, AGENT_CANCEL, AGENT_LOST, AGENT_RESULTS, AGENT_RUN, parseLost, type AgentHello } from './remote-protocol.js';
-import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
+import { parseActorCall, uncloneable } from '../worker/calls.js';
+import {
+  AGENT_BYE, AGENT_CALL, AGENT_CANCEL, AGENT_DROP, AGENT_LOST, AGENT_REPLY, AGENT_RESULTS, AGENT_RUN, parseLost, type AgentHello,
+} from './remote-protocol.js';
+import type { Backend, BackendHost, Batch, CallReply, WorkerInfo } from './types.js';
 
 /** What the pool tells its users about an agent. */
 export interface AgentInfo {
@@ -57,7 +60,8 @@ export class RemoteBackend implements Backend {
         else if (type === AGENT_LOST) {
           const lost = parseLost(value);
           this.#host?.lost(this, lost.ids, lost.reason, deserializeError(lost.error));
-        } else if (type === AGENT_BYE) {
+        } else if (type === AGENT_CALL) this.#host?.call(this, parseActorCall(value));
+        else if (type === AGENT_BYE) {
           // Stopping on purpose: its close is a clean leave.
           this.#stopping = true;
         } else throw new ProtocolError(`unexpected message type ${type}`);
@@ -97,6 +101,20 @@ export class RemoteBackend implements Backend {
 
   cancel(ids: readonly number[]): void {
     if (this.#open) this.#connection.send(AGENT_CANCEL, { ids: [...ids] });
+  }
+
+  drop(ids: readonly number[]): void {
+    if (this.#open) this.#connection.send(AGENT_DROP, { ids: [...ids] });
+  }
+
+  reply(reply: CallReply): void {
+    if (!this.#open) return;
+    try {
+      this.#connection.send(AGENT_REPLY, reply);
+    } catch (error) {
+      if (error instanceof PeerLostError) return;
+      this.#connection.send(AGENT_REPLY, uncloneable(reply, error));
+    }
   }
 
   setBusy(): void {

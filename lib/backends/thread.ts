@@ -2,11 +2,12 @@ import type { TransferListItem } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { debug } from '../debug.js';
-import { WorkerStartError } from '../errors.js';
-import { parseThreadReady } from '../worker/protocol.js';
+import { ProtocolError, WorkerStartError } from '../errors.js';
+import { parseActorCall, uncloneable } from '../worker/calls.js';
+import { MSG_CALL, MSG_DROP, MSG_REPLY, parseThreadReady, type ToWorker } from '../worker/protocol.js';
 import { packBatch, unpackResults } from '../worker/thread-channel.js';
 import { entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
-import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
+import type { Backend, BackendHost, Batch, CallReply, WorkerInfo } from './types.js';
 
 /**
  * One worker thread, started and supervised by piscina (a pool of one thread, with the
@@ -42,14 +43,15 @@ export class ThreadBackend implements Backend {
     this.capacity = options.maxInFlight;
     piscina.on('error', (error: Error) => (this.#lastError = error));
     port.on('message', (message: unknown) => {
-      let results;
       try {
-        results = unpackResults(message);
+        if ((message as { t?: unknown } | null)?.t === MSG_CALL) {
+          this.#host?.call(this, parseActorCall((message as { c: unknown }).c));
+        } else this.#host?.results(this, unpackResults(message));
       } catch (error) {
-        debug('thread %d sent malformed results: %s', this.threadId, (error as Error).message);
-        return this.#terminate();
+        if (!(error instanceof ProtocolError)) throw error;
+        debug('thread %d sent a malformed message: %s', this.threadId, error.message);
+        this.#terminate();
       }
-      this.#host?.results(this, results);
     });
     // Idle threads must not keep the process alive: setBusy() refs the port while tasks run.
     port.unref();
@@ -116,6 +118,19 @@ export class ThreadBackend implements Backend {
     // A value that does not clone throws here, and the scheduler then sends the batch's tasks one by one.
     const posted = packBatch(batch, transfer);
     this.#port.postMessage(posted.message, posted.transfer);
+  }
+
+  drop(ids: readonly number[]): void {
+    if (this.#state === 'running') this.#port.postMessage({ t: MSG_DROP, ids } satisfies ToWorker);
+  }
+
+  reply(reply: CallReply): void {
+    if (this.#state !== 'running') return;
+    try {
+      this.#port.postMessage({ t: MSG_REPLY, r: reply } satisfies ToWorker);
+    } catch (error) {
+      this.#port.postMessage({ t: MSG_REPLY, r: uncloneable(reply, error) } satisfies ToWorker);
+    }
   }
 
   /** A thread cannot leave a running task: it is stopped and replaced; its other tasks run again. */

@@ -1,6 +1,8 @@
 import type { TransferListItem } from 'node:worker_threads';
 export { ERR, OK, type Batch, type Results } from '../worker/batch.js';
 import { entryCount, type Batch, type Results } from '../worker/batch.js';
+import type { ActorCall, CallReply } from '../worker/calls.js';
+export type { ActorCall, CallReply };
 
 /** The wire ids of a batch's entries. */
 export function batchIds(batch: Batch): number[] {
@@ -39,6 +41,8 @@ export interface BackendHost {
   exited(backend: Backend, reason: LostReason, error: Error): void;
   /** The backend can take work again after saying it could not (`ready` was false). */
   writable(backend: Backend): void;
+  /** Code running on the backend calls an actor; the answer goes back through `backend.reply()`. */
+  call(backend: Backend, call: ActorCall): void;
 }
 
 export interface Backend {
@@ -60,6 +64,13 @@ export interface Backend {
   dispatch(batch: Batch, transfer: TransferListItem[] | undefined, cancellable: boolean): void;
   /** Stops the given running tasks at once (the worker running them may be replaced). */
   cancel(ids: readonly number[]): void;
+  /**
+   * Forgets the given actor messages if they have not started, and ends at once the actors
+   * whose spawn entries are given. Never stops a worker: it hosts other actors.
+   */
+  drop(ids: readonly number[]): void;
+  /** Answers a call that code running on it made to an actor. */
+  reply(reply: CallReply): void;
   /** Its tasks are holding work: keep the process alive (true) or not (false). */
   setBusy(busy: boolean): void;
   info(inFlight: number): WorkerInfo[];

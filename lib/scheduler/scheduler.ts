@@ -1,10 +1,10 @@
 import { EventEmitter } from 'eventemitter3';
 import type { TransferListItem } from 'node:worker_threads';
 import {
-  AbortError, deserializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
+  AbortError, deserializeError, serializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
   WorkerLostError, type SerializedError,
 } from '../errors.js';
-import { batchIds, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
+import { batchIds, type ActorCall, type Backend, type BackendHost, type Batch, type LostReason, type Results } from '../backends/types.js';
 import { BatchBuilder, failures, resultId } from '../worker/batch.js';
 import { MAX_DELAY_MS } from '../timers.js';
 import { IdTable } from './id-table.js';
@@ -16,6 +16,26 @@ import { Latency } from './stats.js';
 import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
 
 export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
+
+/**
+ * Traffic for actors, which the scheduler carries but does not own: entries it does not
+ * know as tasks, calls from workers, and backends coming and going (lib/actors/).
+ */
+export interface ActorTraffic {
+  settled(backend: Backend, id: number, ok: boolean, value: unknown): void;
+  started(backend: Backend, id: number): void;
+  lost(backend: Backend, id: number, error: Error): void;
+  /** The backend is gone: every actor it hosted is lost. */
+  exited(backend: Backend, error: Error): void;
+  attached(backend: Backend): void;
+  call(backend: Backend, call: ActorCall): void;
+}
+
+/** A backend an actor could be placed on, with its load (tasks in flight per worker). */
+export interface Host {
+  backend: Backend;
+  load: number;
+}
 
 
 /**
@@ -47,6 +67,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   readonly #waitTime = new Latency();
   readonly #runTime = new Latency();
   readonly #windowTime = new Latency();
+  #actors: ActorTraffic | undefined;
 
   constructor(options: SchedulerOptions) {
     super();
@@ -65,6 +86,53 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     backend.attach(this);
     this.#queue.unpark((name) => slot.accepts(name));
     this.#pump();
+    this.#actors?.attached(backend);
+  }
+
+  /** Hands actor traffic to `actors`. */
+  carry(actors: ActorTraffic): void {
+    this.#actors = actors;
+  }
+
+  /** Reserves `count` consecutive wire ids; returns the first. */
+  reserveIds(count: number): number {
+    const base = this.#nextWireId + 1;
+    this.#nextWireId += count;
+    return base;
+  }
+
+  /** Backends that export `name` and can take work now, with their load. */
+  hostsFor(name: string): Host[] {
+    return this.#slotList
+      .filter((slot) => !slot.gone && slot.backend.ready && slot.accepts(name))
+      .map((slot) => ({ backend: slot.backend, load: slot.inFlight / slot.backend.parallelism }));
+  }
+
+  /** Whether some attached backend exports `name`, or one may still come to (an agent). */
+  mayExport(name: string): boolean {
+    return this.#options.waitForBackends || this.#known(name);
+  }
+
+  /** Whether actor entries on `backend` are awaited: the backend keeps this process alive while they are, as while it runs tasks. */
+  awaitActors(backend: Backend, awaited: boolean): void {
+    const slot = this.#slots.get(backend);
+    if (slot === undefined) return;
+    slot.actorsAwaited = awaited;
+    this.#updateBusy(slot);
+  }
+
+  /** Sends an actor's batch straight to its backend, outside the task queue and windows. */
+  sendDirect(backend: Backend, batch: Batch): void {
+    try {
+      backend.dispatch(batch, undefined, false);
+    } catch (error) {
+      for (const id of batchIds(batch)) this.#actors?.lost(backend, id, error as Error);
+    }
+  }
+
+  call(backend: Backend, call: ActorCall): void {
+    if (this.#actors !== undefined) this.#actors.call(backend, call);
+    else if (!call.tell) backend.reply({ id: call.id, ok: false, value: serializeError(new Error('this pool hosts no actors')) });
   }
 
   /** Names stay known while a backend that exports them is attached, and no longer. */
@@ -361,9 +429,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const failed = failures(results);
     let first: Task | undefined;
     for (let i = 0; i < values.length; i++) {
-      const task = this.#running.get(resultId(results, i));
+      const id = resultId(results, i);
+      const task = this.#running.get(id);
+      if (task === undefined) {
+        this.#actors?.settled(backend, id, !failed.has(i), values[i]);
+        continue;
+      }
       // A result for an attempt that was cancelled or re-queued elsewhere is stale: drop it.
-      if (task === undefined || task.slot !== slot) continue;
+      if (task.slot !== slot) continue;
       this.#running.delete(task.wireId);
       first ??= task;
       slot.release(task);
@@ -385,6 +458,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     }
     for (const id of results.started ?? []) {
       const task = this.#running.get(id);
+      if (task === undefined) this.#actors?.started(backend, id);
       if (task === undefined || task.slot !== slot || task.async) continue;
       task.async = true;
       slot.waiting++;
@@ -407,6 +481,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const running = reason === 'died' && slot.backend.parallelism === 1 ? this.#runningWhenDied(slot, ids) : undefined;
     for (const id of ids) {
       const task = this.#running.get(id);
+      if (task === undefined) this.#actors?.lost(slot.backend, id, error);
       if (task === undefined || task.slot !== slot) continue;
       const why = running !== undefined && !task.async && task.dispatched !== running ? 'stopped' : reason;
       this.#running.delete(id);
@@ -470,6 +545,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#slotsChanged();
     this.#countNames(backend, -1);
     if (slot.busy) backend.setBusy(false);
+    this.#actors?.exited(backend, error);
     this.#pump();
   }
 
@@ -484,7 +560,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #updateBusy(slot: Slot): void {
-    const busy = slot.inFlight > 0;
+    const busy = slot.inFlight > 0 || slot.actorsAwaited;
     if (busy !== slot.busy) {
       slot.busy = busy;
       slot.backend.setBusy(busy);

@@ -127,6 +127,8 @@ export class Slot {
   /** Of those, tasks that began and wait on a promise: they leave the worker free. */
   waiting = 0;
   busy = false;
+  /** Actor messages sent to it are awaited (see Scheduler.awaitActors). */
+  actorsAwaited = false;
   /** Exited: takes nothing more, even while its remaining tasks are being re-queued. */
   gone = false;
   /** A suspect task running alone on this single-worker backend: nothing joins it until it settles. */

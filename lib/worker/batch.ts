@@ -10,13 +10,27 @@
 import { ProtocolError } from '../errors.js';
 import { denseArray, isRecord, taskName, wireId, wireIds } from './parse.js';
 
-/** Goes up whenever the shape of a batch or of results changes. */
-export const BATCH_FORMAT = 2;
+/** Goes up whenever the shape of a batch or of results changes (3: batches for actors). */
+export const BATCH_FORMAT = 3;
 
 /** Most entries in one batch or one results message that a receiver accepts. */
 export const MAX_ENTRIES = 65_536;
 /** Most arguments one entry may carry. */
 export const MAX_ARGS = 65_536;
+/** Longest chain of actor calls waiting on each other that a batch may carry. */
+export const MAX_CHAIN = 256;
+
+/** A batch for an actor: its entries call methods (the entry's name). */
+export const CALL = 0;
+/**
+ * A batch for an actor: its one entry constructs the exported class it names, with its
+ * arguments, as the actor. The entry is reported started once constructed, and settles when
+ * the actor stops (or fails to construct): so an actor's life is one entry in flight, and
+ * whatever loses entries (a worker's death, an agent's) loses the actor with it.
+ */
+export const SPAWN = 1;
+/** A batch for an actor: its one entry stops it, after the messages sent before. */
+export const STOP = 2;
 
 export interface Batch {
   /** Wire id of entry 0; entry i has id `base + i`. */
@@ -27,6 +41,12 @@ export interface Batch {
   readonly args?: readonly (readonly unknown[])[];
   /** Each entry's only argument, when every entry takes exactly one. */
   readonly one?: readonly unknown[];
+  /** The actor every entry is for (the id of its spawn entry); absent for tasks. */
+  readonly actor?: number;
+  /** What the entries do to the actor: CALL (the default), SPAWN or STOP. */
+  readonly op?: number;
+  /** For each entry, the actors whose calls wait on it, outermost first; absent when none do. */
+  readonly chains?: readonly (readonly number[])[];
 }
 
 export const OK = 0;
@@ -146,7 +166,19 @@ export function parseBatch(value: unknown): Batch {
     if (names.length !== count) throw new ProtocolError('batch.name must have one name per entry');
     name = names.map(taskName);
   }
-  return one !== undefined ? { base, name, one } : { base, name, args };
+  const batch: Batch = one !== undefined ? { base, name, one } : { base, name, args };
+  return value.actor === undefined ? batch : { ...batch, ...parseActorFields(value, count) };
+}
+
+function parseActorFields(value: Record<string, unknown>, count: number): Pick<Batch, 'actor' | 'op' | 'chains'> {
+  const actor = wireId(value.actor, 'batch.actor');
+  const op = value.op ?? CALL;
+  if (op !== CALL && op !== SPAWN && op !== STOP) throw new ProtocolError('batch.op must be CALL, SPAWN or STOP');
+  if (op !== CALL && count !== 1) throw new ProtocolError('a SPAWN or STOP batch has one entry');
+  if (value.chains === undefined) return { actor, op };
+  const chains = denseArray(value.chains, MAX_ENTRIES, 'batch.chains').map((chain) => wireIds(chain, MAX_CHAIN, 'batch.chains[]'));
+  if (chains.length !== count) throw new ProtocolError('batch.chains must have one chain per entry');
+  return { actor, op, chains };
 }
 
 /** Checks results that came from a worker or an agent; throws ProtocolError naming what is wrong. */

@@ -4,6 +4,8 @@
  */
 import { markMoved } from './moved.js';
 
+export { actor, type WorkerActorRef } from './actor-ref.js';
+
 /**
  * Returns `value` marked to be moved back to the caller rather than copied, when the task
  * runs in a worker thread: an ArrayBuffer, or a typed array or Buffer that owns its whole

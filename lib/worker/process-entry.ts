@@ -2,7 +2,7 @@
 import './watchdog.js';
 import { serializeError } from '../errors.js';
 import { parseBatch } from './batch.js';
-import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker } from './protocol.js';
+import { MSG_CALL, MSG_DROP, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseControl, type FromWorker } from './protocol.js';
 import { WorkerRuntime, loadTasks } from './runtime.js';
 
 // The primary closes the channel to stop us, and a primary that dies closes it too.
@@ -13,9 +13,15 @@ function send(message: FromWorker): void {
 }
 
 try {
-  const runtime = new WorkerRuntime(await loadTasks(process.env[TASKS_ENV] ?? ''), (r) => send({ t: MSG_RESULTS, r }));
+  const runtime = new WorkerRuntime(await loadTasks(process.env[TASKS_ENV] ?? ''), {
+    results: (r) => send({ t: MSG_RESULTS, r }),
+    call: (c) => send({ t: MSG_CALL, c }),
+  });
   process.on('message', (message: { t?: unknown; b?: unknown } | null) => {
-    if (message?.t === MSG_RUN) runtime.run(parseBatch(message.b));
+    if (message?.t === MSG_RUN) return runtime.run(parseBatch(message.b));
+    const control = parseControl(message);
+    if (control?.t === MSG_DROP) runtime.drop(control.ids);
+    else if (control !== undefined) runtime.reply(control.r);
   });
   send({ t: MSG_READY, names: runtime.names });
 } catch (error) {

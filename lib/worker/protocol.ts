@@ -4,7 +4,9 @@
  * same semantics as on threads and agents.
  */
 
-import { isRecord, taskNames } from './parse.js';
+import { MAX_ENTRIES } from './batch.js';
+import { parseCallReply, type CallReply } from './calls.js';
+import { isRecord, taskNames, wireIds } from './parse.js';
 
 /** Process worker → primary: loaded, with these task names. */
 export const MSG_READY = 1;
@@ -16,10 +18,20 @@ export const MSG_RUN = 3;
 export const MSG_RESULTS = 4;
 /** Worker thread → pool, first message on its port. */
 export const THREAD_READY = 5;
+/** Pool → worker (process or thread): `ids` of actor messages to forget if not started, and of actors to end now. */
+export const MSG_DROP = 6;
+/** Worker → pool: a call its code makes to an actor (calls.ts). */
+export const MSG_CALL = 7;
+/** Pool → worker: the reply to such a call. */
+export const MSG_REPLY = 8;
 
-export type ToWorker = { t: typeof MSG_RUN; b: unknown };
+export type ToWorker =
+  | { t: typeof MSG_RUN; b: unknown }
+  | { t: typeof MSG_DROP; ids: readonly number[] }
+  | { t: typeof MSG_REPLY; r: CallReply };
 export type FromWorker =
   | { t: typeof MSG_RESULTS; r: unknown }
+  | { t: typeof MSG_CALL; c: unknown }
   | { t: typeof MSG_READY; names: string[] }
   | { t: typeof MSG_START_FAILED; error: unknown };
 
@@ -45,6 +57,7 @@ function names(value: unknown): string[] | undefined {
 export function parseFromWorker(value: unknown): FromWorker | undefined {
   if (!isRecord(value)) return undefined;
   if (value.t === MSG_RESULTS) return { t: MSG_RESULTS, r: value.r };
+  if (value.t === MSG_CALL) return { t: MSG_CALL, c: value.c };
   if (value.t === MSG_READY) {
     const announced = names(value.names);
     return announced && { t: MSG_READY, names: announced };
@@ -57,4 +70,15 @@ export function parseThreadReady(value: unknown): ThreadReady | undefined {
   if (!isRecord(value) || value.t !== THREAD_READY || !Number.isInteger(value.threadId)) return undefined;
   const announced = names(value.names);
   return announced && { t: THREAD_READY, names: announced, threadId: value.threadId as number };
+}
+
+/**
+ * A control message from the pool to a worker (anything but a batch): parsed, or undefined
+ * when `value` is not one. Throws ProtocolError for one that is malformed.
+ */
+export function parseControl(value: unknown): Exclude<ToWorker, { t: typeof MSG_RUN }> | undefined {
+  if (!isRecord(value)) return undefined;
+  if (value.t === MSG_DROP) return { t: MSG_DROP, ids: wireIds(value.ids, MAX_ENTRIES, 'drop.ids') };
+  if (value.t === MSG_REPLY) return { t: MSG_REPLY, r: parseCallReply(value.r) };
+  return undefined;
 }

@@ -4,30 +4,53 @@
  * entry files); an agent's router forwards batches to it unchanged.
  */
 import { cloneable, DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
+import { ActorHost, type ActorClass } from './actor-host.js';
+import { installCallPort } from './actor-ref.js';
 import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type Results } from './batch.js';
+import type { ActorCall, CallReply } from './calls.js';
+import { OutgoingCalls } from './outgoing-calls.js';
 import { ResultBuffer } from './result-buffer.js';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
-export type TaskTable = ReadonlyMap<string, TaskFunction>;
+
+/** What a task module exports: functions are tasks, classes are actors. */
+export interface TaskModule {
+  readonly tasks: ReadonlyMap<string, TaskFunction>;
+  readonly classes: ReadonlyMap<string, ActorClass>;
+}
+
+/** What a worker's channel to its pool carries up: results, and calls its code makes to actors. */
+export interface WorkerChannel {
+  /** Throws when a value does not clone. */
+  results(results: Results): void;
+  call(call: ActorCall): void;
+}
+
+function isClass(value: Function): value is ActorClass {
+  return Function.prototype.toString.call(value).startsWith('class');
+}
 
 /**
- * Loads the task module: its exported functions are the tasks. The module is named by
- * the pool's own options on this machine, never by anything received from a peer.
+ * Loads the task module: its exported functions are the tasks, its exported classes (class
+ * syntax) the actors it can host. The module is named by the pool's own options on this
+ * machine, never by anything received from a peer.
  */
-export async function loadTasks(href: string): Promise<TaskTable> {
+export async function loadTasks(href: string): Promise<TaskModule> {
   const mod = (await import(href)) as Record<string, unknown>;
-  const table = new Map<string, TaskFunction>();
-  for (const [name, value] of Object.entries(mod)) {
-    if (typeof value === 'function') table.set(name, value as TaskFunction);
-  }
+  const tasks = new Map<string, TaskFunction>();
+  const classes = new Map<string, ActorClass>();
+  const add = (name: string, value: unknown) => {
+    if (typeof value !== 'function' || tasks.has(name) || classes.has(name)) return;
+    if (isClass(value)) classes.set(name, value);
+    else tasks.set(name, value as TaskFunction);
+  };
+  for (const [name, value] of Object.entries(mod)) add(name, value);
   // A CommonJS module or `export default { … }`: its function properties are tasks too.
   const fallback = mod.default;
   if (fallback !== null && typeof fallback === 'object') {
-    for (const [name, value] of Object.entries(fallback)) {
-      if (typeof value === 'function' && !table.has(name)) table.set(name, value as TaskFunction);
-    }
+    for (const [name, value] of Object.entries(fallback)) add(name, value);
   }
-  return table;
+  return { tasks, classes };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -41,28 +64,52 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * together. Busy and run times go with them, so the scheduler learns what tasks cost.
  */
 export class WorkerRuntime {
-  readonly #tasks: TaskTable;
+  readonly #tasks: ReadonlyMap<string, TaskFunction>;
+  readonly #classes: ReadonlyMap<string, ActorClass>;
   readonly #buffer: ResultBuffer;
+  readonly #actors: ActorHost;
+  readonly #calls: OutgoingCalls;
 
-  /** `post` sends results on the worker's channel; it throws when a value does not clone. */
-  constructor(tasks: TaskTable, post: (results: Results) => void) {
-    this.#tasks = tasks;
+  constructor(module: TaskModule, channel: WorkerChannel) {
+    this.#tasks = module.tasks;
+    this.#classes = module.classes;
     this.#buffer = new ResultBuffer((results) => {
       try {
-        post(results);
+        channel.results(results);
       } catch {
         // One value that does not clone fails its own task, not the whole message.
-        post(cloneableResults(results));
+        channel.results(cloneableResults(results));
       }
     });
+    this.#actors = new ActorHost(module.classes, this.#buffer);
+    this.#calls = new OutgoingCalls((call) => channel.call(call));
+    installCallPort(this.#calls);
   }
 
+  /** What the worker announces: its tasks and its actor classes (the scheduler places by name). */
   get names(): string[] {
-    return [...this.#tasks.keys()];
+    return [...this.#tasks.keys(), ...this.#classes.keys()];
+  }
+
+  /** Forgets actor messages that have not started, and actors, by the ids of their entries. */
+  drop(ids: readonly number[]): void {
+    this.#actors.drop(ids);
+  }
+
+  /** The reply to a call this worker's code made to an actor. */
+  reply(reply: CallReply): void {
+    this.#calls.settle(reply);
   }
 
   run(batch: Batch): void {
     const buffer = this.#buffer;
+    if (batch.actor !== undefined) {
+      const started = performance.now();
+      this.#actors.deliver(batch);
+      buffer.time(performance.now() - started, 0);
+      buffer.flush();
+      return;
+    }
     const started = performance.now();
     const count = entryCount(batch);
     let sync = 0;
@@ -71,7 +118,7 @@ export class WorkerRuntime {
       const name = entryName(batch, i);
       const fn = this.#tasks.get(name);
       if (fn === undefined) {
-        buffer.push(id, ERR, serializeError(new UnknownTaskError(name)));
+        buffer.push(id, ERR, serializeError(new UnknownTaskError(name, this.#classes.has(name))));
         continue;
       }
       try {

@@ -7,15 +7,23 @@
 import { workerData, threadId, type MessagePort } from 'node:worker_threads';
 import { WorkerRuntime, loadTasks } from './runtime.js';
 import { packResults, unpackBatch } from './thread-channel.js';
-import { THREAD_READY, type ThreadReady } from './protocol.js';
+import { MSG_CALL, MSG_DROP, parseControl, THREAD_READY, type FromWorker, type ThreadReady } from './protocol.js';
 
 const tasks = await loadTasks((workerData as { tasks: string }).tasks);
 
 export default function serve({ port }: { port: MessagePort }): void {
-  const runtime = new WorkerRuntime(tasks, (results) => {
-    const posted = packResults(results);
-    port.postMessage(posted.message, posted.transfer);
+  const runtime = new WorkerRuntime(tasks, {
+    results(results) {
+      const posted = packResults(results);
+      port.postMessage(posted.message, posted.transfer);
+    },
+    call: (c) => port.postMessage({ t: MSG_CALL, c } satisfies FromWorker),
   });
-  port.on('message', (message: unknown) => runtime.run(unpackBatch(message)));
+  port.on('message', (message: unknown) => {
+    const control = parseControl(message);
+    if (control === undefined) runtime.run(unpackBatch(message));
+    else if (control.t === MSG_DROP) runtime.drop(control.ids);
+    else runtime.reply(control.r);
+  });
   port.postMessage({ t: THREAD_READY, names: runtime.names, threadId } satisfies ThreadReady);
 }

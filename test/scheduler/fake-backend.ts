@@ -101,6 +101,10 @@ export class FakeBackend implements Backend {
     for (const id of ids) this.pending.delete(id);
   }
 
+  drop(): void {}
+
+  reply(): void {}
+
   setBusy(busy: boolean): void {
     this.busyCalls.push(busy);
   }
