@@ -370,8 +370,9 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   destroy(): void {
     this.#refusing = new PoolDestroyedError();
     for (const record of this.#live) {
-      for (const message of record.inFlight.values()) this.#reject(message, this.#refusing);
+      for (const message of [...record.inFlight.values(), ...record.unsent]) this.#reject(message, this.#refusing);
       record.inFlight.clear();
+      record.unsent = [];
       record.backend = undefined;
       this.#stopped(record, this.#refusing);
     }

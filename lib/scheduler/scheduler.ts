@@ -52,6 +52,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   #parallelism = 0;
   /** How many attached backends export each name. */
   readonly #knownNames = new Map<string, number>();
+  readonly #localNames = new Set<string>();
   #acceptAll = 0;
   #nextWireId = 0;
   #pumping = false;
@@ -135,10 +136,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     else if (!call.tell) backend.reply({ id: call.id, ok: false, value: serializeError(new Error('this pool hosts no actors')) });
   }
 
-  /** Names stay known while a backend that exports them is attached, and no longer. */
+  /**
+   * An agent's names stay known while an agent that exports them is attached, and no
+   * longer. The pool's own workers all load its one module, and one that dies is replaced:
+   * their names stay known for good.
+   */
   #countNames(backend: Backend, delta: 1 | -1): void {
     if (backend.names === null) {
       this.#acceptAll += delta;
+      return;
+    }
+    if (backend.kind !== 'agent') {
+      for (const name of backend.names) this.#localNames.add(name);
       return;
     }
     for (const name of backend.names) {
@@ -149,7 +158,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #known(name: string): boolean {
-    return this.#acceptAll > 0 || this.#knownNames.has(name);
+    return this.#acceptAll > 0 || this.#localNames.has(name) || this.#knownNames.has(name);
   }
 
   #slotsChanged(): void {

@@ -6,6 +6,7 @@ import {
   AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, AGENT_WELCOME, parseHello, type AgentHello,
 } from '../../lib/backends/remote-protocol.js';
 import { batchOf, resultTriples } from './wire.js';
+import { SPAWN } from '../../lib/worker/batch.js';
 import { listen, type Connection } from '../../lib/transport/index.js';
 import { HOST, Scope, TASKS, TASK_NAMES, newKey, waitFor, type Child } from './helpers.js';
 
@@ -101,6 +102,35 @@ test('a batch naming things the module does not export: each fails ERR_TROUPE_UN
     assert.equal((tagged[1] as { value: number; pid: number }).value, 9);
     assert.equal((tagged[1] as { value: number; pid: number }).pid, agent.pid);
     unharmed(agent, peer, protocolErrors);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a spawn naming anything but an exported class is refused with ERR_TROUPE_ACTOR_CLASS; a spawned actor answers; a spawn twice drops the connection', async () => {
+  const scope = new Scope();
+  try {
+    const { peers, agent, protocolErrors } = await setup(scope);
+    const peer = peers[0];
+    const lethal = 'process.kill(process.pid, "SIGKILL")';
+    const names = [...NOT_EXPORTED, 'square', 'Object', 'Function', 'Array', 'Promise'];
+    names.forEach((name, i) => peer.connection.send(AGENT_RUN, { base: i + 1, name, args: [[lethal]], actor: i + 1, op: SPAWN }));
+    await waitFor(() => names.every((_, i) => peer.results.has(i + 1)), 10_000, 'an answer to every spawn');
+    names.forEach((name, i) => {
+      const [status, value] = peer.results.get(i + 1)!;
+      assert.is(status, 1, `"${name}" was spawned`);
+      assert.is((value as { code?: string }).code, 'ERR_TROUPE_ACTOR_CLASS', `"${name}"`);
+    });
+    const id = 5_000;
+    peer.connection.send(AGENT_RUN, { base: id, name: 'Counter', args: [[]], actor: id, op: SPAWN });
+    peer.connection.send(AGENT_RUN, { base: id + 1, name: ['inc', 'constructor', 'get'], args: [[2], [], []], actor: id });
+    await waitFor(() => [1, 2, 3].every((i) => peer.results.has(id + i)), 10_000, 'the calls');
+    assert.equal(peer.results.get(id + 1), [0, 2]);
+    assert.is((peer.results.get(id + 2)![1] as { code?: string }).code, 'ERR_TROUPE_ACTOR_METHOD');
+    assert.equal(peer.results.get(id + 3), [0, 2]);
+    unharmed(agent, peer, protocolErrors);
+    peer.connection.send(AGENT_RUN, { base: id + 10, name: 'Counter', args: [[]], actor: id, op: SPAWN });
+    await waitFor(() => peer.closed, 5000, 'the agent to drop a scheduler that spawns one actor twice');
   } finally {
     await scope.close();
   }

@@ -7,7 +7,9 @@ import * as net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Pool } from '../../lib/index.js';
-import { AGENT_HELLO, AGENT_LOST, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, type AgentHello } from '../../lib/backends/remote-protocol.js';
+import {
+  AGENT_CALL, AGENT_HELLO, AGENT_LOST, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, type AgentHello,
+} from '../../lib/backends/remote-protocol.js';
 import { parseBatch, entryCount } from '../../lib/worker/batch.js';
 import { resultsOf } from './wire.js';
 import { clientHandshake, helloMessage } from '../../lib/transport/auth.js';
@@ -278,6 +280,10 @@ const GARBAGE_RESULTS: [string, (id: number) => [number, unknown]][] = [
   ['a negative busy time', (id) => [AGENT_RESULTS, { base: id, values: [1], busy: -1, run: 0 }]],
   ['a lost message whose ids are a sparse array of length 2^32-1', () => [AGENT_LOST, { ids: sparse(), reason: 'died', error: {} }]],
   ['a lost message with an unknown reason', (id) => [AGENT_LOST, { ids: [id], reason: 'bored', error: {} }]],
+  ['an actor call that is not an object', () => [AGENT_CALL, 'garbage']],
+  ['an actor call whose args are a sparse array of length 2^32-1', () => [AGENT_CALL, { id: 1, actor: 'a', method: 'm', args: sparse(), tell: false, chain: [] }]],
+  ['an actor call whose chain is a sparse array of length 2^32-1', () => [AGENT_CALL, { id: 1, actor: 'a', method: 'm', args: [], tell: false, chain: sparse() }]],
+  ['an actor call with a method that is not a string', () => [AGENT_CALL, { id: 1, actor: 'a', method: {}, args: [], tell: true, chain: [] }]],
 ];
 
 for (const [what, garbage] of GARBAGE_RESULTS) {

@@ -1,0 +1,65 @@
+// Supervision on worker threads and processes: an actor whose worker dies is started again
+// from its spawn arguments; what was pending is rejected and never run again (at most
+// once); past its restart limit it stops for good.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ActorInfo } from '../../lib/index.js';
+import { fixture, MODES, nextEvent, rejection, waitFor, within, withPool } from './helpers.js';
+
+const ACTORS = { tasks: fixture('actor-tasks.js') };
+
+for (const mode of MODES) {
+  test(`${mode}: the worker dies: pending calls reject with ERR_TROUPE_ACTOR_LOST, the actor restarts fresh, the ref stays valid`, () =>
+    withPool(mode, ACTORS, async (pool) => {
+      const c = await pool.spawn('Counter', [10], { name: 'phoenix' });
+      await c.call('inc', [1]);
+      const restarted = nextEvent<[ActorInfo, Error]>(pool, 'actorRestart', 15_000);
+      const crash = c.call('crash');
+      const behind = [c.call('inc', [100]), c.call('inc', [200])];
+      await rejection(crash, 'ERR_TROUPE_ACTOR_LOST', 15_000);
+      for (const call of behind) await rejection(call, 'ERR_TROUPE_ACTOR_LOST', 15_000);
+      const [info] = await restarted;
+      assert.is(info.name, 'phoenix');
+      assert.is(info.restarts, 1);
+      assert.is(await within(c.call('get'), 15_000, 'a call after the restart'), 10, 'started again from its spawn arguments');
+      assert.equal(await c.call('log'), [], 'nothing pending at the crash ran again');
+      assert.is(await pool.actor('phoenix').call('inc', [1]), 11);
+    }));
+
+  test(`${mode}: past its restart limit the actor stops for good; later calls reject with ERR_TROUPE_ACTOR_STOPPED`, () =>
+    withPool(mode, ACTORS, async (pool) => {
+      const c = await pool.spawn('Counter', [0], { name: 'fragile', restart: { max: 1, withinMs: 60_000 } });
+      await rejection(c.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
+      await waitFor(() => c.info()?.restarts === 1 && c.info()?.worker !== undefined, 15_000, 'the restart');
+      assert.is(await within(c.call('get'), 15_000, 'the restarted actor'), 0);
+      const stopped = nextEvent<[ActorInfo, Error?]>(pool, 'actorStop', 15_000);
+      await rejection(c.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
+      const [info, error] = await stopped;
+      assert.is(info.name, 'fragile');
+      assert.ok(error, 'stopped with the error that killed it');
+      await rejection(c.call('get'), 'ERR_TROUPE_ACTOR_STOPPED');
+      await rejection(pool.actor('fragile').call('get'), 'ERR_TROUPE_ACTOR_NOT_FOUND');
+
+      const never = await pool.spawn('Counter', [0], { restart: false });
+      const gone = nextEvent<[ActorInfo, Error?]>(pool, 'actorStop', 15_000);
+      await rejection(never.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
+      await gone;
+      await rejection(never.call('get'), 'ERR_TROUPE_ACTOR_STOPPED');
+    }));
+}
+
+test('process: SIGKILL of the hosting worker process restarts the actor on a live worker', () =>
+  withPool('process', ACTORS, async (pool) => {
+    const c = await pool.spawn('Counter', [5]);
+    const { pid } = await c.call<{ pid: number }>('where');
+    const pending = c.call('slowInc', [10_000]);
+    const restarted = nextEvent<[ActorInfo, Error]>(pool, 'actorRestart', 15_000);
+    process.kill(pid, 'SIGKILL');
+    await rejection(pending, 'ERR_TROUPE_ACTOR_LOST', 15_000);
+    await restarted;
+    const after = await within(c.call<{ pid: number }>('where'), 15_000, 'the restarted actor');
+    assert.is.not(after.pid, pid);
+    assert.is(await c.call('get'), 5);
+  }));
+
+test.run();
