@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ActorInfo } from '../../lib/index.js';
-import { fixture, MODES, nextEvent, rejection, waitFor, within, withPool } from './helpers.js';
+import { fixture, MODES, poolEvent, rejection, waitFor, within, withPool } from './helpers.js';
 
 const ACTORS = { tasks: fixture('actor-tasks.js') };
 
@@ -13,7 +13,7 @@ for (const mode of MODES) {
     withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [10], { name: 'phoenix' });
       await c.call('inc', [1]);
-      const restarted = nextEvent<[ActorInfo, Error]>(pool, 'actorRestart', 15_000);
+      const restarted = poolEvent(pool, 'actorRestart', 15_000);
       const crash = c.call('crash');
       const behind = [c.call('inc', [100]), c.call('inc', [200])];
       await rejection(crash, 'ERR_TROUPE_ACTOR_LOST', 15_000);
@@ -32,7 +32,7 @@ for (const mode of MODES) {
       await rejection(c.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
       await waitFor(() => c.info()?.restarts === 1 && c.info()?.worker !== undefined, 15_000, 'the restart');
       assert.is(await within(c.call('get'), 15_000, 'the restarted actor'), 0);
-      const stopped = nextEvent<[ActorInfo, Error?]>(pool, 'actorStop', 15_000);
+      const stopped = poolEvent(pool, 'actorStop', 15_000);
       await rejection(c.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
       const [info, error] = await stopped;
       assert.is(info.name, 'fragile');
@@ -41,7 +41,7 @@ for (const mode of MODES) {
       await rejection(pool.actor('fragile').call('get'), 'ERR_TROUPE_ACTOR_NOT_FOUND');
 
       const never = await pool.spawn('Counter', [0], { restart: false });
-      const gone = nextEvent<[ActorInfo, Error?]>(pool, 'actorStop', 15_000);
+      const gone = poolEvent(pool, 'actorStop', 15_000);
       await rejection(never.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
       await gone;
       await rejection(never.call('get'), 'ERR_TROUPE_ACTOR_STOPPED');
@@ -53,7 +53,7 @@ test('process: SIGKILL of the hosting worker process restarts the actor on a liv
     const c = await pool.spawn('Counter', [5]);
     const { pid } = await c.call<{ pid: number }>('where');
     const pending = c.call('slowInc', [10_000]);
-    const restarted = nextEvent<[ActorInfo, Error]>(pool, 'actorRestart', 15_000);
+    const restarted = poolEvent(pool, 'actorRestart', 15_000);
     process.kill(pid, 'SIGKILL');
     await rejection(pending, 'ERR_TROUPE_ACTOR_LOST', 15_000);
     await restarted;

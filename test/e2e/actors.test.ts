@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ActorInfo } from '../../lib/index.js';
-import { fixture, MODES, nextEvent, rejection, within, withPool } from './helpers.js';
+import { fixture, MODES, poolEvent, rejection, within, withPool } from './helpers.js';
 
 const ACTORS = { tasks: fixture('actor-tasks.js') };
 
@@ -29,7 +29,7 @@ for (const mode of MODES) {
       assert.is(await t.Counter.named('c1').get(), 16);
       assert.is(c2.ref.name, undefined);
 
-      const stopped = nextEvent<[ActorInfo, Error?]>(pool, 'actorStop', 10_000);
+      const stopped = poolEvent(pool, 'actorStop', 10_000);
       await c.stop();
       const [info, error] = await stopped;
       assert.is(info.name, 'c1');
@@ -151,15 +151,15 @@ for (const mode of MODES) {
   test(`${mode}: a failed tell is emitted as actorError`, () =>
     withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [0], { name: 'teller' });
-      const failed = nextEvent<[ActorInfo, { method: string; error: Error }]>(pool, 'actorError', 10_000);
+      const failed = poolEvent(pool, 'actorError', 10_000);
       c.tell('fail', ['told']);
       const [info, failure] = await failed;
       assert.is(info.name, 'teller');
       assert.is(failure.method, 'fail');
       assert.is(failure.error.message, 'told');
-      const missing = nextEvent<[{ name: string }, { method: string; error: Error & { code?: string } }]>(pool, 'actorError', 10_000);
+      const missing = poolEvent(pool, 'actorError', 10_000);
       pool.actor('nobody').tell('inc');
-      assert.is((await missing)[1].error.code, 'ERR_TROUPE_ACTOR_NOT_FOUND');
+      assert.is(((await missing)[1].error as Error & { code?: string }).code, 'ERR_TROUPE_ACTOR_NOT_FOUND');
     }));
 
   test(`${mode}: the stop() hook is awaited; close() drains mailboxes first; destroy() rejects what is pending`, async () => {
@@ -173,7 +173,7 @@ for (const mode of MODES) {
     await withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [0]);
       const calls = Array.from({ length: 20 }, () => c.call('slowInc', [5]));
-      const stops = nextEvent<[ActorInfo]>(pool, 'actorStop', 10_000);
+      const stops = poolEvent(pool, 'actorStop', 10_000);
       await within(pool.close(), 10_000, 'close()');
       assert.equal(await Promise.all(calls), Array.from({ length: 20 }, (_, i) => i + 1));
       await stops;
