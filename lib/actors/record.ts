@@ -14,6 +14,8 @@ export type Reply =
 export class Message {
   /** Its entry's wire id once sent; 0 before. */
   wireId = 0;
+  /** The backend holding it, while it is in flight. */
+  host: Backend | undefined = undefined;
   /** The backend it was sent to, while its outcome is awaited. */
   holder: Backend | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
@@ -51,6 +53,8 @@ export class ActorRecord {
   readonly inFlight = new Map<number, Message>();
   /** Not sent yet, in the order sent: waiting for the end of the turn, for a placement, or for room in the mailbox. */
   unsent: Message[] = [];
+  /** Stopping, and its STOP entry is on its way. */
+  stopSent = false;
   /** Constructed in its current incarnation (the spawn entry was reported started). */
   constructed = false;
   onStarted: ((error?: Error) => void) | undefined = undefined;

@@ -31,6 +31,12 @@ export const CALL = 0;
 export const SPAWN = 1;
 /** A batch for an actor: its one entry stops it, after the messages sent before. */
 export const STOP = 2;
+/**
+ * Actor entries (messages in flight, and each live actor's spawn entry) a backend holds at
+ * most, per unit of the task capacity it announced: the scheduler keeps within it, and an
+ * agent drops a scheduler that does not.
+ */
+export const ACTOR_CREDIT = 64;
 
 export interface Batch {
   /** Wire id of entry 0; entry i has id `base + i`. */

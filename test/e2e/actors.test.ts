@@ -117,6 +117,14 @@ for (const mode of MODES) {
       assert.equal(await w.call('log'), Array.from({ length: 50 }, (_, i) => i + 1));
     }));
 
+  test(`${mode}: a worker holds at most 64 actor entries per unit of maxInFlight: more messages wait their turn, in order`, () =>
+    withPool(mode, { ...ACTORS, size: 1, maxInFlight: 1 }, async (pool) => {
+      const actors = await Promise.all(Array.from({ length: 3 }, () => pool.spawn('Counter', [0])));
+      const calls = actors.flatMap((a) => Array.from({ length: 300 }, (_, i) => a.call('inc', [i + 1])));
+      await within(Promise.all(calls), 20_000, '900 calls through a credit of 64');
+      for (const a of actors) assert.equal(await a.call('log'), Array.from({ length: 300 }, (_, i) => i + 1));
+    }));
+
   test(`${mode}: a call's timeout or signal stops the wait and drops the message if it has not started; the worker goes on`, () =>
     withPool(mode, { ...ACTORS, size: 1 }, async (pool) => {
       const c = await pool.spawn('Counter', [0]);
