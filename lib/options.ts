@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InvalidOptionError } from './errors.js';
+import { cloneable, InvalidOptionError } from './errors.js';
 import { resolveTransportOptions, type ListenOptions } from './transport/options.js';
 
 export type PoolMode = 'thread' | 'process';
@@ -36,6 +36,11 @@ export interface PoolOptions {
    * @default undefined (no agents)
    */
   listen?: ListenOptions;
+  /**
+   * Handed to the task module's `setup(workerData)` export, once in each worker before its
+   * first task: any value that can be copied to a worker. @default undefined
+   */
+  workerData?: unknown;
 }
 
 export interface ResolvedPoolOptions {
@@ -51,12 +56,13 @@ export interface ResolvedPoolOptions {
   env: Record<string, string | undefined>;
   startTimeout: number;
   listen: ListenOptions | undefined;
+  workerData: unknown;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
   'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
-  'startTimeout', 'listen',
+  'startTimeout', 'listen', 'workerData',
 ]);
 
 /**
@@ -176,7 +182,14 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     env: (o.env as Record<string, string | undefined> | undefined) ?? process.env,
     startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),
     listen,
+    workerData: copyable('workerData', o.workerData),
   };
+}
+
+/** A value every medium can copy to a worker (v8 serialization), as it is. */
+function copyable(name: string, value: unknown): unknown {
+  if (value !== undefined && !cloneable(value)) fail(name, 'a value that can be copied to a worker (no functions, symbols or class instances with private state)', value);
+  return value;
 }
 
 function resolveListen(value: unknown): ListenOptions {

@@ -11,7 +11,12 @@ export interface LocalBackendOptions {
   execArgv: string[];
   env: Record<string, string | undefined>;
   startTimeout: number;
+  /** What the task module's setup() gets in each worker. */
+  workerData: unknown;
 }
+
+/** How long a worker stopping on purpose may take (its teardown() included) before it is killed. */
+export const CLOSE_GRACE_MS = 5_000;
 
 /** Lifecycle notices a backend gives the pool, which turns them into events. */
 export interface WorkerEvents {

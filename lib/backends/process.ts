@@ -4,13 +4,9 @@ import { debug } from '../debug.js';
 import { setDelay } from '../timers.js';
 import { DataCloneError, deserializeError, WorkerStartError } from '../errors.js';
 import { parseResults } from '../worker/batch.js';
-import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker } from '../worker/protocol.js';
-import { entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker } from '../worker/protocol.js';
+import { CLOSE_GRACE_MS, entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
 import { batchIds, type Backend, type BackendHost, type Batch, type WorkerInfo } from './types.js';
-
-
-/** How long a closing worker may take to leave after its channel closes, before SIGKILL. */
-const CLOSE_GRACE_MS = 5_000;
 
 /**
  * One worker process forked with node:cluster, talking over Node's 'advanced' IPC: v8
@@ -103,7 +99,8 @@ export class ProcessBackend implements Backend {
       };
       const onMessage = (value: unknown) => {
         const message = parseFromWorker(value);
-        if (message?.t === MSG_READY) done(undefined, message.names);
+        if (message?.t === MSG_INIT) worker.send({ t: MSG_INIT, workerData: options.workerData } satisfies ToWorker);
+        else if (message?.t === MSG_READY) done(undefined, message.names);
         else if (message?.t === MSG_START_FAILED) {
           const cause = deserializeError(message.error);
           done(new WorkerStartError(`worker process could not load ${options.tasks.href}: ${cause.message}`, cause));
@@ -179,7 +176,7 @@ export class ProcessBackend implements Backend {
     if (this.#state === 'exited') return;
     this.#state = 'stopping';
     this.#worker.process.ref();
-    // The worker exits when its channel closes.
+    // The worker runs teardown() and exits when its channel closes.
     if (this.#worker.isConnected()) this.#worker.disconnect();
     const timer = setTimeout(() => this.#worker.process.kill('SIGKILL'), CLOSE_GRACE_MS);
     await this.exited;

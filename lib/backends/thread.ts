@@ -3,9 +3,10 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { debug } from '../debug.js';
 import { WorkerStartError } from '../errors.js';
-import { parseThreadReady } from '../worker/protocol.js';
+import { isControl, parseThreadReady, THREAD_STOP, THREAD_STOPPED } from '../worker/protocol.js';
+import type { ThreadData } from '../worker/thread-entry.js';
 import { packBatch, unpackResults } from '../worker/thread-channel.js';
-import { entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { CLOSE_GRACE_MS, entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
 
 /**
@@ -29,6 +30,7 @@ export class ThreadBackend implements Backend {
   #state: 'running' | 'stopping' | 'exited' = 'running';
   #killedByUs = false;
   #lastError: Error | undefined;
+  #stopped: (() => void) | undefined;
 
   private constructor(
     piscina: Piscina, port: MessagePort, ready: { names: string[]; threadId: number }, options: LocalBackendOptions,
@@ -42,6 +44,7 @@ export class ThreadBackend implements Backend {
     this.capacity = options.maxInFlight;
     piscina.on('error', (error: Error) => (this.#lastError = error));
     port.on('message', (message: unknown) => {
+      if (isControl(message, THREAD_STOPPED)) return this.#stopped?.();
       let results;
       try {
         results = unpackResults(message);
@@ -79,7 +82,7 @@ export class ThreadBackend implements Backend {
         atomics: 'disabled',
         execArgv: threadExecArgv(options.execArgv),
         env: options.env as Record<string, string>,
-        workerData: { tasks: options.tasks.href },
+        workerData: { tasks: options.tasks.href, workerData: options.workerData } satisfies ThreadData,
       });
       // Until the backend exists, a thread failing to start is reported by run() below.
       piscina.on('error', (error: Error) => debug('worker thread: %s', error.message));
@@ -144,9 +147,26 @@ export class ThreadBackend implements Backend {
     if (this.#state === 'exited') return;
     this.#state = 'stopping';
     this.#port.ref();
+    await this.#teardown();
     await this.#piscina.close();
     this.#port.close();
     await this.exited;
+  }
+
+  /** Asks the thread to run teardown(); waits for it, for the thread's end, or CLOSE_GRACE_MS. */
+  async #teardown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = new Promise<void>((resolve) => {
+      this.#stopped = resolve;
+      timer = setTimeout(resolve, CLOSE_GRACE_MS);
+    });
+    try {
+      this.#port.postMessage({ t: THREAD_STOP });
+    } catch {
+      // The port is closing: the thread is going anyway.
+    }
+    await Promise.race([stopped, this.exited]);
+    clearTimeout(timer);
   }
 
   async destroy(): Promise<void> {

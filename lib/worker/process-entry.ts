@@ -1,19 +1,44 @@
-// The program each worker process runs: load the task module, then run batches from IPC.
+// The program each worker process runs: load the task module, run setup(), then run batches from IPC.
 import './watchdog.js';
 import { serializeError } from '../errors.js';
 import { parseBatch } from './batch.js';
-import { MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker } from './protocol.js';
+import { loadHooks } from './hooks.js';
+import { MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, type FromWorker } from './protocol.js';
 import { WorkerRuntime, loadTasks } from './runtime.js';
 
-// The primary closes the channel to stop us, and a primary that dies closes it too.
-process.on('disconnect', () => process.exit(0));
+const href = process.env[TASKS_ENV] ?? '';
+let stopping: Promise<void> | undefined;
+
+// The primary closes the channel to stop us (teardown() runs first; the primary bounds it),
+// and a primary that dies closes it too.
+process.on('disconnect', () => {
+  stopping ??= loadHooks(href)
+    .then((hooks) => hooks.teardown())
+    .catch(() => {})
+    .finally(() => process.exit(0));
+});
 
 function send(message: FromWorker): void {
   process.send!(message);
 }
 
+/** The first message from the primary: what setup() gets. */
+function init(): Promise<unknown> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { t?: unknown; workerData?: unknown } | null) => {
+      if (message?.t !== MSG_INIT) return;
+      process.off('message', onMessage);
+      resolve(message.workerData);
+    };
+    process.on('message', onMessage);
+    send({ t: MSG_INIT });
+  });
+}
+
 try {
-  const runtime = new WorkerRuntime(await loadTasks(process.env[TASKS_ENV] ?? ''), (r) => send({ t: MSG_RESULTS, r }));
+  const workerData = await init();
+  const runtime = new WorkerRuntime(await loadTasks(href), (r) => send({ t: MSG_RESULTS, r }));
+  await (await loadHooks(href)).setup(workerData);
   process.on('message', (message: { t?: unknown; b?: unknown } | null) => {
     if (message?.t === MSG_RUN) runtime.run(parseBatch(message.b));
   });

@@ -16,12 +16,23 @@ export const MSG_RUN = 3;
 export const MSG_RESULTS = 4;
 /** Worker thread → pool, first message on its port. */
 export const THREAD_READY = 5;
+/**
+ * Process worker → primary, first message: `{ t }`, asking for its init (IPC messages sent
+ * before the worker listens are lost, so it asks). Primary → worker, the answer:
+ * `{ t, workerData }`, what setup() gets.
+ */
+export const MSG_INIT = 6;
+/** Pool → worker thread: run teardown(), then say THREAD_STOPPED. */
+export const THREAD_STOP = 7;
+/** Worker thread → pool: teardown() has run; the thread may go. */
+export const THREAD_STOPPED = 8;
 
-export type ToWorker = { t: typeof MSG_RUN; b: unknown };
+export type ToWorker = { t: typeof MSG_RUN; b: unknown } | { t: typeof MSG_INIT; workerData: unknown };
 export type FromWorker =
   | { t: typeof MSG_RESULTS; r: unknown }
   | { t: typeof MSG_READY; names: string[] }
-  | { t: typeof MSG_START_FAILED; error: unknown };
+  | { t: typeof MSG_START_FAILED; error: unknown }
+  | { t: typeof MSG_INIT };
 
 export interface ThreadReady {
   t: typeof THREAD_READY;
@@ -50,6 +61,7 @@ export function parseFromWorker(value: unknown): FromWorker | undefined {
     return announced && { t: MSG_READY, names: announced };
   }
   if (value.t === MSG_START_FAILED) return { t: MSG_START_FAILED, error: value.error };
+  if (value.t === MSG_INIT) return { t: MSG_INIT };
   return undefined;
 }
 
@@ -57,4 +69,9 @@ export function parseThreadReady(value: unknown): ThreadReady | undefined {
   if (!isRecord(value) || value.t !== THREAD_READY || !Number.isInteger(value.threadId)) return undefined;
   const announced = names(value.names);
   return announced && { t: THREAD_READY, names: announced, threadId: value.threadId as number };
+}
+
+/** Whether a message on a thread's port is the control message `t` (batches and results have no `t`). */
+export function isControl(value: unknown, t: typeof THREAD_STOP | typeof THREAD_STOPPED): boolean {
+  return isRecord(value) && value.t === t;
 }

@@ -5,6 +5,7 @@
  */
 import { cloneable, DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
 import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type Results } from './batch.js';
+import { RESERVED_NAMES } from './hooks.js';
 import { ResultBuffer } from './result-buffer.js';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
@@ -18,13 +19,13 @@ export async function loadTasks(href: string): Promise<TaskTable> {
   const mod = (await import(href)) as Record<string, unknown>;
   const table = new Map<string, TaskFunction>();
   for (const [name, value] of Object.entries(mod)) {
-    if (typeof value === 'function') table.set(name, value as TaskFunction);
+    if (typeof value === 'function' && !RESERVED_NAMES.has(name)) table.set(name, value as TaskFunction);
   }
   // A CommonJS module or `export default { … }`: its function properties are tasks too.
   const fallback = mod.default;
   if (fallback !== null && typeof fallback === 'object') {
     for (const [name, value] of Object.entries(fallback)) {
-      if (typeof value === 'function' && !table.has(name)) table.set(name, value as TaskFunction);
+      if (typeof value === 'function' && !table.has(name) && !RESERVED_NAMES.has(name)) table.set(name, value as TaskFunction);
     }
   }
   return table;

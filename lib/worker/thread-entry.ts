@@ -5,17 +5,39 @@
 // (an actor can live in it), its async tasks overlap, and nothing is paid per batch
 // beyond a postMessage.
 import { workerData, threadId, type MessagePort } from 'node:worker_threads';
+import { loadHooks } from './hooks.js';
 import { WorkerRuntime, loadTasks } from './runtime.js';
 import { packResults, unpackBatch } from './thread-channel.js';
-import { THREAD_READY, type ThreadReady } from './protocol.js';
+import { isControl, THREAD_READY, THREAD_STOP, THREAD_STOPPED, type ThreadReady } from './protocol.js';
 
-const tasks = await loadTasks((workerData as { tasks: string }).tasks);
+export interface ThreadData {
+  tasks: string;
+  workerData: unknown;
+}
+
+const data = workerData as ThreadData;
+const tasks = await loadTasks(data.tasks);
+const hooks = await loadHooks(data.tasks);
+// Before the thread says it is ready: a setup that throws fails the start, as a module that throws does.
+await hooks.setup(data.workerData);
 
 export default function serve({ port }: { port: MessagePort }): void {
   const runtime = new WorkerRuntime(tasks, (results) => {
     const posted = packResults(results);
     port.postMessage(posted.message, posted.transfer);
   });
-  port.on('message', (message: unknown) => runtime.run(unpackBatch(message)));
+  port.on('message', (message: unknown) => {
+    if (isControl(message, THREAD_STOP)) void stop(port);
+    else runtime.run(unpackBatch(message));
+  });
   port.postMessage({ t: THREAD_READY, names: runtime.names, threadId } satisfies ThreadReady);
+}
+
+/** teardown() before a stop on purpose; the pool bounds how long it waits for it. */
+async function stop(port: MessagePort): Promise<void> {
+  try {
+    await hooks.teardown();
+  } finally {
+    port.postMessage({ t: THREAD_STOPPED });
+  }
 }
