@@ -1,7 +1,7 @@
 export { createPool, Pool, type PoolEvents, type TaskProxy } from './pool.js';
 export type { PoolMode, PoolOptions } from './options.js';
 export { MapError, type MapOptions } from './map.js';
-export type { RunOptions, SchedulerStats as PoolStats } from './scheduler/scheduler.js';
+export type { RunOptions, SchedulerStats as PoolStats, WorkerStats } from './scheduler/scheduler.js';
 export type { Percentiles } from './scheduler/stats.js';
 export type { WorkerInfo } from './backends/types.js';
 export * from './errors.js';

@@ -41,6 +41,8 @@ export interface PoolOptions {
    * first task: any value that can be copied to a worker. @default undefined
    */
   workerData?: unknown;
+  /** Emit `'stats'` with `stats()` every this many ms, for dashboards; 0 or Infinity for never. @default 0 */
+  statsInterval?: number;
 }
 
 export interface ResolvedPoolOptions {
@@ -57,12 +59,13 @@ export interface ResolvedPoolOptions {
   startTimeout: number;
   listen: ListenOptions | undefined;
   workerData: unknown;
+  statsInterval: number;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
   'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
-  'startTimeout', 'listen', 'workerData',
+  'startTimeout', 'listen', 'workerData', 'statsInterval',
 ]);
 
 /**
@@ -183,6 +186,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),
     listen,
     workerData: copyable('workerData', o.workerData),
+    statsInterval: milliseconds('statsInterval', o.statsInterval, Infinity),
   };
 }
 

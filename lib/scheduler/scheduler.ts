@@ -13,9 +13,10 @@ import {
   DONE, Extras, fulfil, promiseFor, QUEUED, refuse, RUNNING, Slot, Task, type Sink, type Stamp,
 } from './task.js';
 import { Latency } from './stats.js';
-import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
+import { utilization } from './utilization.js';
+import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats } from './types.js';
 
-export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
+export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats };
 
 
 /**
@@ -376,12 +377,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
         fulfil(task, values[i]);
       }
     }
+    const now = performance.now();
+    slot.work.record(results.busy, now);
     if (first !== undefined) {
       // Stats per message, not per task: the mean run time the worker measured, and the
       // rest of the round trip, spent waiting in the worker's window.
       const run = results.run / values.length;
       this.#runTime.record(run);
-      this.#windowTime.record(Math.max(0, performance.now() - first.dispatched.at - run));
+      this.#windowTime.record(Math.max(0, now - first.dispatched.at - run));
     }
     for (const id of results.started ?? []) {
       const task = this.#running.get(id);
@@ -533,8 +536,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   stats(): SchedulerStats {
+    const now = performance.now();
+    let busy = 0;
+    let capacity = 0;
+    const workers = this.#slotList.flatMap((slot): WorkerStats[] => {
+      const { parallelism } = slot.backend;
+      const window = slot.work.read(now);
+      busy += window.busy;
+      capacity += window.span * parallelism;
+      const share = utilization(window.busy, window.span, parallelism);
+      return slot.backend.info(slot.inFlight).map((info) => ({ ...info, utilization: share }));
+    });
+    const oldest = this.#queue.head();
     return {
-      workers: this.#slotList.flatMap((slot) => slot.backend.info(slot.inFlight)),
+      workers,
+      utilization: utilization(busy, capacity, 1),
+      queueAge: oldest === undefined ? 0 : now - oldest.enqueued.at,
       queued: this.#queue.size,
       running: this.#running.size,
       completed: this.#completed,

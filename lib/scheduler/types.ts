@@ -22,8 +22,21 @@ export interface RunOptions {
   transfer?: readonly TransferListItem[];
 }
 
+/** A worker as stats() shows it. */
+export interface WorkerStats extends WorkerInfo {
+  /**
+   * Share of its capacity (its workers' time) its event loop spent running task code over
+   * the last UTILIZATION_WINDOW_MS (less while it is younger), from 0 to 1.
+   */
+  utilization: number;
+}
+
 export interface SchedulerStats {
-  workers: WorkerInfo[];
+  workers: WorkerStats[];
+  /** The workers' busy time ÷ their capacity over the same window, all together. */
+  utilization: number;
+  /** ms the oldest queued task has waited since `run()`; 0 with an empty queue. */
+  queueAge: number;
   queued: number;
   running: number;
   completed: number;
