@@ -41,6 +41,10 @@ export interface PoolOptions {
    * first task: any value that can be copied to a worker. @default undefined
    */
   workerData?: unknown;
+  /** Replace a worker after it has run this many tasks (Python's maxtasksperchild), between tasks. @default Infinity */
+  maxTasksPerWorker?: number;
+  /** Replace a worker, between tasks, once its JS heap is over this many MiB (checked as it sends results). @default Infinity */
+  maxMemoryPerWorker?: number;
   /** Emit `'stats'` with `stats()` every this many ms, for dashboards; 0 or Infinity for never. @default 0 */
   statsInterval?: number;
 }
@@ -60,12 +64,14 @@ export interface ResolvedPoolOptions {
   listen: ListenOptions | undefined;
   workerData: unknown;
   statsInterval: number;
+  maxTasksPerWorker: number;
+  maxMemoryPerWorker: number;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
   'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
-  'startTimeout', 'listen', 'workerData', 'statsInterval',
+  'startTimeout', 'listen', 'workerData', 'statsInterval', 'maxTasksPerWorker', 'maxMemoryPerWorker',
 ]);
 
 /**
@@ -187,7 +193,16 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     listen,
     workerData: copyable('workerData', o.workerData),
     statsInterval: milliseconds('statsInterval', o.statsInterval, Infinity),
+    maxTasksPerWorker: integer('maxTasksPerWorker', o.maxTasksPerWorker, 1, Infinity, true),
+    maxMemoryPerWorker: mebibytes('maxMemoryPerWorker', o.maxMemoryPerWorker),
   };
+}
+
+/** A size in MiB > 0, or Infinity for none. */
+function mebibytes(name: string, value: unknown): number {
+  if (value === undefined || value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(name, 'a number of MiB > 0, or Infinity for none', value);
+  return value;
 }
 
 /** A value every medium can copy to a worker (v8 serialization), as it is. */

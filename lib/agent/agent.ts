@@ -19,7 +19,7 @@ import { Router } from './router.js';
 
 /** The pool options that matter on an agent: retries, queueing and timeouts belong to the scheduler. */
 type LocalOptions = Pick<
-  PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout' | 'workerData'
+  PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout' | 'workerData' | 'maxTasksPerWorker' | 'maxMemoryPerWorker'
 >;
 
 export interface AgentOptions extends LocalOptions {
@@ -69,7 +69,10 @@ const AGENT_KEYS = new Set([
   'connect', 'authkey', 'tls', 'reconnectDelay', 'maxReconnectDelay', 'handshakeTimeoutMs', 'heartbeatIntervalMs',
   'heartbeatTimeoutMs', 'maxFrameBytes',
 ]);
-const LOCAL_KEYS = new Set(['tasks', 'mode', 'size', 'maxInFlight', 'execArgv', 'env', 'startTimeout', 'workerData']);
+const LOCAL_KEYS = new Set([
+  'tasks', 'mode', 'size', 'maxInFlight', 'execArgv', 'env', 'startTimeout', 'workerData', 'maxTasksPerWorker',
+  'maxMemoryPerWorker',
+]);
 
 export function parseAddress(value: unknown): { host: string; port: number } {
   if (typeof value === 'string') {

@@ -4,6 +4,7 @@ import { ERR, OK, type Backend, type BackendHost, type LostReason, type Results 
 import { entryCount, failures, parseBatch, rebase, resultId, type Batch } from '../worker/batch.js';
 import { ResultBuffer } from '../worker/result-buffer.js';
 import { IdTable } from '../scheduler/id-table.js';
+import { mayRetire } from '../backends/recycling.js';
 import type { Connection } from '../transport/connection.js';
 
 interface Route {
@@ -194,13 +195,22 @@ export class Router implements BackendHost {
     }
     this.#results.time(results.busy, results.run);
     this.#results.flushSoon();
+    this.#retireIfDue(route);
     this.#runWaiting();
   }
 
   lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void {
     const route = this.#routes.get(backend);
-    if (route !== undefined) this.#report(route, ids, reason, error);
+    if (route !== undefined) {
+      this.#report(route, ids, reason, error);
+      this.#retireIfDue(route);
+    }
     this.#runWaiting();
+  }
+
+  /** A worker due to be recycled goes once it may (its replacement is adopted when it starts). */
+  #retireIfDue(route: Route): void {
+    if (route.backend.retiring && mayRetire(route.backend, route.load)) route.backend.retire?.();
   }
 
   exited(backend: Backend, reason: LostReason, error: Error): void {

@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { WorkerStartError } from '../errors.js';
 import { setDelay } from '../timers.js';
+import type { RecyclingOptions } from './recycling.js';
 import type { WorkerInfo } from './types.js';
 
 /** What the thread and process backends need to start their workers. */
-export interface LocalBackendOptions {
+export interface LocalBackendOptions extends RecyclingOptions {
   tasks: URL;
   size: number;
   maxInFlight: number;

@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
 import { setDelay } from '../timers.js';
 import { DataCloneError, deserializeError, WorkerStartError } from '../errors.js';
-import { parseResults } from '../worker/batch.js';
+import { entryCount, parseResults } from '../worker/batch.js';
 import { MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker } from '../worker/protocol.js';
 import { CLOSE_GRACE_MS, entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { Recycling } from './recycling.js';
 import { batchIds, type Backend, type BackendHost, type Batch, type WorkerInfo } from './types.js';
 
 /**
@@ -28,6 +29,8 @@ export class ProcessBackend implements Backend {
   #sent = 0;
   #written = 0;
   #congestedUntil = 0;
+  readonly #recycling: Recycling;
+  #retired = false;
 
   private constructor(worker: Worker, names: string[], options: LocalBackendOptions, events: WorkerEvents) {
     this.#worker = worker;
@@ -35,6 +38,7 @@ export class ProcessBackend implements Backend {
     this.id = `process-${this.pid}`;
     this.names = new Set(names);
     this.capacity = options.maxInFlight;
+    this.#recycling = new Recycling(options);
     // Idle workers must not keep the primary alive; setBusy() refs the process and its
     // channel while tasks run, so that a worker dying mid-task is still seen (its channel
     // closes before its exit is reported).
@@ -52,6 +56,7 @@ export class ProcessBackend implements Backend {
         this.#worker.process.kill('SIGKILL');
         return;
       }
+      this.#recycling.reported(results);
       this.#host?.results(this, results);
     });
     worker.on('error', (error: Error) => debug('worker process %d: %s', this.pid, error.message));
@@ -99,7 +104,7 @@ export class ProcessBackend implements Backend {
       };
       const onMessage = (value: unknown) => {
         const message = parseFromWorker(value);
-        if (message?.t === MSG_INIT) worker.send({ t: MSG_INIT, workerData: options.workerData } satisfies ToWorker);
+        if (message?.t === MSG_INIT) worker.send({ t: MSG_INIT, workerData: options.workerData, reportHeap: new Recycling(options).watchesHeap } satisfies ToWorker);
         else if (message?.t === MSG_READY) done(undefined, message.names);
         else if (message?.t === MSG_START_FAILED) {
           const cause = deserializeError(message.error);
@@ -119,7 +124,21 @@ export class ProcessBackend implements Backend {
   }
 
   get ready(): boolean {
-    return this.#state === 'running' && !this.#killedByUs && this.#worker.isConnected() && this.#written >= this.#congestedUntil;
+    return this.#state === 'running' && !this.#killedByUs && this.#worker.isConnected() && this.#written >= this.#congestedUntil && !this.#recycling.due;
+  }
+
+  get budget(): number {
+    return this.#recycling.budget;
+  }
+
+  get retiring(): boolean {
+    return this.#recycling.due;
+  }
+
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    void this.close();
   }
 
   attach(host: BackendHost): void {
@@ -136,6 +155,7 @@ export class ProcessBackend implements Backend {
     } catch (error) {
       throw new DataCloneError((error as Error).message, { cause: error });
     }
+    this.#recycling.dispatched(entryCount(batch));
     const sequence = ++this.#sent;
     if (!accepted) this.#congestedUntil = sequence;
   }

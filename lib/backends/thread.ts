@@ -7,6 +7,8 @@ import { isControl, parseThreadReady, THREAD_STOP, THREAD_STOPPED } from '../wor
 import type { ThreadData } from '../worker/thread-entry.js';
 import { packBatch, unpackResults } from '../worker/thread-channel.js';
 import { CLOSE_GRACE_MS, entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { Recycling } from './recycling.js';
+import { entryCount } from '../worker/batch.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
 
 /**
@@ -31,6 +33,8 @@ export class ThreadBackend implements Backend {
   #killedByUs = false;
   #lastError: Error | undefined;
   #stopped: (() => void) | undefined;
+  readonly #recycling: Recycling;
+  #retired = false;
 
   private constructor(
     piscina: Piscina, port: MessagePort, ready: { names: string[]; threadId: number }, options: LocalBackendOptions,
@@ -42,6 +46,7 @@ export class ThreadBackend implements Backend {
     this.id = `thread-${ready.threadId}`;
     this.names = new Set(ready.names);
     this.capacity = options.maxInFlight;
+    this.#recycling = new Recycling(options);
     piscina.on('error', (error: Error) => (this.#lastError = error));
     port.on('message', (message: unknown) => {
       if (isControl(message, THREAD_STOPPED)) return this.#stopped?.();
@@ -52,6 +57,7 @@ export class ThreadBackend implements Backend {
         debug('thread %d sent malformed results: %s', this.threadId, (error as Error).message);
         return this.#terminate();
       }
+      this.#recycling.reported(results);
       this.#host?.results(this, results);
     });
     // Idle threads must not keep the process alive: setBusy() refs the port while tasks run.
@@ -82,7 +88,11 @@ export class ThreadBackend implements Backend {
         atomics: 'disabled',
         execArgv: threadExecArgv(options.execArgv),
         env: options.env as Record<string, string>,
-        workerData: { tasks: options.tasks.href, workerData: options.workerData } satisfies ThreadData,
+        workerData: {
+          tasks: options.tasks.href,
+          workerData: options.workerData,
+          reportHeap: new Recycling(options).watchesHeap,
+        } satisfies ThreadData,
       });
       // Until the backend exists, a thread failing to start is reported by run() below.
       piscina.on('error', (error: Error) => debug('worker thread: %s', error.message));
@@ -108,7 +118,21 @@ export class ThreadBackend implements Backend {
   }
 
   get ready(): boolean {
-    return this.#state === 'running' && !this.#killedByUs;
+    return this.#state === 'running' && !this.#killedByUs && !this.#recycling.due;
+  }
+
+  get budget(): number {
+    return this.#recycling.budget;
+  }
+
+  get retiring(): boolean {
+    return this.#recycling.due;
+  }
+
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    void this.close();
   }
 
   attach(host: BackendHost): void {
@@ -119,6 +143,7 @@ export class ThreadBackend implements Backend {
     // A value that does not clone throws here, and the scheduler then sends the batch's tasks one by one.
     const posted = packBatch(batch, transfer);
     this.#port.postMessage(posted.message, posted.transfer);
+    this.#recycling.dispatched(entryCount(batch));
   }
 
   /** A thread cannot leave a running task: it is stopped and replaced; its other tasks run again. */

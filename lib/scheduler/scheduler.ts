@@ -4,6 +4,7 @@ import {
   AbortError, deserializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
   WorkerLostError, type SerializedError,
 } from '../errors.js';
+import { mayRetire } from '../backends/recycling.js';
 import { batchIds, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
 import { BatchBuilder, failures, resultId } from '../worker/batch.js';
 import { MAX_DELAY_MS } from '../timers.js';
@@ -254,6 +255,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #dispatch(slot: Slot, limit: number): number {
+    // A worker due to be recycled after so many tasks is sent no more than that.
+    limit = Math.min(limit, slot.backend.budget ?? Infinity);
     let transfer: TransferListItem[] | undefined;
     let cancellable = false;
     const tasks = this.#queue.take(limit, (task, taken) => {
@@ -486,12 +489,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     refuse(task, error);
   }
 
+  /** After any change of what `slot` holds: its busy state, and its retirement once it is due and may go. */
   #updateBusy(slot: Slot): void {
     const busy = slot.inFlight > 0;
     if (busy !== slot.busy) {
       slot.busy = busy;
       slot.backend.setBusy(busy);
     }
+    if (slot.backend.retiring && !slot.gone && mayRetire(slot.backend, slot.inFlight)) slot.backend.retire?.();
   }
 
   #afterChange(): void {

@@ -48,6 +48,8 @@ export interface Results {
   readonly busy: number;
   /** ms the entries took from their start to their settlement, summed. */
   readonly run: number;
+  /** Bytes on the worker's JS heap when it sent these, when it was asked to report them (recycling). */
+  readonly heap?: number;
 }
 
 export function entryCount(batch: Batch): number {
@@ -171,5 +173,7 @@ export function parseResults(value: unknown): Results {
   const started = value.started === undefined ? undefined : wireIds(value.started, MAX_ENTRIES, 'results.started');
   const busy = finiteMs(value.busy, 'results.busy');
   const run = finiteMs(value.run, 'results.run');
-  return { base, ids, values, failed, started, busy, run };
+  if (value.heap === undefined) return { base, ids, values, failed, started, busy, run };
+  if (!Number.isSafeInteger(value.heap) || (value.heap as number) < 0) throw new ProtocolError('results.heap must be bytes >= 0');
+  return { base, ids, values, failed, started, busy, run, heap: value.heap as number };
 }

@@ -22,13 +22,13 @@ function send(message: FromWorker): void {
   process.send!(message);
 }
 
-/** The first message from the primary: what setup() gets. */
-function init(): Promise<unknown> {
+/** The first message from the primary: what setup() gets, and whether to report the heap. */
+function init(): Promise<{ workerData: unknown; reportHeap: boolean }> {
   return new Promise((resolve) => {
-    const onMessage = (message: { t?: unknown; workerData?: unknown } | null) => {
+    const onMessage = (message: { t?: unknown; workerData?: unknown; reportHeap?: unknown } | null) => {
       if (message?.t !== MSG_INIT) return;
       process.off('message', onMessage);
-      resolve(message.workerData);
+      resolve({ workerData: message.workerData, reportHeap: message.reportHeap === true });
     };
     process.on('message', onMessage);
     send({ t: MSG_INIT });
@@ -36,8 +36,8 @@ function init(): Promise<unknown> {
 }
 
 try {
-  const workerData = await init();
-  const runtime = new WorkerRuntime(await loadTasks(href), (r) => send({ t: MSG_RESULTS, r }));
+  const { workerData, reportHeap } = await init();
+  const runtime = new WorkerRuntime(await loadTasks(href), (r) => send({ t: MSG_RESULTS, r }), reportHeap);
   await (await loadHooks(href)).setup(workerData);
   process.on('message', (message: { t?: unknown; b?: unknown } | null) => {
     if (message?.t === MSG_RUN) runtime.run(parseBatch(message.b));

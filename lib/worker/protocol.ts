@@ -27,7 +27,7 @@ export const THREAD_STOP = 7;
 /** Worker thread → pool: teardown() has run; the thread may go. */
 export const THREAD_STOPPED = 8;
 
-export type ToWorker = { t: typeof MSG_RUN; b: unknown } | { t: typeof MSG_INIT; workerData: unknown };
+export type ToWorker = { t: typeof MSG_RUN; b: unknown } | { t: typeof MSG_INIT; workerData: unknown; reportHeap: boolean };
 export type FromWorker =
   | { t: typeof MSG_RESULTS; r: unknown }
   | { t: typeof MSG_READY; names: string[] }

@@ -3,6 +3,7 @@
  * their results as they settle. Threads and processes run it behind a small channel (their
  * entry files); an agent's router forwards batches to it unchanged.
  */
+import { getHeapStatistics } from 'node:v8';
 import { cloneable, DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
 import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type Results } from './batch.js';
 import { RESERVED_NAMES } from './hooks.js';
@@ -45,10 +46,14 @@ export class WorkerRuntime {
   readonly #tasks: TaskTable;
   readonly #buffer: ResultBuffer;
 
-  /** `post` sends results on the worker's channel; it throws when a value does not clone. */
-  constructor(tasks: TaskTable, post: (results: Results) => void) {
+  /**
+   * `post` sends results on the worker's channel; it throws when a value does not clone.
+   * With `reportHeap`, results say how large the JS heap is (for maxMemoryPerWorker).
+   */
+  constructor(tasks: TaskTable, post: (results: Results) => void, reportHeap = false) {
     this.#tasks = tasks;
     this.#buffer = new ResultBuffer((results) => {
+      if (reportHeap) results = { ...results, heap: getHeapStatistics().used_heap_size };
       try {
         post(results);
       } catch {

@@ -13,6 +13,8 @@ import { isControl, THREAD_READY, THREAD_STOP, THREAD_STOPPED, type ThreadReady 
 export interface ThreadData {
   tasks: string;
   workerData: unknown;
+  /** Results say how large the heap is (maxMemoryPerWorker). */
+  reportHeap: boolean;
 }
 
 const data = workerData as ThreadData;
@@ -25,7 +27,7 @@ export default function serve({ port }: { port: MessagePort }): void {
   const runtime = new WorkerRuntime(tasks, (results) => {
     const posted = packResults(results);
     port.postMessage(posted.message, posted.transfer);
-  });
+  }, data.reportHeap);
   port.on('message', (message: unknown) => {
     if (isControl(message, THREAD_STOP)) void stop(port);
     else runtime.run(unpackBatch(message));

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Percentiles } from '../../lib/index.js';
 import type { PoolStats } from '../../lib/index.js';
-import { MODES, nextEvent, pidAlive, rejection, removeDir, tempDir, waitFor, within, withPool } from './helpers.js';
+import { MODES, pidAlive, rejection, removeDir, tempDir, waitFor, within, withPool } from './helpers.js';
 
 function assertPercentiles(p: Percentiles, count: number, what: string): void {
   assert.is(p.count, count, `${what}.count`);
@@ -129,7 +129,7 @@ for (const mode of MODES) {
         last = stats;
       });
       await within(pool.run('square', [4]), 10_000, 'a task');
-      const [stats] = await nextEvent<[PoolStats]>(pool, 'stats', 2_000);
+      const stats = await within(new Promise<PoolStats>((resolve) => pool.once('stats', resolve)), 2_000, "a 'stats' event");
       assert.is(stats.completed, 1);
       await waitFor(() => events >= 3, 2_000, 'three stats events');
       assert.is(last!.workers.length, 1);
