@@ -4,6 +4,9 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cloneable, InvalidOptionError } from './errors.js';
 import { resolveTransportOptions, type ListenOptions } from './transport/options.js';
+import type { ResourceLimits } from './backends/local.js';
+
+export type { ResourceLimits };
 
 export type PoolMode = 'thread' | 'process';
 
@@ -45,6 +48,12 @@ export interface PoolOptions {
   maxTasksPerWorker?: number;
   /** Replace a worker, between tasks, once its JS heap is over this many MiB (checked as it sends results). @default Infinity */
   maxMemoryPerWorker?: number;
+  /**
+   * Limits of each worker's JS engine: for threads Node's Worker `resourceLimits`; for
+   * processes only `maxOldGenerationSizeMb`, as `--max-old-space-size`. A worker that hits
+   * them fails the task it ran with ERR_TROUPE_RESOURCE_LIMIT and is replaced. @default none
+   */
+  resourceLimits?: ResourceLimits;
   /** Emit `'stats'` with `stats()` every this many ms, for dashboards; 0 or Infinity for never. @default 0 */
   statsInterval?: number;
 }
@@ -66,12 +75,14 @@ export interface ResolvedPoolOptions {
   statsInterval: number;
   maxTasksPerWorker: number;
   maxMemoryPerWorker: number;
+  resourceLimits: ResourceLimits | undefined;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
   'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
   'startTimeout', 'listen', 'workerData', 'statsInterval', 'maxTasksPerWorker', 'maxMemoryPerWorker',
+  'resourceLimits',
 ]);
 
 /**
@@ -176,11 +187,12 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   }
   if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) fail('env', 'an object', o.env);
   const listen = o.listen === undefined ? undefined : resolveListen(o.listen);
+  const mode = (o.mode as PoolMode | undefined) ?? 'process';
   const size = integer('size', o.size, 0, availableParallelism());
   if (size === 0 && listen === undefined) fail('size', 'at least 1 for a pool without `listen` (agents)', size);
   return {
     tasks: resolveTasksModule(o.tasks),
-    mode: (o.mode as PoolMode | undefined) ?? 'process',
+    mode,
     size,
     retries: integer('retries', o.retries, 0, 2),
     maxQueue: integer('maxQueue', o.maxQueue, 1, Infinity, true),
@@ -195,7 +207,27 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     statsInterval: milliseconds('statsInterval', o.statsInterval, Infinity),
     maxTasksPerWorker: integer('maxTasksPerWorker', o.maxTasksPerWorker, 1, Infinity, true),
     maxMemoryPerWorker: mebibytes('maxMemoryPerWorker', o.maxMemoryPerWorker),
+    resourceLimits: resolveResourceLimits(o.resourceLimits, mode),
   };
+}
+
+const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+function resolveResourceLimits(value: unknown, mode: PoolMode): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('resourceLimits', 'an object', value);
+  const out: ResourceLimits = {};
+  for (const [key, limit] of Object.entries(value)) {
+    const name = `resourceLimits.${key}`;
+    if (!(LIMITS as readonly string[]).includes(key)) throw new InvalidOptionError(`unknown option "${name}"`);
+    if (limit === undefined) continue;
+    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) fail(name, 'a number of MB > 0', limit);
+    if (mode === 'process' && key !== 'maxOldGenerationSizeMb') {
+      throw new InvalidOptionError(`option "${name}" applies to worker threads only; worker processes take maxOldGenerationSizeMb (as --max-old-space-size)`);
+    }
+    out[key as (typeof LIMITS)[number]] = limit;
+  }
+  return out;
 }
 
 /** A size in MiB > 0, or Infinity for none. */

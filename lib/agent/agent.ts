@@ -19,7 +19,8 @@ import { Router } from './router.js';
 
 /** The pool options that matter on an agent: retries, queueing and timeouts belong to the scheduler. */
 type LocalOptions = Pick<
-  PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout' | 'workerData' | 'maxTasksPerWorker' | 'maxMemoryPerWorker'
+  PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout' | 'workerData' | 'maxTasksPerWorker' | 'maxMemoryPerWorker' |
+  'resourceLimits'
 >;
 
 export interface AgentOptions extends LocalOptions {
@@ -71,7 +72,7 @@ const AGENT_KEYS = new Set([
 ]);
 const LOCAL_KEYS = new Set([
   'tasks', 'mode', 'size', 'maxInFlight', 'execArgv', 'env', 'startTimeout', 'workerData', 'maxTasksPerWorker',
-  'maxMemoryPerWorker',
+  'maxMemoryPerWorker', 'resourceLimits',
 ]);
 
 export function parseAddress(value: unknown): { host: string; port: number } {

@@ -4,6 +4,17 @@ import { setDelay } from '../timers.js';
 import type { RecyclingOptions } from './recycling.js';
 import type { WorkerInfo } from './types.js';
 
+export interface ResourceLimits {
+  /** Most MB of the main (old generation) heap. Threads and processes. */
+  maxOldGenerationSizeMb?: number;
+  /** Most MB of the young generation heap. Threads only. */
+  maxYoungGenerationSizeMb?: number;
+  /** MB reserved for generated code. Threads only. */
+  codeRangeSizeMb?: number;
+  /** Default stack size, MB. Threads only. */
+  stackSizeMb?: number;
+}
+
 /** What the thread and process backends need to start their workers. */
 export interface LocalBackendOptions extends RecyclingOptions {
   tasks: URL;
@@ -14,6 +25,7 @@ export interface LocalBackendOptions extends RecyclingOptions {
   startTimeout: number;
   /** What the task module's setup() gets in each worker. */
   workerData: unknown;
+  resourceLimits: ResourceLimits | undefined;
 }
 
 /** How long a worker stopping on purpose may take (its teardown() included) before it is killed. */

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
 import { setDelay } from '../timers.js';
-import { DataCloneError, deserializeError, WorkerStartError } from '../errors.js';
+import { DataCloneError, deserializeError, ResourceLimitError, WorkerStartError } from '../errors.js';
 import { entryCount, parseResults } from '../worker/batch.js';
 import { MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker } from '../worker/protocol.js';
 import { CLOSE_GRACE_MS, entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
@@ -64,7 +64,12 @@ export class ProcessBackend implements Backend {
       worker.once('exit', (code: number | null, signal: string | null) => {
         const wasStopping = this.#state === 'stopping';
         this.#state = 'exited';
-        const error = new Error(`worker process ${this.pid} exited with ${signal ?? `code ${code}`}`);
+        const how = `exited with ${signal ?? `code ${code}`}`;
+        // V8 aborts a process that runs out of heap: with a heap limit set, that is the limit.
+        const error =
+          signal === 'SIGABRT' && options.resourceLimits?.maxOldGenerationSizeMb !== undefined
+            ? new ResourceLimitError(`worker process ${this.pid} hit its heap limit (maxOldGenerationSizeMb: ${options.resourceLimits.maxOldGenerationSizeMb}) and ${how}`)
+            : new Error(`worker process ${this.pid} ${how}`);
         if (!wasStopping) events.workerExit?.(this.info(0)[0], error);
         this.#host?.exited(this, this.#killedByUs || wasStopping ? 'stopped' : 'died', error);
         resolve();
@@ -78,7 +83,7 @@ export class ProcessBackend implements Backend {
     const previous = { exec: process.argv[1], execArgv: process.execArgv, args: process.argv.slice(2), ...cluster.settings };
     cluster.setupPrimary({
       exec: fileURLToPath(entryUrl('process-entry')),
-      execArgv: options.execArgv,
+      execArgv: processExecArgv(options),
       serialization: 'advanced',
       args: [],
     });
@@ -210,4 +215,10 @@ export class ProcessBackend implements Backend {
     this.#worker.process.kill('SIGKILL');
     await this.exited;
   }
+}
+
+/** The workers' flags: the pool's, and the heap limit of `resourceLimits` (the last such flag wins). */
+function processExecArgv(options: LocalBackendOptions): string[] {
+  const heap = options.resourceLimits?.maxOldGenerationSizeMb;
+  return heap === undefined ? options.execArgv : [...options.execArgv, `--max-old-space-size=${heap}`];
 }

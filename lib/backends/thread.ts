@@ -2,7 +2,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { debug } from '../debug.js';
-import { WorkerStartError } from '../errors.js';
+import { ResourceLimitError, WorkerStartError } from '../errors.js';
 import { isControl, parseThreadReady, THREAD_STOP, THREAD_STOPPED } from '../worker/protocol.js';
 import type { ThreadData } from '../worker/thread-entry.js';
 import { packBatch, unpackResults } from '../worker/thread-channel.js';
@@ -10,6 +10,9 @@ import { CLOSE_GRACE_MS, entryUrl, threadExecArgv, withDeadline, type LocalBacke
 import { Recycling } from './recycling.js';
 import { entryCount } from '../worker/batch.js';
 import type { Backend, BackendHost, Batch, WorkerInfo } from './types.js';
+
+/** How long a dead thread's error may take to reach us after its port closed. */
+const ERROR_GRACE_MS = 1_000;
 
 /**
  * One worker thread, started and supervised by piscina (a pool of one thread, with the
@@ -48,6 +51,12 @@ export class ThreadBackend implements Backend {
     this.capacity = options.maxInFlight;
     this.#recycling = new Recycling(options);
     piscina.on('error', (error: Error) => (this.#lastError = error));
+    let released = false;
+    piscina.once('workerDestroy', () => (released = true));
+    const destroyed = () =>
+      released
+        ? Promise.resolve()
+        : withDeadline(new Promise<void>((resolve) => piscina.once('workerDestroy', () => resolve())), ERROR_GRACE_MS, 'thread exit').catch(() => {});
     port.on('message', (message: unknown) => {
       if (isControl(message, THREAD_STOPPED)) return this.#stopped?.();
       let results;
@@ -64,10 +73,13 @@ export class ThreadBackend implements Backend {
     port.unref();
     this.exited = new Promise((resolve) => {
       // The port closes when the thread ends, however it ends.
-      port.once('close', () => {
+      port.once('close', async () => {
         const wasStopping = this.#state === 'stopping';
         this.#state = 'exited';
-        const error = this.#lastError ?? new Error(`worker thread ${this.threadId} exited`);
+        // A thread that died may have said why (its Worker's 'error', e.g. out of memory):
+        // piscina hears it after the port closes, and says so before it lets the thread go.
+        if (!wasStopping && !this.#killedByUs) await destroyed();
+        const error = exitError(this.#lastError, this.threadId);
         if (!wasStopping) events.workerExit?.(this.info(0)[0], error);
         this.#host?.exited(this, this.#killedByUs || wasStopping ? 'stopped' : 'died', error);
         void piscina.destroy().then(() => resolve(), () => resolve());
@@ -88,6 +100,7 @@ export class ThreadBackend implements Backend {
         atomics: 'disabled',
         execArgv: threadExecArgv(options.execArgv),
         env: options.env as Record<string, string>,
+        resourceLimits: options.resourceLimits,
         workerData: {
           tasks: options.tasks.href,
           workerData: options.workerData,
@@ -202,4 +215,12 @@ export class ThreadBackend implements Backend {
     this.#port.close();
     await this.exited;
   }
+}
+
+/** Why a thread ended: its last error, as ERR_TROUPE_RESOURCE_LIMIT when it ran out of its resourceLimits. */
+function exitError(last: Error | undefined, threadId: number): Error {
+  if ((last as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new ResourceLimitError(`worker thread ${threadId} hit its resourceLimits: ${last!.message}`, last);
+  }
+  return last ?? new Error(`worker thread ${threadId} exited`);
 }

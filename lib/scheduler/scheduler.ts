@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { TransferListItem } from 'node:worker_threads';
 import {
-  AbortError, deserializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
+  AbortError, deserializeError, isResourceLimit, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
   WorkerLostError, type SerializedError,
 } from '../errors.js';
 import { mayRetire } from '../backends/recycling.js';
@@ -411,11 +411,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     // A worker with one thread of execution runs its batches in the order sent: those behind
     // the one it died in never started, and go again as if it had been stopped.
     const running = reason === 'died' && slot.backend.parallelism === 1 ? this.#runningWhenDied(slot, ids) : undefined;
+    const lost: Task[] = [];
+    const whys: LostReason[] = [];
     for (const id of ids) {
       const task = this.#running.get(id);
       if (task === undefined || task.slot !== slot) continue;
-      const why = running !== undefined && !task.async && task.dispatched !== running ? 'stopped' : reason;
-      this.#running.delete(id);
+      lost.push(task);
+      whys.push(running !== undefined && !task.async && task.dispatched !== running ? 'stopped' : reason);
+    }
+    // A worker that hit its resource limits: the one task it may have been running fails,
+    // for it would hit them again; with several, each runs again alone, at no charge.
+    const overLimit = reason === 'died' && isResourceLimit(error);
+    const suspects = overLimit ? whys.filter((why) => why === 'died').length : 0;
+    for (let i = 0; i < lost.length; i++) {
+      const task = lost[i];
+      const why = whys[i];
+      this.#running.delete(task.wireId);
       slot.release(task);
       const extras = task.extras;
       if (extras?.timer !== undefined) {
@@ -430,6 +441,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       }
       if (why === 'isolate' && task.solo) {
         this.#fail(task, error);
+        continue;
+      }
+      if (overLimit) {
+        if (suspects === 1) this.#fail(task, error);
+        else {
+          task.isolate(true);
+          again.push(task);
+        }
         continue;
       }
       if (why === 'died' && ++task.attempts > this.#options.retries) {
@@ -474,7 +493,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#requeue(slot, ids, reason, error);
     this.#slots.delete(backend);
     this.#slotsChanged();
-    this.#countNames(backend, -1);
+    // A local worker is replaced by one of the same module: its names stay known meanwhile,
+    // so that run() is not refused in the gap (a pool of one being recycled).
+    if (backend.kind === 'agent') this.#countNames(backend, -1);
     if (slot.busy) backend.setBusy(false);
     this.#pump();
   }
