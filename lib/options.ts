@@ -4,9 +4,9 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cloneable, InvalidOptionError } from './errors.js';
 import { resolveTransportOptions, type ListenOptions } from './transport/options.js';
-import type { ResourceLimits } from './backends/local.js';
+import type { AtomicsMode, ResourceLimits } from './backends/local.js';
 
-export type { ResourceLimits };
+export type { AtomicsMode, ResourceLimits };
 
 export type PoolMode = 'thread' | 'process';
 
@@ -54,6 +54,13 @@ export interface PoolOptions {
    * them fails the task it ran with ERR_TROUPE_RESOURCE_LIMIT and is replaced. @default none
    */
   resourceLimits?: ResourceLimits;
+  /**
+   * Worker threads only: how an idle thread waits for work. 'disabled' or 'async': in its event
+   * loop, so timers and sockets a task started without awaiting them keep running. 'sync':
+   * blocked in Atomics.wait (piscina's default), woken directly; its event loop turns only
+   * after each batch. @default 'disabled'
+   */
+  atomics?: AtomicsMode;
   /** Emit `'stats'` with `stats()` every this many ms, for dashboards; 0 or Infinity for never. @default 0 */
   statsInterval?: number;
 }
@@ -76,13 +83,14 @@ export interface ResolvedPoolOptions {
   maxTasksPerWorker: number;
   maxMemoryPerWorker: number;
   resourceLimits: ResourceLimits | undefined;
+  atomics: AtomicsMode;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
   'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
   'startTimeout', 'listen', 'workerData', 'statsInterval', 'maxTasksPerWorker', 'maxMemoryPerWorker',
-  'resourceLimits',
+  'resourceLimits', 'atomics',
 ]);
 
 /**
@@ -208,6 +216,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     maxTasksPerWorker: integer('maxTasksPerWorker', o.maxTasksPerWorker, 1, Infinity, true),
     maxMemoryPerWorker: mebibytes('maxMemoryPerWorker', o.maxMemoryPerWorker),
     resourceLimits: resolveResourceLimits(o.resourceLimits, mode),
+    atomics: resolveAtomics(o.atomics, mode),
   };
 }
 
@@ -228,6 +237,15 @@ function resolveResourceLimits(value: unknown, mode: PoolMode): ResourceLimits |
     out[key as (typeof LIMITS)[number]] = limit;
   }
   return out;
+}
+
+function resolveAtomics(value: unknown, mode: PoolMode): AtomicsMode {
+  if (value === undefined) return 'disabled';
+  if (value !== 'sync' && value !== 'async' && value !== 'disabled') fail('atomics', '"sync", "async" or "disabled"', value);
+  if (mode === 'process' && value !== 'disabled') {
+    throw new InvalidOptionError('option "atomics" applies to worker threads only: a worker process always waits in its event loop');
+  }
+  return value;
 }
 
 /** A size in MiB > 0, or Infinity for none. */

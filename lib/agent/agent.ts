@@ -20,7 +20,7 @@ import { Router } from './router.js';
 /** The pool options that matter on an agent: retries, queueing and timeouts belong to the scheduler. */
 type LocalOptions = Pick<
   PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout' | 'workerData' | 'maxTasksPerWorker' | 'maxMemoryPerWorker' |
-  'resourceLimits'
+  'resourceLimits' | 'atomics'
 >;
 
 export interface AgentOptions extends LocalOptions {
@@ -72,7 +72,7 @@ const AGENT_KEYS = new Set([
 ]);
 const LOCAL_KEYS = new Set([
   'tasks', 'mode', 'size', 'maxInFlight', 'execArgv', 'env', 'startTimeout', 'workerData', 'maxTasksPerWorker',
-  'maxMemoryPerWorker', 'resourceLimits',
+  'maxMemoryPerWorker', 'resourceLimits', 'atomics',
 ]);
 
 export function parseAddress(value: unknown): { host: string; port: number } {

@@ -15,6 +15,13 @@ export interface ResourceLimits {
   stackSizeMb?: number;
 }
 
+/**
+ * How an idle worker thread waits for its next batch. 'disabled' and 'async': in its event
+ * loop (timers and sockets a task left running keep running). 'sync': blocked in
+ * Atomics.wait, woken at once by the pool; its event loop turns once after each batch.
+ */
+export type AtomicsMode = 'sync' | 'async' | 'disabled';
+
 /** What the thread and process backends need to start their workers. */
 export interface LocalBackendOptions extends RecyclingOptions {
   tasks: URL;
@@ -26,6 +33,7 @@ export interface LocalBackendOptions extends RecyclingOptions {
   /** What the task module's setup() gets in each worker. */
   workerData: unknown;
   resourceLimits: ResourceLimits | undefined;
+  atomics: AtomicsMode;
 }
 
 /** How long a worker stopping on purpose may take (its teardown() included) before it is killed. */

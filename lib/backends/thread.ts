@@ -36,14 +36,17 @@ export class ThreadBackend implements Backend {
   #killedByUs = false;
   #lastError: Error | undefined;
   #stopped: (() => void) | undefined;
+  /** atomics: 'sync': counted up and notified after each message, to wake the blocked thread. */
+  readonly #wake: Int32Array | undefined;
   readonly #recycling: Recycling;
   #retired = false;
 
   private constructor(
     piscina: Piscina, port: MessagePort, ready: { names: string[]; threadId: number }, options: LocalBackendOptions,
-    events: WorkerEvents,
+    events: WorkerEvents, wake: Int32Array | undefined,
   ) {
     this.#piscina = piscina;
+    this.#wake = wake;
     this.#port = port;
     this.threadId = ready.threadId;
     this.id = `thread-${ready.threadId}`;
@@ -90,6 +93,7 @@ export class ThreadBackend implements Backend {
   static async start(options: LocalBackendOptions, events: WorkerEvents = {}): Promise<ThreadBackend> {
     let piscina: Piscina | undefined;
     const { port1, port2 } = new MessageChannel();
+    const wake = options.atomics === 'sync' ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     try {
       piscina = new Piscina({
         filename: entryUrl('thread-entry').href,
@@ -116,9 +120,9 @@ export class ThreadBackend implements Backend {
           else reject(new Error('the thread did not introduce itself'));
         });
       });
-      const served = piscina.run({ port: port2 }, { transferList: [port2] }) as Promise<void>;
+      const served = piscina.run({ port: port2, wake }, { transferList: [port2] }) as Promise<void>;
       const [introduction] = await withDeadline(Promise.all([ready, served]), options.startTimeout, 'worker thread');
-      const backend = new ThreadBackend(piscina, port1, introduction, options, events);
+      const backend = new ThreadBackend(piscina, port1, introduction, options, events, wake);
       events.workerStart?.(backend.info(0)[0]);
       return backend;
     } catch (error) {
@@ -156,7 +160,14 @@ export class ThreadBackend implements Backend {
     // A value that does not clone throws here, and the scheduler then sends the batch's tasks one by one.
     const posted = packBatch(batch, transfer);
     this.#port.postMessage(posted.message, posted.transfer);
+    this.#notify();
     this.#recycling.dispatched(entryCount(batch));
+  }
+
+  #notify(): void {
+    if (this.#wake === undefined) return;
+    Atomics.add(this.#wake, 0, 1);
+    Atomics.notify(this.#wake, 0);
   }
 
   /** A thread cannot leave a running task: it is stopped and replaced; its other tasks run again. */
@@ -200,6 +211,7 @@ export class ThreadBackend implements Backend {
     });
     try {
       this.#port.postMessage({ t: THREAD_STOP });
+      this.#notify();
     } catch {
       // The port is closing: the thread is going anyway.
     }

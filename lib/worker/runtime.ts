@@ -45,6 +45,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export class WorkerRuntime {
   readonly #tasks: TaskTable;
   readonly #buffer: ResultBuffer;
+  #pending = 0;
 
   /**
    * `post` sends results on the worker's channel; it throws when a value does not clone.
@@ -61,6 +62,11 @@ export class WorkerRuntime {
         post(cloneableResults(results));
       }
     });
+  }
+
+  /** Tasks that began and await a promise: while any do, the worker's event loop has work. */
+  get pending(): number {
+    return this.#pending;
   }
 
   get names(): string[] {
@@ -84,6 +90,7 @@ export class WorkerRuntime {
         const value = fn(...entryArgs(batch, i));
         if (isThenable(value)) {
           buffer.started(id);
+          this.#pending++;
           value.then(
             (v) => this.#settled(id, OK, v, started),
             (e) => this.#settled(id, ERR, serializeError(e), started),
@@ -103,6 +110,7 @@ export class WorkerRuntime {
   }
 
   #settled(id: number, status: number, value: unknown, started: number): void {
+    this.#pending--;
     this.#buffer.push(id, status, value);
     this.#buffer.time(0, performance.now() - started);
     this.#buffer.flushSoon();
