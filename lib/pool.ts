@@ -213,7 +213,10 @@ function checkRunOptions(options: RunOptions): RunOptions {
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(`run(): options must be an object; got ${describe(options)}`);
   }
-  const { signal, timeout, transfer } = options;
+  const { signal, timeout, transfer, onProgress } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new InvalidArgumentError(`run(): options.onProgress must be a function; got ${describe(onProgress)}`);
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`run(): options.signal must be an AbortSignal; got ${describe(signal)}`);
   }

@@ -179,6 +179,11 @@ export class Router implements BackendHost {
     const route = this.#routes.get(backend);
     if (route === undefined) return;
     const failed = failures(results);
+    // Progress first, renumbered like results: a task's last report comes before its value.
+    for (const [localId, value] of results.progress ?? []) {
+      const batch = this.#held.get(localId);
+      if (batch?.route === route && batch.session === this.#session) this.#results.progress(batch.wireBase + (localId - batch.localBase), value);
+    }
     for (let i = 0; i < results.values.length; i++) {
       const localId = resultId(results, i);
       const batch = this.#held.get(localId);

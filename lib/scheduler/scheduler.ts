@@ -163,9 +163,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const signal = options?.signal;
     const timeout = options?.timeout ?? this.#options.timeout;
     const transfer = options?.transfer;
+    const onProgress = options?.onProgress;
     const cancellable = signal !== undefined || timeout !== Infinity;
-    if (!cancellable && transfer === undefined) return new Task(name, args, enqueued, undefined, false);
-    const task = new Task(name, args, enqueued, new Extras(signal, timeout, transfer), cancellable);
+    if (!cancellable && transfer === undefined && onProgress === undefined) return new Task(name, args, enqueued, undefined, false);
+    const task = new Task(name, args, enqueued, new Extras(signal, timeout, transfer, onProgress), cancellable);
     if (signal) {
       const extras = task.extras!;
       extras.onAbort = () => this.#cancel(task, new AbortError(signal.reason));
@@ -356,6 +357,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (extras === undefined) return;
     if (extras.timer !== undefined) clearTimeout(extras.timer);
     if (extras.onAbort !== undefined) extras.signal!.removeEventListener('abort', extras.onAbort);
+    extras.progress?.close();
   }
 
   results(backend: Backend, results: Results): void {
@@ -363,6 +365,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (slot === undefined) return;
     const { values } = results;
     const failed = failures(results);
+    // Before the values: a task's last report comes before its outcome.
+    if (results.progress !== undefined) this.#progress(slot, results.progress);
     let first: Task | undefined;
     for (let i = 0; i < values.length; i++) {
       const task = this.#running.get(resultId(results, i));
@@ -399,6 +403,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#updateBusy(slot);
     this.#pump();
     this.#afterChange();
+  }
+
+  #progress(slot: Slot, reports: readonly (readonly [number, unknown])[]): void {
+    for (const [id, value] of reports) {
+      const task = this.#running.get(id);
+      if (task !== undefined && task.slot === slot) task.extras?.progress?.push(value);
+    }
   }
 
   lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void {

@@ -1,6 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { Backend } from '../backends/types.js';
 import { BusyWindow } from './utilization.js';
+import { ProgressRelay } from './progress.js';
 
 /** The window over which stats() measures utilization. */
 export const UTILIZATION_WINDOW_MS = 10_000;
@@ -28,12 +29,16 @@ const ASYNC = 8;
 export class Extras {
   timer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  readonly progress: ProgressRelay | undefined;
 
   constructor(
     readonly signal: AbortSignal | undefined,
     readonly timeout: number,
     readonly transfer: readonly TransferListItem[] | undefined,
-  ) {}
+    onProgress?: (value: unknown) => unknown,
+  ) {
+    this.progress = onProgress && new ProgressRelay(onProgress);
+  }
 }
 
 /**

@@ -20,6 +20,11 @@ export interface RunOptions {
   timeout?: number;
   /** Values to move rather than copy (worker threads only; elsewhere they are copied). */
   transfer?: readonly TransferListItem[];
+  /**
+   * Receives what the task passes to `progress()` (troupe/worker), in order; a slow (or
+   * async) listener gets the latest report rather than a backlog. None after the task settles.
+   */
+  onProgress?: (value: unknown) => unknown;
 }
 
 /** A worker as stats() shows it. */

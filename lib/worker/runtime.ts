@@ -7,7 +7,11 @@ import { getHeapStatistics } from 'node:v8';
 import { cloneable, DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
 import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type Results } from './batch.js';
 import { RESERVED_NAMES } from './hooks.js';
+import { progressRegistry } from './progress.js';
 import { ResultBuffer } from './result-buffer.js';
+
+/** Progress reports leave a worker at most this often (the latest of each task is kept). */
+const PROGRESS_FLUSH_MS = 5;
 
 export type TaskFunction = (...args: unknown[]) => unknown;
 export type TaskTable = ReadonlyMap<string, TaskFunction>;
@@ -46,6 +50,7 @@ export class WorkerRuntime {
   readonly #tasks: TaskTable;
   readonly #buffer: ResultBuffer;
   #pending = 0;
+  #lastProgressFlush = -Infinity;
 
   /**
    * `post` sends results on the worker's channel; it throws when a value does not clone.
@@ -55,6 +60,7 @@ export class WorkerRuntime {
     this.#tasks = tasks;
     this.#buffer = new ResultBuffer((results) => {
       if (reportHeap) results = { ...results, heap: getHeapStatistics().used_heap_size };
+      if (results.progress !== undefined) this.#lastProgressFlush = performance.now();
       try {
         post(results);
       } catch {
@@ -69,6 +75,17 @@ export class WorkerRuntime {
     return this.#pending;
   }
 
+  /**
+   * A task reported progress. It leaves at once, even from the middle of a synchronous task
+   * (with whatever results are ready), but at most every PROGRESS_FLUSH_MS: reports in
+   * between are coalesced, the latest kept, and sent at the next chance.
+   */
+  #progress = (id: number, value: unknown): void => {
+    this.#buffer.progress(id, value);
+    if (performance.now() - this.#lastProgressFlush >= PROGRESS_FLUSH_MS) this.#buffer.flush();
+    else this.#buffer.flushSoon();
+  };
+
   get names(): string[] {
     return [...this.#tasks.keys()];
   }
@@ -77,6 +94,9 @@ export class WorkerRuntime {
     const buffer = this.#buffer;
     const started = performance.now();
     const count = entryCount(batch);
+    const tracking = progressRegistry();
+    tracking.sink = this.#progress;
+    const context = tracking.context;
     let sync = 0;
     for (let i = 0; i < count; i++) {
       const id = batch.base + i;
@@ -87,7 +107,8 @@ export class WorkerRuntime {
         continue;
       }
       try {
-        const value = fn(...entryArgs(batch, i));
+        tracking.current = id;
+        const value = context === undefined ? fn(...entryArgs(batch, i)) : context.run(id, fn, ...entryArgs(batch, i));
         if (isThenable(value)) {
           buffer.started(id);
           this.#pending++;
@@ -104,6 +125,7 @@ export class WorkerRuntime {
         sync++;
       }
     }
+    tracking.current = 0;
     const busy = performance.now() - started;
     buffer.time(busy, sync > 0 ? busy : 0);
     buffer.flush();
@@ -128,5 +150,6 @@ function cloneableResults(results: Results): Results {
     failed.add(i);
     return serializeError(new DataCloneError("a task's return value could not be cloned"));
   });
-  return { ...results, values, failed: [...failed].sort((a, b) => a - b) };
+  const progress = results.progress?.filter(([, value]) => cloneable(value));
+  return { ...results, values, failed: [...failed].sort((a, b) => a - b), progress };
 }
