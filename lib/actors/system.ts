@@ -107,6 +107,10 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (record.unsent.length > 0) this.#markDirty(record);
   }
 
+  hosted(backend: Backend): number {
+    return this.#hosted.get(backend) ?? 0;
+  }
+
   attached(_backend: Backend): void {
     for (const record of this.#live) if (record.state === PLACING) this.#place(record);
   }
@@ -285,6 +289,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     this.#hosted.set(backend, Math.max(0, (this.#hosted.get(backend) ?? 1) - 1));
     record.backend = undefined;
     record.incarnation = 0;
+    this.#scheduler.actorsMoved(backend);
   }
 
   /** Its worker is gone: what it held is rejected (at most once), and it restarts within its policy. */

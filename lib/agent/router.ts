@@ -5,6 +5,7 @@ import { ACTOR_CREDIT, entryCount, failures, parseBatch, rebase, resultId, SPAWN
 import { parseCallReply } from '../worker/calls.js';
 import { ResultBuffer } from '../worker/result-buffer.js';
 import { IdTable } from '../scheduler/id-table.js';
+import { mayRetire } from '../backends/recycling.js';
 import type { Connection } from '../transport/connection.js';
 
 interface Route {
@@ -279,6 +280,11 @@ export class Router implements BackendHost {
     const route = this.#routes.get(backend);
     if (route === undefined) return;
     const failed = failures(results);
+    // Progress first, renumbered like results: a task's last report comes before its value.
+    for (const [localId, value] of results.progress ?? []) {
+      const batch = this.#held.get(localId);
+      if (batch?.route === route && batch.session === this.#session) this.#results.progress(batch.wireBase + (localId - batch.localBase), value);
+    }
     for (let i = 0; i < results.values.length; i++) {
       const localId = resultId(results, i);
       const batch = this.#held.get(localId);
@@ -293,13 +299,22 @@ export class Router implements BackendHost {
     }
     this.#results.time(results.busy, results.run);
     this.#results.flushSoon();
+    this.#retireIfDue(route);
     this.#runWaiting();
   }
 
   lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void {
     const route = this.#routes.get(backend);
-    if (route !== undefined) this.#report(route, ids, reason, error);
+    if (route !== undefined) {
+      this.#report(route, ids, reason, error);
+      this.#retireIfDue(route);
+    }
     this.#runWaiting();
+  }
+
+  /** A worker due to be recycled goes once it may (its replacement is adopted when it starts). */
+  #retireIfDue(route: Route): void {
+    if (route.backend.retiring && mayRetire(route.backend, route.load, route.actors)) route.backend.retire?.();
   }
 
   exited(backend: Backend, reason: LostReason, error: Error): void {
