@@ -7,8 +7,8 @@ export type Reply =
   | { kind: 'promise'; resolve(value: unknown): void; reject(error: Error): void }
   /** A tell: a failure is emitted as 'actorError'. */
   | { kind: 'tell' }
-  /** Code in a worker (or behind an agent) that called: the answer goes back to its backend. */
-  | { kind: 'worker'; backend: Backend; id: number; answer(reply: CallReply): void };
+  /** Code in a worker, behind an agent or in a client that called: the answer goes back to it. */
+  | { kind: 'remote'; id: number; answer(reply: CallReply): void };
 
 /** One message to an actor, from the call until its one outcome. */
 export class Message {

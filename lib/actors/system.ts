@@ -10,7 +10,7 @@ import {
   ActorStoppedError, DataCloneError, deserializeError, PoolClosedError, PoolDestroyedError, serializeError, TimeoutError,
   UnknownActorClassError,
 } from '../errors.js';
-import type { ActorCall, Backend } from '../backends/types.js';
+import type { ActorCall, Backend, CallReply } from '../backends/types.js';
 import type { ActorTraffic, Host, Scheduler } from '../scheduler/scheduler.js';
 import { setDelay } from '../timers.js';
 import { ACTOR_CREDIT, BatchBuilder, SPAWN, STOP, type Batch } from '../worker/batch.js';
@@ -125,9 +125,15 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
 
   /** A call or tell from code running on `backend`. */
   call(backend: Backend, call: ActorCall): void {
-    const reply: Reply = call.tell
-      ? { kind: 'tell' }
-      : { kind: 'worker', backend, id: call.id, answer: (r) => backend.reply(r) };
+    this.request(call, (reply) => backend.reply(reply));
+  }
+
+  /**
+   * A call or tell from elsewhere than this process (code on a backend, a connected
+   * client): by name, with its chain; the outcome goes to `answer` (not for a tell).
+   */
+  request(call: ActorCall, answer: (reply: CallReply) => void): void {
+    const reply: Reply = call.tell ? { kind: 'tell' } : { kind: 'remote', id: call.id, answer };
     const record = this.#byName.get(call.actor);
     if (record === undefined) return this.#fail({ name: call.actor }, reply, call.method, new ActorNotFoundError(call.actor));
     this.#submit(record, call.method, call.args, call.chain, reply, undefined, call.timeout);
@@ -345,13 +351,13 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (!this.#settle(message)) return;
     const reply = message.reply;
     if (reply.kind === 'promise') reply.resolve(value);
-    else if (reply.kind === 'worker') reply.answer({ id: reply.id, ok: true, value });
+    else if (reply.kind === 'remote') reply.answer({ id: reply.id, ok: true, value });
   }
 
   #rejectSerialized(message: Message, error: unknown): void {
     if (!this.#settle(message)) return;
     const reply = message.reply;
-    if (reply.kind === 'worker') reply.answer({ id: reply.id, ok: false, value: error });
+    if (reply.kind === 'remote') reply.answer({ id: reply.id, ok: false, value: error });
     else this.#fail(message.actor, reply, message.method, deserializeError(error));
   }
 
@@ -362,7 +368,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   /** Hands an error to whoever waits on the message: its caller, a worker, or the 'actorError' event for a tell. */
   #fail(actor: ActorRecord | { name: string }, reply: Reply, method: string, error: Error): void {
     if (reply.kind === 'promise') reply.reject(error);
-    else if (reply.kind === 'worker') reply.answer({ id: reply.id, ok: false, value: serializeError(error) });
+    else if (reply.kind === 'remote') reply.answer({ id: reply.id, ok: false, value: serializeError(error) });
     else this.emit('actorError', actor instanceof ActorRecord ? actor.info() : actor, { method, error });
   }
 

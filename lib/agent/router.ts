@@ -5,7 +5,7 @@ import { ACTOR_CREDIT, entryCount, failures, parseBatch, rebase, resultId, SPAWN
 import { parseCallReply } from '../worker/calls.js';
 import { ResultBuffer } from '../worker/result-buffer.js';
 import { IdTable } from '../scheduler/id-table.js';
-import { mayRetire } from '../backends/recycling.js';
+import { reviewRetirement } from '../backends/recycling.js';
 import type { Connection } from '../transport/connection.js';
 
 interface Route {
@@ -314,7 +314,7 @@ export class Router implements BackendHost {
 
   /** A worker due to be recycled goes once it may (its replacement is adopted when it starts). */
   #retireIfDue(route: Route): void {
-    if (route.backend.retiring && mayRetire(route.backend, route.load, route.actors)) route.backend.retire?.();
+    reviewRetirement(route.backend, route.load, route.actors);
   }
 
   exited(backend: Backend, reason: LostReason, error: Error): void {

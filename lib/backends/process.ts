@@ -144,6 +144,10 @@ export class ProcessBackend implements Backend {
     return this.#recycling.due;
   }
 
+  reprieve(): void {
+    this.#recycling.reprieve();
+  }
+
   retire(): void {
     if (this.#retired) return;
     this.#retired = true;

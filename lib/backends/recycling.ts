@@ -19,9 +19,18 @@ export class Recycling {
   readonly #maxHeapBytes: number;
   #overMemory = false;
 
+  readonly #maxTasks: number;
+
   constructor(options: RecyclingOptions) {
-    this.#budget = options.maxTasksPerWorker;
+    this.#maxTasks = options.maxTasksPerWorker;
+    this.#budget = this.#maxTasks;
     this.#maxHeapBytes = options.maxMemoryPerWorker * MIB;
+  }
+
+  /** It is not recycled after all (it hosts actors): it serves on, with a fresh budget. */
+  reprieve(): void {
+    this.#budget = this.#maxTasks;
+    this.#overMemory = false;
   }
 
   /** Whether the worker must report its heap with its results. */
@@ -54,4 +63,14 @@ export class Recycling {
  */
 export function mayRetire(_backend: Backend, inFlight: number, actors: number): boolean {
   return inFlight === 0 && actors === 0;
+}
+
+/**
+ * What to do with a backend whose recycling is due: retire it once `mayRetire` allows, but
+ * reprieve one hosting actors (it serves on rather than holding back tasks for their life).
+ */
+export function reviewRetirement(backend: Backend, inFlight: number, actors: number): void {
+  if (!backend.retiring) return;
+  if (actors > 0) backend.reprieve?.();
+  else if (mayRetire(backend, inFlight, actors)) backend.retire?.();
 }

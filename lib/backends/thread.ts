@@ -151,6 +151,10 @@ export class ThreadBackend implements Backend {
     return this.#recycling.due;
   }
 
+  reprieve(): void {
+    this.#recycling.reprieve();
+  }
+
   retire(): void {
     if (this.#retired) return;
     this.#retired = true;

@@ -80,6 +80,8 @@ export interface Backend {
   readonly retiring?: boolean;
   /** Stops it on purpose (teardown runs); whoever started it starts a replacement. */
   retire?(): void;
+  /** It hosts actors, so it is not recycled: it serves on with a fresh budget. */
+  reprieve?(): void;
   /** Stops after its in-flight tasks (the scheduler has drained it first). */
   close(): Promise<void>;
   /** Stops now. */

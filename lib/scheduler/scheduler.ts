@@ -4,7 +4,7 @@ import {
   AbortError, deserializeError, isResourceLimit, PoolClosedError, PoolDestroyedError, QueueFullError, serializeError, TimeoutError,
   UnknownTaskError, WorkerLostError, type SerializedError,
 } from '../errors.js';
-import { mayRetire } from '../backends/recycling.js';
+import { reviewRetirement } from '../backends/recycling.js';
 import { batchIds, type ActorCall, type Backend, type BackendHost, type Batch, type LostReason, type Results } from '../backends/types.js';
 import { BatchBuilder, failures, resultId } from '../worker/batch.js';
 import { MAX_DELAY_MS } from '../timers.js';
@@ -621,8 +621,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       slot.busy = busy;
       slot.backend.setBusy(busy);
     }
-    const backend = slot.backend;
-    if (backend.retiring && !slot.gone && mayRetire(backend, slot.inFlight, this.#actors?.hosted(backend) ?? 0)) backend.retire?.();
+    if (!slot.gone) reviewRetirement(slot.backend, slot.inFlight, this.#actors?.hosted(slot.backend) ?? 0);
   }
 
   #afterChange(): void {

@@ -26,6 +26,23 @@ for (const mode of MODES) {
       assert.is(await pool.actor('phoenix').call('inc', [1]), 11);
     }));
 
+  test(`${mode}: a worker hosting an actor is not recycled: it serves on, tasks keep running, the actor keeps its state`, () =>
+    withPool(mode, { ...ACTORS, size: 1, maxTasksPerWorker: 5 }, async (pool) => {
+      const c = await pool.spawn('Counter', [0]);
+      const before = await c.call<{ pid: number; threadId: number }>('where');
+      for (let round = 0; round < 6; round++) {
+        await within(Promise.all(Array.from({ length: 5 }, (_, i) => pool.run('square', [i]))), 10_000, `round ${round} of tasks`);
+        await c.call('inc', [1]);
+      }
+      assert.equal(await c.call('where'), before, 'the same worker');
+      assert.is(await c.call('get'), 6);
+      await c.stop();
+      // Hosting nothing any more, it is recycled as usual.
+      await within(Promise.all(Array.from({ length: 10 }, (_, i) => pool.run('square', [i]))), 10_000, 'tasks after the actor stopped');
+      const probe = await within(pool.spawn('Counter'), 10_000, 'a spawn on the replacement');
+      assert.not.equal(await probe.call('where'), before, 'recycled once it hosted no actor');
+    }));
+
   test(`${mode}: past its restart limit the actor stops for good; later calls reject with ERR_TROUPE_ACTOR_STOPPED`, () =>
     withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [0], { name: 'fragile', restart: { max: 1, withinMs: 60_000 } });
