@@ -1,5 +1,5 @@
 import { PeerLostError, ProtocolError, serializeError } from '../errors.js';
-import { AGENT_CALL, AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
+import { AGENT_ACK, AGENT_CALL, AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
 import { ERR, OK, type ActorCall, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
 import { ACTOR_CREDIT, entryCount, failures, parseBatch, rebase, resultId, SPAWN, type Batch } from '../worker/batch.js';
 import { parseCallReply } from '../worker/calls.js';
@@ -69,6 +69,8 @@ export class Router implements BackendHost {
   readonly #actors = new Map<number, Route>();
   readonly #upCalls = new Map<number, UpCall>();
   #nextCallId = 0;
+  /** The base of the last batch that arrived this turn, to acknowledge at its end. */
+  #ackUpTo: number | undefined;
 
   get parallelism(): number {
     let sum = 0;
@@ -150,6 +152,7 @@ export class Router implements BackendHost {
   run(message: unknown): void {
     // Names are looked up in this machine's own task module by the worker; nothing here runs them.
     const batch = parseBatch(message);
+    this.#acknowledge(batch.base);
     if (batch.actor !== undefined) return this.#runForActor(batch);
     const count = entryCount(batch);
     if (this.#holding + this.#waitingEntries + count > this.#credit) {
@@ -193,6 +196,18 @@ export class Router implements BackendHost {
     } catch (error) {
       this.lost(route.backend, Array.from({ length: count }, (_, i) => localBase + i), 'isolate', error as Error);
     }
+  }
+
+  /** Says, once per turn, that the batches up to `base` have arrived (the scheduler's ack deadline). */
+  #acknowledge(base: number): void {
+    const pending = this.#ackUpTo !== undefined;
+    this.#ackUpTo = base;
+    if (pending) return;
+    queueMicrotask(() => {
+      const upTo = this.#ackUpTo!;
+      this.#ackUpTo = undefined;
+      this.#send(AGENT_ACK, { upTo });
+    });
   }
 
   /** Actor messages not started, and actors, to forget (Backend.drop). */
