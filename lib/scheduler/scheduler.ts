@@ -210,6 +210,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       this.#pumping = false;
     }
     this.#drainIfEmpty();
+    if (this.#options.onDemand !== undefined && this.#queue.size > 0) {
+      const waiting = this.#waiting();
+      if (waiting > 0) this.#options.onDemand(waiting);
+    }
   }
 
   #drainIfEmpty(): void {
@@ -511,6 +515,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#pump();
   }
 
+  /** Whether `backend` has held no task for `idleMs` and may be stopped now for being idle. */
+  retirable(backend: Backend, idleMs: number): boolean {
+    const slot = this.#slots.get(backend);
+    if (slot === undefined || slot.gone || slot.busy) return false;
+    return performance.now() - slot.idleSince >= idleMs && mayRetire(backend, slot.inFlight);
+  }
+
   writable(_backend: Backend): void {
     this.#pump();
   }
@@ -526,6 +537,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const busy = slot.inFlight > 0;
     if (busy !== slot.busy) {
       slot.busy = busy;
+      if (!busy) slot.idleSince = performance.now();
       slot.backend.setBusy(busy);
     }
     if (slot.backend.retiring && !slot.gone && mayRetire(slot.backend, slot.inFlight)) slot.backend.retire?.();

@@ -136,6 +136,8 @@ export class Slot {
   /** Of those, tasks that began and wait on a promise: they leave the worker free. */
   waiting = 0;
   busy = false;
+  /** When it last became idle (performance.now()). */
+  idleSince: number;
   /** Exited: takes nothing more, even while its remaining tasks are being re-queued. */
   gone = false;
   /** A suspect task running alone on this single-worker backend: nothing joins it until it settles. */
@@ -148,6 +150,7 @@ export class Slot {
 
   constructor(readonly backend: Backend, initialWindow: number, now = performance.now()) {
     this.work = new BusyWindow(UTILIZATION_WINDOW_MS, now);
+    this.idleSince = now;
     this.window = Math.min(backend.capacity, initialWindow * backend.parallelism);
   }
 
