@@ -37,7 +37,7 @@ export interface PoolOptions {
   execArgv?: string[];
   /** Environment of worker threads; added to process.env for worker processes. @default process.env */
   env?: Record<string, string | undefined>;
-  /** How long a worker may take to load the task module, in ms. @default 30000 */
+  /** How long a worker may take to load the task module and run its setup(), in ms. @default 30000 */
   startTimeout?: number;
   /**
    * Accept remote agents on this address: `{ host, port, authkey, tls? }` (port 0 picks a
