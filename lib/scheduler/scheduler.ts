@@ -9,38 +9,18 @@ import { batchIds, type ActorCall, type Backend, type BackendHost, type Batch, t
 import { BatchBuilder, failures, resultId } from '../worker/batch.js';
 import { MAX_DELAY_MS } from '../timers.js';
 import { IdTable } from './id-table.js';
+import { KnownNames } from './known-names.js';
 import { TaskQueue } from './task-queue.js';
 import {
   DONE, Extras, fulfil, promiseFor, QUEUED, refuse, RUNNING, Slot, Task, type Sink, type Stamp,
 } from './task.js';
 import { Latency } from './stats.js';
 import { utilization } from './utilization.js';
-import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats } from './types.js';
+import type {
+  ActorTraffic, Host, RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats,
+} from './types.js';
 
-export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats };
-
-/**
- * Traffic for actors, which the scheduler carries but does not own: entries it does not
- * know as tasks, calls from workers, and backends coming and going (lib/actors/).
- */
-export interface ActorTraffic {
-  settled(backend: Backend, id: number, ok: boolean, value: unknown): void;
-  started(backend: Backend, id: number): void;
-  lost(backend: Backend, id: number, error: Error): void;
-  /** The backend is gone: every actor it hosted is lost. */
-  exited(backend: Backend, error: Error): void;
-  attached(backend: Backend): void;
-  call(backend: Backend, call: ActorCall): void;
-  /** How many actors live on `backend`. */
-  hosted(backend: Backend): number;
-}
-
-/** A backend an actor could be placed on, with its load (tasks in flight per worker). */
-export interface Host {
-  backend: Backend;
-  load: number;
-}
-
+export type { ActorTraffic, Host, RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats };
 
 /**
  * Owns every task from `submit()` until its one settlement: queued → running on a
@@ -54,10 +34,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   readonly #slots = new Map<Backend, Slot>();
   #slotList: Slot[] = [];
   #parallelism = 0;
-  /** How many attached backends export each name. */
-  readonly #knownNames = new Map<string, number>();
-  readonly #localNames = new Set<string>();
-  #acceptAll = 0;
+  readonly #names = new KnownNames();
   #nextWireId = 0;
   #pumping = false;
   #flushScheduled = false;
@@ -87,7 +64,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const slot = new Slot(backend, this.#options.initialWindow ?? 1);
     this.#slots.set(backend, slot);
     this.#slotsChanged();
-    this.#countNames(backend, 1);
+    this.#names.attached(backend);
     backend.attach(this);
     this.#queue.unpark((name) => slot.accepts(name));
     this.#pump();
@@ -115,7 +92,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   /** Whether some attached backend exports `name`, or one may still come to (an agent). */
   mayExport(name: string): boolean {
-    return this.#options.waitForBackends || this.#known(name);
+    return this.#options.waitForBackends || this.#names.has(name);
   }
 
   /** Whether actor entries on `backend` are awaited: the backend keeps this process alive while they are, as while it runs tasks. */
@@ -144,31 +121,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   call(backend: Backend, call: ActorCall): void {
     if (this.#actors !== undefined) this.#actors.call(backend, call);
     else if (!call.tell) backend.reply({ id: call.id, ok: false, value: serializeError(new Error('this pool hosts no actors')) });
-  }
-
-  /**
-   * An agent's names stay known while an agent that exports them is attached, and no
-   * longer. The pool's own workers all load its one module, and one that dies is replaced:
-   * their names stay known for good.
-   */
-  #countNames(backend: Backend, delta: 1 | -1): void {
-    if (backend.names === null) {
-      this.#acceptAll += delta;
-      return;
-    }
-    if (backend.kind !== 'agent') {
-      for (const name of backend.names) this.#localNames.add(name);
-      return;
-    }
-    for (const name of backend.names) {
-      const count = (this.#knownNames.get(name) ?? 0) + delta;
-      if (count > 0) this.#knownNames.set(name, count);
-      else this.#knownNames.delete(name);
-    }
-  }
-
-  #known(name: string): boolean {
-    return this.#acceptAll > 0 || this.#localNames.has(name) || this.#knownNames.has(name);
   }
 
   #slotsChanged(): void {
@@ -215,7 +167,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #refusal(name: string, signal: AbortSignal | undefined): Error | undefined {
     if (this.#closed) return new PoolClosedError();
-    if (!this.#options.waitForBackends && !this.#known(name)) return new UnknownTaskError(name);
+    if (!this.#options.waitForBackends && !this.#names.has(name)) return new UnknownTaskError(name);
     if (this.#options.maxQueue !== Infinity && this.#waiting() >= this.#options.maxQueue) {
       this.#needDrain = true;
       return new QueueFullError(this.#options.maxQueue);
@@ -406,7 +358,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (task === undefined) return false;
     if (this.#slotList.some((slot) => slot.accepts(task.name))) return false;
     if (this.#slotList.length === 0 && !this.#options.waitForBackends) return false;
-    const unknown = !this.#options.waitForBackends && !this.#known(task.name);
+    const unknown = !this.#options.waitForBackends && !this.#names.has(task.name);
     this.#queue.dropHead(!unknown);
     if (unknown) this.#fail(task, new UnknownTaskError(task.name));
     return true;
@@ -600,7 +552,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#requeue(slot, ids, reason, error);
     this.#slots.delete(backend);
     this.#slotsChanged();
-    this.#countNames(backend, -1);
+    this.#names.detached(backend);
     if (slot.busy) backend.setBusy(false);
     this.#actors?.exited(backend, error);
     this.#pump();

@@ -1,5 +1,5 @@
 import type { TransferListItem } from 'node:worker_threads';
-import type { WorkerInfo } from '../backends/types.js';
+import type { ActorCall, Backend, WorkerInfo } from '../backends/types.js';
 import type { Percentiles } from './stats.js';
 
 export interface SchedulerOptions {
@@ -64,4 +64,26 @@ export interface SchedulerEvents {
   idle: [];
   /** A task's worker died and the task runs again. */
   retry: [info: { name: string; attempt: number; error: Error }];
+}
+
+/**
+ * Traffic for actors, which the scheduler carries but does not own: entries it does not
+ * know as tasks, calls from workers, and backends coming and going (lib/actors/).
+ */
+export interface ActorTraffic {
+  settled(backend: Backend, id: number, ok: boolean, value: unknown): void;
+  started(backend: Backend, id: number): void;
+  lost(backend: Backend, id: number, error: Error): void;
+  /** The backend is gone: every actor it hosted is lost. */
+  exited(backend: Backend, error: Error): void;
+  attached(backend: Backend): void;
+  call(backend: Backend, call: ActorCall): void;
+  /** How many actors live on `backend`. */
+  hosted(backend: Backend): number;
+}
+
+/** A backend an actor could be placed on, with its load (tasks in flight per worker). */
+export interface Host {
+  backend: Backend;
+  load: number;
 }
