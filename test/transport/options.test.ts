@@ -26,6 +26,7 @@ test('defaults', () => {
       heartbeatTimeoutMs: 3000,
       maxFrameBytes: 64 * 1024 * 1024,
       maxPartialFrameBytes: 128 * 1024 * 1024,
+      ackTimeoutMs: 10_000,
     },
   );
   const big = resolveTransportOptions({ authkey: KEY, maxFrameBytes: 2 ** 30 }, 'server');
@@ -52,6 +53,7 @@ test('each bad option is refused with its name in the message', () => {
   refused({ ...base, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 500 }, 'client', 'heartbeatTimeoutMs');
   refused({ ...base, maxFrameBytes: 10 }, 'client', 'maxFrameBytes');
   refused({ ...base, maxFrameBytes: 2 ** 32 }, 'client', 'maxFrameBytes');
+  refused({ ...base, ackTimeoutMs: 0 }, 'server', 'ackTimeoutMs');
   refused({ ...base, maxPartialFrameBytes: 1000 }, 'server', 'maxPartialFrameBytes');
   refused({ ...base, maxPartialFrameBytes: '1' }, 'server', 'maxPartialFrameBytes');
   refused({ ...base, tls: true }, 'client', 'tls');
