@@ -36,6 +36,8 @@ export interface PoolOptions {
    * @default undefined (no agents)
    */
   listen?: ListenOptions;
+  /** Most named queues the pool may own (`pool.queue()`). @default 1000 */
+  maxQueues?: number;
 }
 
 export interface ResolvedPoolOptions {
@@ -51,12 +53,13 @@ export interface ResolvedPoolOptions {
   env: Record<string, string | undefined>;
   startTimeout: number;
   listen: ListenOptions | undefined;
+  maxQueues: number;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
   'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
-  'startTimeout', 'listen',
+  'startTimeout', 'listen', 'maxQueues',
 ]);
 
 /**
@@ -176,6 +179,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     env: (o.env as Record<string, string | undefined> | undefined) ?? process.env,
     startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),
     listen,
+    maxQueues: integer('maxQueues', o.maxQueues, 1, 1_000),
   };
 }
 

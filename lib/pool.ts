@@ -6,7 +6,16 @@ import { LocalWorkers } from './backends/local-workers.js';
 import { AgentListener } from './backends/remote-listener.js';
 import { checkMapOptions, mapTasks, type MapError, type MapOptions } from './map.js';
 import type { AgentInfo, RemoteBackend } from './backends/remote.js';
+import { AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME, type ClientHello } from './backends/remote-protocol.js';
 import type { WorkerInfo } from './backends/types.js';
+import type { Connection } from './transport/connection.js';
+import { QueueStore } from './queues/store.js';
+import type { LocalQueue } from './queues/local-queue.js';
+import { MAX_PREFETCH } from './queues/protocol.js';
+import { ClientSession, type ClientInfo } from './queues/session.js';
+import type { QueueOptions } from './queues/types.js';
+import { taskProxy, type TaskProxy } from './task-proxy.js';
+import { checkRunOptions } from './run-options.js';
 
 export interface PoolEvents {
   /** The queue had filled up (or refused a task) and is empty again. */
@@ -22,29 +31,15 @@ export interface PoolEvents {
   agentJoin: [agent: AgentInfo];
   /** An agent's connection closed; its in-flight tasks run again elsewhere. */
   agentLeave: [agent: AgentInfo, error?: Error];
+  /** A client (`connect()`) connected, authenticated and introduced itself. */
+  clientJoin: [client: ClientInfo];
+  /** A client's connection closed: the items it held go back to the front of their queues. No error when it said goodbye. */
+  clientLeave: [client: ClientInfo, error?: Error];
   /** A peer at `address` failed the authkey handshake (or sent garbage before it) and was closed. */
   authFailure: [address: string, error: Error];
   /** Something went wrong outside any task, e.g. a replacement worker failed to start. */
   error: [error: Error];
 }
-
-type AnyFunction = (...args: never[]) => unknown;
-
-/**
- * `pool.tasks<typeof import('./tasks.js')>()`: every exported function, returning a promise,
- * and `with(options)`: the same functions, each call run with those run options
- * (`tasks.with({ signal, timeout, transfer }).square(7)`).
- */
-export type TaskProxy<T> = {
-  readonly [K in keyof T as T[K] extends AnyFunction ? (K extends 'with' ? never : K) : never]: T[K] extends (
-    ...args: infer A
-  ) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
-    : never;
-} & {
-  /** The same tasks, run with `options` (merged over those of an outer `with`); checked at once. */
-  readonly with: (options: RunOptions) => TaskProxy<T>;
-};
 
 export class Pool extends EventEmitter<PoolEvents> {
   readonly #options: ResolvedPoolOptions;
@@ -53,6 +48,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   #stopping = false;
   #shutdown: Promise<void> | undefined;
   #listener: AgentListener | undefined;
+  readonly #queues: QueueStore;
+  readonly #clients = new Set<ClientSession>();
 
   private constructor(options: ResolvedPoolOptions) {
     super();
@@ -64,6 +61,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       batchSize: options.batchSize,
       waitForBackends: options.listen !== undefined,
     });
+    this.#queues = new QueueStore(options.maxQueues);
     this.#scheduler.on('drain', () => this.emit('drain'));
     this.#scheduler.on('idle', () => this.emit('idle'));
     this.#scheduler.on('retry', (info) => this.emit('retry', info));
@@ -79,11 +77,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     });
     if (pool.#options.listen) {
       try {
-        pool.#listener = await AgentListener.start(
-          pool.#options.listen,
-          (agent) => pool.#addAgent(agent),
-          (address, error) => pool.emit('authFailure', address, error),
-        );
+        pool.#listener = await AgentListener.start(pool.#options.listen, {
+          agent: (agent) => pool.#addAgent(agent),
+          client: (connection, hello) => pool.#addClient(connection, hello),
+          refused: (address, error) => pool.emit('authFailure', address, error),
+        });
       } catch (error) {
         await pool.destroy();
         throw error;
@@ -102,7 +100,34 @@ export class Pool extends EventEmitter<PoolEvents> {
     void backend.closed.then((error) => this.emit('agentLeave', backend.agent, error));
   }
 
-  /** Where agents connect, when the pool was created with `listen`. */
+  #addClient(connection: Connection, hello: ClientHello): void {
+    if (this.#stopping) {
+      connection.send(AGENT_REFUSED, { reason: 'the pool is closing' });
+      void connection.close();
+      return;
+    }
+    connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION, maxPrefetch: MAX_PREFETCH });
+    const session = new ClientSession(connection, hello, {
+      find: (name) => this.#queues.find(name),
+      run: (name, args, options) => this.#scheduler.submit(name, args, options),
+    });
+    this.#clients.add(session);
+    this.emit('clientJoin', session.info);
+    void session.closed.then((error) => {
+      this.#clients.delete(session);
+      this.emit('clientLeave', session.info, error);
+    });
+  }
+
+  /**
+   * The queue `name` of this pool, made on first use (later calls return the same queue).
+   * Clients reach it by name; a name never made here is an error for them, not a new queue.
+   */
+  queue<T = unknown>(name: string, options?: QueueOptions): LocalQueue<T> {
+    return this.#queues.queue<T>(name, options);
+  }
+
+  /** Where agents and clients connect, when the pool was created with `listen`. */
   address(): { host: string; port: number } | undefined {
     return this.#listener?.address();
   }
@@ -127,22 +152,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** A typed view of the task module: `pool.tasks<typeof import('./tasks.js')>().square(7)`. */
   tasks<T>(): TaskProxy<T> {
-    return this.#taskProxy<T>(undefined);
-  }
-
-  #taskProxy<T>(options: RunOptions | undefined): TaskProxy<T> {
-    const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-    const withOptions = (more: RunOptions) => this.#taskProxy<T>({ ...options, ...checkRunOptions(more) });
-    return new Proxy({} as TaskProxy<T>, {
-      get: (_, name) => {
-        // Not a thenable: `await pool.tasks()` must not call a task named "then".
-        if (typeof name !== 'string' || name === 'then') return undefined;
-        if (name === 'with') return withOptions;
-        let fn = cache.get(name);
-        if (!fn) cache.set(name, (fn = (...args: unknown[]) => this.run(name, args, options)));
-        return fn;
-      },
-    });
+    return taskProxy<T>((name, args, options) => this.run(name, args, options), undefined);
   }
 
   /**
@@ -171,15 +181,29 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#scheduler.onIdle();
   }
 
-  /** Refuses new tasks, waits for the submitted ones to settle, then stops every worker. */
+  /**
+   * Closes the queues (consumers' loops end once each is drained), refuses new tasks,
+   * waits for the submitted ones (clients' included) to settle, disconnects the clients,
+   * then stops every worker.
+   */
   close(): Promise<void> {
-    this.#shutdown ??= this.#scheduler.close().then(() => this.#stopBackends('close'));
+    this.#shutdown ??= (async () => {
+      this.#queues.closeAll();
+      await this.#scheduler.close();
+      const clients = [...this.#clients];
+      await Promise.all(clients.map((client) => client.settled()));
+      this.#stopping = true;
+      await Promise.all(clients.map((client) => client.close()));
+      await this.#stopBackends('close');
+    })();
     return this.#shutdown;
   }
 
   /** Stops every worker now; pending tasks reject with ERR_TROUPE_DESTROYED. */
   destroy(): Promise<void> {
+    this.#queues.closeAll();
     this.#scheduler.destroy();
+    for (const client of this.#clients) client.destroy();
     const previous = this.#shutdown;
     this.#shutdown = this.#stopBackends('destroy').then(() => previous);
     return this.#shutdown;
@@ -193,25 +217,6 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-}
-
-function checkRunOptions(options: RunOptions): RunOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgumentError(`run(): options must be an object; got ${describe(options)}`);
-  }
-  const { signal, timeout, transfer } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidArgumentError(`run(): options.signal must be an AbortSignal; got ${describe(signal)}`);
-  }
-  if (transfer !== undefined && !Array.isArray(transfer)) {
-    throw new InvalidArgumentError(`run(): options.transfer must be an array; got ${describe(transfer)}`);
-  }
-  if (timeout === undefined) return options;
-  try {
-    return { ...options, timeout: milliseconds('timeout', timeout, Infinity) };
-  } catch (error) {
-    throw new InvalidArgumentError(`run(): ${(error as Error).message}`);
   }
 }
 
