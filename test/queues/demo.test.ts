@@ -16,7 +16,7 @@ async function freePort(): Promise<number> {
 test('the master prints 10 results squared by the workers; all three exit 0 once the master closes its queues', async () => {
   const scope = new Scope();
   try {
-    const env = { ...process.env, TROUPE_ADDRESS: `127.0.0.1:${await freePort()}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, TROUPE_ADDRESS: `127.0.0.1:${await freePort()}` };
     delete env.TROUPE_AUTHKEY;
     const master = scope.node(['--import', 'tsx', 'demos/task-master.ts'], env);
     await waitFor(() => master.stdout.includes('master listening') || master.exited, 20_000, 'the master to listen', () => master.describe());
