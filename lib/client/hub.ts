@@ -162,7 +162,7 @@ export class Hub extends EventEmitter<HubEvents> {
     },
     put: (q, item, wait) => this.#requests.call<void>({ kind: 'put', q, item }, wait, `put() on queue "${q}"`),
     size: (q) => this.#requests.call<number>({ kind: 'size', q }, { signal: undefined, timeout: Infinity, manual: false }, 'size()'),
-    window: (q, window) => this.#connection?.send(CLIENT_CREDIT, { q, window }),
+    window: (q, window) => this.#sendQuietly(CLIENT_CREDIT, { q, window }),
     ack: (epoch, ids, requeue) => this.#ack(epoch, ids, requeue),
     forget: (q) => this.#queues.delete(q),
   }))(this);
@@ -177,11 +177,23 @@ export class Hub extends EventEmitter<HubEvents> {
       this.#acksScheduled = false;
       const { epoch: at, ack, nack } = this.#acks;
       this.#acks = { epoch: at, ack: [], nack: [] };
-      if (at !== this.#epoch || !this.#connection) return;
+      if (at !== this.#epoch) return;
       for (const [ids, requeue] of [[ack, false], [nack, true]] as const) {
-        for (let i = 0; i < ids.length; i += 4_096) this.#connection.send(CLIENT_ACK, { ids: ids.slice(i, i + 4_096), requeue });
+        for (let i = 0; i < ids.length; i += 4_096) this.#sendQuietly(CLIENT_ACK, { ids: ids.slice(i, i + 4_096), requeue });
       }
     });
+  }
+
+  /**
+   * Window and acknowledgement messages: when the connection is already closing they are
+   * moot (the pool takes back what this client held when it goes), so not sending is fine.
+   */
+  #sendQuietly(type: number, value: unknown): void {
+    try {
+      this.#connection?.send(type, value);
+    } catch (error) {
+      debug('client: not sent: %s', (error as Error).message);
+    }
   }
 
   async #connectUntilAccepted(): Promise<void> {

@@ -1,7 +1,7 @@
 import { AbortError, ProtocolError, serializeError, UnknownQueueError } from '../errors.js';
 import { debug } from '../debug.js';
 import type { Connection } from '../transport/connection.js';
-import type { ClientHello } from '../backends/remote-protocol.js';
+import { AGENT_BYE, type ClientHello } from '../backends/remote-protocol.js';
 import type { Consumer, Held, PendingPut, QueueCore } from './core.js';
 import {
   CLIENT_ACK, CLIENT_CANCEL, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_END, CLIENT_PUT, CLIENT_REPLY, CLIENT_RUN, CLIENT_SIZE,
@@ -22,8 +22,6 @@ export interface SessionHost {
   find(name: string): QueueCore<unknown> | undefined;
   run(name: string, args: unknown[], options: RunOptions): Promise<unknown>;
 }
-
-const BYE = 23;
 
 /**
  * The pool's side of one client connection: its puts, runs, and one subscription per
@@ -88,7 +86,7 @@ export class ClientSession {
         return this.#credit(value);
       case CLIENT_ACK:
         return this.#ack(value);
-      case BYE:
+      case AGENT_BYE:
         this.#bye = true;
         return;
       default:
