@@ -8,7 +8,7 @@ import { childEnv, fixture, sleep, type Contender } from '../lib/harness.js';
 
 const JOIN_TIMEOUT_MS = 20_000;
 
-export function troupeQueues(consumers = 2, loops = 32, prefetch = 256): Contender {
+export function troupeQueues(consumers = 2, loops = 128, prefetch = 512): Contender {
   let pool: Pool | undefined;
   let tasks: LocalQueue<number>;
   let results: LocalQueue<number>;

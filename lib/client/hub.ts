@@ -170,7 +170,8 @@ export class Hub extends EventEmitter<HubEvents> {
   #ack(epoch: number, ids: readonly number[], requeue: boolean): void {
     if (epoch !== this.#epoch || !this.#connection) return;
     if (this.#acks.epoch !== epoch) this.#acks = { epoch, ack: [], nack: [] };
-    (requeue ? this.#acks.nack : this.#acks.ack).push(...ids);
+    const list = requeue ? this.#acks.nack : this.#acks.ack;
+    for (const id of ids) list.push(id);
     if (this.#acksScheduled) return;
     this.#acksScheduled = true;
     queueMicrotask(() => {

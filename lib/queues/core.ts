@@ -154,29 +154,26 @@ export class QueueCore<T = unknown> {
     this.#checkEnded();
   }
 
-  /** One pass of round-robin; false when no consumer had credit. */
+  /**
+   * One pass over the consumers, from where the last one left off: each with credit takes
+   * an even share of what is queued (at least one item), as one batch. False when none took any.
+   */
   #serveRound(): boolean {
     const consumers = this.#consumers;
-    const batches = new Map<Consumer<T>, Held<T>[]>();
-    let idle = 0;
-    while (this.#items.length > 0 && consumers.length > 0 && idle < consumers.length) {
+    const count = consumers.length;
+    let served = false;
+    for (let k = 0; k < count && this.#items.length > 0 && consumers.length > 0; k++) {
       if (this.#next >= consumers.length) this.#next = 0;
       const consumer = consumers[this.#next++];
-      const batch = batches.get(consumer);
-      if (consumer.credit - (batch?.length ?? 0) <= 0) {
-        idle++;
-        continue;
-      }
-      idle = 0;
-      const held = new Held(this.#items.shift() as T);
-      if (batch) batch.push(held);
-      else batches.set(consumer, [held]);
-    }
-    for (const [consumer, batch] of batches) {
-      this.#held += batch.length;
+      const share = Math.min(consumer.credit, Math.max(1, Math.ceil(this.#items.length / count)));
+      if (share <= 0) continue;
+      const batch: Held<T>[] = new Array(share);
+      for (let i = 0; i < share; i++) batch[i] = new Held(this.#items.shift() as T);
+      this.#held += share;
+      served = true;
       consumer.take(batch);
     }
-    return batches.size > 0;
+    return served;
   }
 
   #checkEnded(): void {

@@ -42,9 +42,9 @@ export class ClientSession {
   #nextDelivery = 0;
   /** Items handed to this client and not sent yet, by subscription. */
   readonly #unsent = new Map<Subscription, Held<unknown>[]>();
-  #deliverySoon: NodeJS.Immediate | undefined;
+  /** Deliveries and replies leave together, once per turn of the event loop. */
+  #flushSoon: NodeJS.Immediate | undefined;
   #replies: { ids: number[]; values: unknown[]; failed: number[] } = { ids: [], values: [], failed: [] };
-  #flushScheduled = false;
   #bye = false;
   #idle: (() => void) | undefined;
 
@@ -188,11 +188,16 @@ export class ClientSession {
     const unsent = this.#unsent.get(sub);
     if (unsent) unsent.push(...items);
     else this.#unsent.set(sub, items);
-    this.#deliverySoon ??= setImmediate(this.#sendDeliveries);
+    this.#flushSoon ??= setImmediate(this.#flush);
   }
 
-  readonly #sendDeliveries = (): void => {
-    this.#deliverySoon = undefined;
+  readonly #flush = (): void => {
+    this.#flushSoon = undefined;
+    this.#sendDeliveries();
+    this.#flushReplies();
+  };
+
+  #sendDeliveries(): void {
     for (const [sub, items] of this.#unsent) {
       for (let start = 0; start < items.length; start += MAX_ITEMS) {
         const chunk = items.slice(start, start + MAX_ITEMS);
@@ -203,7 +208,7 @@ export class ClientSession {
       }
     }
     this.#unsent.clear();
-  };
+  }
 
   ended(sub: Subscription, error: Error): void {
     this.#subs.delete(sub.core.name);
@@ -221,19 +226,15 @@ export class ClientSession {
     r.ids.push(id);
     r.values.push(value);
     if (r.ids.length >= MAX_REPLIES) this.#flushReplies();
-    else if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      queueMicrotask(this.#flushReplies);
-    }
+    else this.#flushSoon ??= setImmediate(this.#flush);
   }
 
-  readonly #flushReplies = (): void => {
-    this.#flushScheduled = false;
+  #flushReplies(): void {
     const r = this.#replies;
     if (r.ids.length === 0) return;
     this.#replies = { ids: [], values: [], failed: [] };
     this.#send(CLIENT_REPLY, r);
-  };
+  }
 
   #send(type: number, value: unknown): void {
     if (this.#connection.closed) return;
@@ -262,7 +263,7 @@ export class ClientSession {
 
   /** Sends what is queued, then closes the connection. */
   async close(): Promise<void> {
-    this.#flushReplies();
+    this.#flush();
     await this.#connection.close();
     await this.closed;
   }
@@ -276,7 +277,7 @@ export class ClientSession {
     for (const sub of this.#subs.values()) sub.core.removeConsumer(sub);
     this.#subs.clear();
     const back = new Map<QueueCore<unknown>, Held<unknown>[]>();
-    clearImmediate(this.#deliverySoon);
+    clearImmediate(this.#flushSoon);
     for (const { sub, held } of this.#deliveries.values()) {
       const list = back.get(sub.core);
       if (list) list.push(held);
