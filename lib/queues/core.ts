@@ -2,6 +2,9 @@ import { QueueClosedError } from '../errors.js';
 import { Deque } from '../scheduler/deque.js';
 
 /** An item handed to a consumer: it stays the queue's until acknowledged or given back. */
+/** What `shiftNow()` returns when nothing is queued (`undefined` is a valid item). */
+export const EMPTY: unique symbol = Symbol('empty');
+
 export class Held<T> {
   constructor(readonly value: T) {}
 }
@@ -56,6 +59,14 @@ export class QueueCore<T = unknown> {
     return this.#ended;
   }
 
+  /** Lands `value` now if there is room and no put waits before it; false otherwise (nothing happened). */
+  offer(value: T): boolean {
+    if (this.#closed || this.#puts.length > 0 || this.#items.length >= this.capacity) return false;
+    this.#items.push(value);
+    this.#pump();
+    return true;
+  }
+
   /** Lands `value` now if there is room, else waits; returns the waiting put (to cancel), or undefined once landed. */
   put(value: T, settle: (error?: Error) => void): PendingPut<T> | undefined {
     if (this.#closed) {
@@ -86,6 +97,14 @@ export class QueueCore<T = unknown> {
     this.#held++;
     this.#pump();
     return held;
+  }
+
+  /** The front item at once, taken for good (as a get that acknowledges at once), or EMPTY. */
+  shiftNow(): T | typeof EMPTY {
+    if (this.#items.length === 0) return EMPTY;
+    const value = this.#items.shift() as T;
+    this.#pump();
+    return value;
   }
 
   addConsumer(consumer: Consumer<T>): void {

@@ -1,6 +1,6 @@
 import { checkWaitOptions } from './options.js';
 import { iterate } from './iterate.js';
-import type { Consumer, Held, QueueCore } from './core.js';
+import { EMPTY, type Consumer, type Held, type QueueCore } from './core.js';
 import type { QueueGetOptions, QueueHandle, QueuePutOptions, Received } from './types.js';
 import { watchWait } from './wait.js';
 
@@ -28,6 +28,7 @@ export class LocalQueue<T> implements QueueHandle<T> {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.#core.offer(item)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let stop = () => {};
       const pending = this.#core.put(item, (error) => {
@@ -49,11 +50,12 @@ export class LocalQueue<T> implements QueueHandle<T> {
       return Promise.reject(error);
     }
     const core = this.#core;
-    const now = core.takeNow();
-    if (now) {
-      if (wait.manual) return Promise.resolve(receipt(core, now));
-      core.ack();
-      return Promise.resolve(now.value);
+    if (!wait.manual) {
+      const value = core.shiftNow();
+      if (value !== EMPTY) return Promise.resolve(value);
+    } else {
+      const held = core.takeNow();
+      if (held) return Promise.resolve(receipt(core, held));
     }
     return new Promise<T | Received<T>>((resolve, reject) => {
       let settled = false;

@@ -107,6 +107,10 @@ export class ClientSession {
         continue;
       }
       if (this.#waitingPuts.has(id)) throw new ProtocolError(`put id ${id} is in use`);
+      if (core.offer(items[i])) {
+        this.#reply(id, undefined);
+        continue;
+      }
       const pending = core.put(items[i], (error) => {
         this.#waitingPuts.delete(id);
         if (error) this.#reply(id, error, true);
