@@ -14,7 +14,7 @@ import { AGENT_BYE, AGENT_PROTOCOL_VERSION } from '../backends/remote-protocol.j
 import type { RunOptions } from '../scheduler/types.js';
 import { connect as connectTransport, type Connection } from '../transport/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../transport/options.js';
-import { checkQueueName } from '../queues/options.js';
+import { checkQueueName, NO_WAIT_LIMIT } from '../queues/options.js';
 import { CLIENT_ACK, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_END, CLIENT_REPLY, MAX_PREFETCH, MAX_QUEUE_NAME, parseDeliver, parseEnd, parseReply } from '../queues/protocol.js';
 import { HubQueue, type QueueLink } from '../queues/remote-queue.js';
 import { introduce } from './introduce.js';
@@ -143,7 +143,7 @@ export class Hub extends EventEmitter<HubEvents> {
     const timeout = checked.timeout === undefined || checked.timeout === Infinity ? undefined : checked.timeout;
     return this.#requests.call<R>(
       { kind: 'run', name, args: [...args], timeout },
-      { signal: checked.signal, timeout: Infinity, manual: false },
+      checked.signal ? { signal: checked.signal, timeout: Infinity, manual: false } : NO_WAIT_LIMIT,
       `run("${name}")`,
     );
   }
@@ -161,7 +161,7 @@ export class Hub extends EventEmitter<HubEvents> {
       return hub.#connection !== undefined;
     },
     put: (q, item, wait) => this.#requests.call<void>({ kind: 'put', q, item }, wait, `put() on queue "${q}"`),
-    size: (q) => this.#requests.call<number>({ kind: 'size', q }, { signal: undefined, timeout: Infinity, manual: false }, 'size()'),
+    size: (q) => this.#requests.call<number>({ kind: 'size', q }, NO_WAIT_LIMIT, 'size()'),
     window: (q, window) => this.#sendQuietly(CLIENT_CREDIT, { q, window }),
     ack: (epoch, ids, requeue) => this.#ack(epoch, ids, requeue),
     forget: (q) => this.#queues.delete(q),

@@ -7,15 +7,18 @@ export const DEFAULT_CAPACITY = 1_000;
 export const MAX_CAPACITY = 10_000_000;
 
 export interface WaitOptions {
-  signal: AbortSignal | undefined;
+  readonly signal: AbortSignal | undefined;
   /** ms, Infinity for none. */
-  timeout: number;
-  manual: boolean;
+  readonly timeout: number;
+  readonly manual: boolean;
 }
+
+/** No signal, no timeout, acknowledged at once: what most calls use, made once. */
+export const NO_WAIT_LIMIT: WaitOptions = Object.freeze({ signal: undefined, timeout: Infinity, manual: false });
 
 /** Checks the options of `put()` / `get()`; throws InvalidArgumentError naming the method and option. */
 export function checkWaitOptions(method: 'put' | 'get', options: QueuePutOptions | QueueGetOptions | undefined): WaitOptions {
-  if (options === undefined) return { signal: undefined, timeout: Infinity, manual: false };
+  if (options === undefined) return NO_WAIT_LIMIT;
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(`${method}(): options must be an object; got ${describe(options)}`);
   }
