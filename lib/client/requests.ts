@@ -100,7 +100,11 @@ export class Requests {
     if (!this.#sent.has(request.id) || request.gaveUp) return;
     request.gaveUp = error;
     // The pool withdraws a waiting put or cancels a run; the answer says whether it was in time.
-    this.#connection?.send(CLIENT_CANCEL, { id: request.id });
+    try {
+      this.#connection?.send(CLIENT_CANCEL, { id: request.id });
+    } catch {
+      // Closing: the call fails as lost when the connection is gone.
+    }
   }
 
   #schedule(): void {

@@ -2,7 +2,8 @@ import { AbortError, ProtocolError, serializeError, UnknownQueueError } from '..
 import { debug } from '../debug.js';
 import type { Connection } from '../transport/connection.js';
 import { AGENT_BYE, type ClientHello } from '../backends/remote-protocol.js';
-import type { Consumer, Held, PendingPut, QueueCore } from './core.js';
+import type { Held, PendingPut, QueueCore } from './core.js';
+import { Subscription } from './subscription.js';
 import {
   CLIENT_ACK, CLIENT_CANCEL, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_END, CLIENT_PUT, CLIENT_REPLY, CLIENT_RUN, CLIENT_SIZE,
   MAX_ITEMS, MAX_REPLIES, MAX_RUNS, MAX_WAITING_PUTS, parseAck, parseCancel, parseCredit, parsePut, parseRun,
@@ -297,38 +298,5 @@ export class ClientSession {
     for (const [core, items] of back) core.requeue(items);
     for (const { core, pending } of this.#waitingPuts.values()) core.cancel(pending, new AbortError(undefined, 'the client left'));
     this.#waitingPuts.clear();
-  }
-}
-
-/** A client's consumption of one queue: as many items as it asked for, each held until it says. */
-class Subscription implements Consumer<unknown> {
-  /** Most items handed to the client and not acknowledged, as it last asked (at most MAX_PREFETCH). */
-  window = 0;
-  held = 0;
-  #attached = false;
-
-  constructor(
-    readonly session: ClientSession,
-    readonly core: QueueCore<unknown>,
-  ) {}
-
-  attach(): void {
-    if (this.#attached) return this.core.wake();
-    this.#attached = true;
-    this.core.addConsumer(this);
-  }
-
-  get credit(): number {
-    return Math.max(0, this.window - this.held);
-  }
-
-  take(items: Held<unknown>[]): void {
-    this.held += items.length;
-    this.session.deliver(this, items);
-  }
-
-  end(error: Error): void {
-    this.#attached = false;
-    this.session.ended(this, error);
   }
 }
