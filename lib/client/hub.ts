@@ -167,11 +167,12 @@ export class Hub extends EventEmitter<HubEvents> {
     forget: (q) => this.#queues.delete(q),
   }))(this);
 
-  #ack(epoch: number, ids: readonly number[], requeue: boolean): void {
+  #ack(epoch: number, ids: number | readonly number[], requeue: boolean): void {
     if (epoch !== this.#epoch || !this.#connection) return;
     if (this.#acks.epoch !== epoch) this.#acks = { epoch, ack: [], nack: [] };
     const list = requeue ? this.#acks.nack : this.#acks.ack;
-    for (const id of ids) list.push(id);
+    if (typeof ids === 'number') list.push(ids);
+    else for (const id of ids) list.push(id);
     if (this.#acksScheduled) return;
     this.#acksScheduled = true;
     queueMicrotask(() => {

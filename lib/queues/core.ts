@@ -6,6 +6,9 @@ import { Deque } from '../scheduler/deque.js';
 export const EMPTY: unique symbol = Symbol('empty');
 
 export class Held<T> {
+  /** Who holds it, for whoever handed it out (a client's subscription). */
+  holder: object | undefined = undefined;
+
   constructor(readonly value: T) {}
 }
 

@@ -1,8 +1,11 @@
-import { checkWaitOptions } from './options.js';
+import { checkWaitOptions, MANUAL_ONLY } from './options.js';
 import { iterate } from './iterate.js';
 import { EMPTY, type Consumer, type Held, type QueueCore } from './core.js';
 import type { QueueGetOptions, QueueHandle, QueuePutOptions, Received } from './types.js';
 import { watchWait } from './wait.js';
+
+/** One settled promise for every put that lands at once. */
+const LANDED = Promise.resolve();
 
 /** `pool.queue(name)`: the owner's own handle on a queue, in the pool's process. */
 export class LocalQueue<T> implements QueueHandle<T> {
@@ -28,7 +31,7 @@ export class LocalQueue<T> implements QueueHandle<T> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#core.offer(item)) return Promise.resolve();
+    if (this.#core.offer(item)) return LANDED;
     return new Promise<void>((resolve, reject) => {
       let stop = () => {};
       const pending = this.#core.put(item, (error) => {
@@ -99,7 +102,7 @@ export class LocalQueue<T> implements QueueHandle<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return iterate(() => this.get({ ack: 'manual' }));
+    return iterate(() => this.get(MANUAL_ONLY as QueueGetOptions & { ack: 'manual' }));
   }
 }
 

@@ -15,10 +15,14 @@ export interface WaitOptions {
 
 /** No signal, no timeout, acknowledged at once: what most calls use, made once. */
 export const NO_WAIT_LIMIT: WaitOptions = Object.freeze({ signal: undefined, timeout: Infinity, manual: false });
+const MANUAL_NO_WAIT_LIMIT: WaitOptions = Object.freeze({ signal: undefined, timeout: Infinity, manual: true });
+/** `{ ack: 'manual' }` as loops pass it, checked once. */
+export const MANUAL_ONLY: QueueGetOptions = Object.freeze({ ack: 'manual' });
 
 /** Checks the options of `put()` / `get()`; throws InvalidArgumentError naming the method and option. */
 export function checkWaitOptions(method: 'put' | 'get', options: QueuePutOptions | QueueGetOptions | undefined): WaitOptions {
   if (options === undefined) return NO_WAIT_LIMIT;
+  if (options === MANUAL_ONLY) return MANUAL_NO_WAIT_LIMIT;
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(`${method}(): options must be an object; got ${describe(options)}`);
   }

@@ -2,7 +2,7 @@ import { QueueClosedError } from '../errors.js';
 import { Deque } from '../scheduler/deque.js';
 import { iterate } from './iterate.js';
 import { MAX_PREFETCH } from './protocol.js';
-import { checkWaitOptions, type WaitOptions } from './options.js';
+import { checkWaitOptions, MANUAL_ONLY, type WaitOptions } from './options.js';
 import type { QueueGetOptions, QueueHandle, QueuePutOptions, Received } from './types.js';
 import { watchWait } from './wait.js';
 
@@ -14,7 +14,7 @@ export interface QueueLink {
   put(q: string, item: unknown, wait: WaitOptions): Promise<void>;
   size(q: string): Promise<number>;
   window(q: string, window: number): void;
-  ack(epoch: number, ids: readonly number[], requeue: boolean): void;
+  ack(epoch: number, ids: number | readonly number[], requeue: boolean): void;
   forget(q: string): void;
 }
 
@@ -130,7 +130,7 @@ export class HubQueue<T = unknown> implements QueueHandle<T> {
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     this.#loops++;
     return iterate(
-      () => this.get({ ack: 'manual' }),
+      () => this.get(MANUAL_ONLY as QueueGetOptions & { ack: 'manual' }),
       () => {
         this.#loops--;
         this.#steer();
@@ -185,7 +185,7 @@ export class HubQueue<T = unknown> implements QueueHandle<T> {
   /** An item given to the caller: acknowledged at once, or held until its receipt says. */
   #hand(item: Item, manual: boolean): unknown {
     if (!manual) {
-      this.#link.ack(item.epoch, [item.id], false);
+      this.#link.ack(item.epoch, item.id, false);
       return item.value;
     }
     this.#userHeld++;
@@ -199,7 +199,7 @@ export class HubQueue<T = unknown> implements QueueHandle<T> {
       open = false;
       if (item.epoch !== this.#link.epoch) return;
       this.#userHeld--;
-      this.#link.ack(item.epoch, [item.id], requeue);
+      this.#link.ack(item.epoch, item.id, requeue);
       this.#steer();
     };
     return { value: item.value as T, ack: () => settle(false), nack: () => settle(true) };

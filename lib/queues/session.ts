@@ -37,7 +37,8 @@ export class ClientSession {
   readonly #connection: Connection;
   readonly #host: SessionHost;
   readonly #subs = new Map<string, Subscription>();
-  readonly #deliveries = new Map<number, { sub: Subscription; held: Held<unknown> }>();
+  /** Items sent and not acknowledged, by delivery id; each knows its subscription (`holder`). */
+  readonly #deliveries = new Map<number, Held<unknown>>();
   readonly #waitingPuts = new Map<number, { core: QueueCore<unknown>; pending: PendingPut<unknown> }>();
   readonly #runs = new Map<number, AbortController>();
   #nextDelivery = 0;
@@ -166,13 +167,14 @@ export class ClientSession {
     const { ids, requeue } = parseAck(value);
     const back = new Map<Subscription, Held<unknown>[]>();
     for (const id of ids) {
-      const delivery = this.#deliveries.get(id);
-      if (!delivery) throw new ProtocolError(`ack of item ${id}, which this client does not hold`);
+      const held = this.#deliveries.get(id);
+      if (!held) throw new ProtocolError(`ack of item ${id}, which this client does not hold`);
       this.#deliveries.delete(id);
-      delivery.sub.held--;
-      const list = back.get(delivery.sub);
-      if (list) list.push(delivery.held);
-      else back.set(delivery.sub, [delivery.held]);
+      const sub = held.holder as Subscription;
+      sub.held--;
+      const list = back.get(sub);
+      if (list) list.push(held);
+      else back.set(sub, [held]);
     }
     // The acknowledged items make room in the client's window: the queue serves it again.
     for (const [sub, items] of back) {
@@ -208,7 +210,10 @@ export class ClientSession {
         const chunk = items.slice(start, start + MAX_ITEMS);
         const base = this.#nextDelivery;
         this.#nextDelivery += chunk.length;
-        for (let i = 0; i < chunk.length; i++) this.#deliveries.set(base + i, { sub, held: chunk[i] });
+        for (let i = 0; i < chunk.length; i++) {
+          chunk[i].holder = sub;
+          this.#deliveries.set(base + i, chunk[i]);
+        }
         this.#send(CLIENT_DELIVER, { q: sub.core.name, base, items: chunk.map((h) => h.value) });
       }
     }
@@ -283,7 +288,8 @@ export class ClientSession {
     this.#subs.clear();
     const back = new Map<QueueCore<unknown>, Held<unknown>[]>();
     clearImmediate(this.#flushSoon);
-    for (const { sub, held } of this.#deliveries.values()) {
+    for (const held of this.#deliveries.values()) {
+      const sub = held.holder as Subscription;
       const list = back.get(sub.core);
       if (list) list.push(held);
       else back.set(sub.core, [held]);
