@@ -189,21 +189,16 @@ export class HubQueue<T = unknown> implements QueueHandle<T> {
       return item.value;
     }
     this.#userHeld++;
-    return this.#receipt(item);
+    return new Receipt<T>(item, this.#settle);
   }
 
-  #receipt(item: Item): Received<T> {
-    let open = true;
-    const settle = (requeue: boolean) => {
-      if (!open) return;
-      open = false;
-      if (item.epoch !== this.#link.epoch) return;
-      this.#userHeld--;
-      this.#link.ack(item.epoch, item.id, requeue);
-      this.#steer();
-    };
-    return { value: item.value as T, ack: () => settle(false), nack: () => settle(true) };
-  }
+  /** A receipt's first ack or nack; void for an item of an earlier connection (it went back with it). */
+  readonly #settle = (item: Item, requeue: boolean): void => {
+    if (item.epoch !== this.#link.epoch) return;
+    this.#userHeld--;
+    this.#link.ack(item.epoch, item.id, requeue);
+    this.#steer();
+  };
 
   /**
    * Keeps the pool's window for this queue at what is wanted: `prefetch` while a loop
@@ -230,5 +225,34 @@ export class HubQueue<T = unknown> implements QueueHandle<T> {
     const epoch = this.#link.epoch;
     const ids = items.filter((item) => item.epoch === epoch).map((item) => item.id);
     if (ids.length > 0) this.#link.ack(epoch, ids, true);
+  }
+}
+
+/** An item taken with ack: 'manual'; the first of ack() and nack() counts. */
+class Receipt<T> implements Received<T> {
+  readonly #item: Item;
+  #settle: ((item: Item, requeue: boolean) => void) | undefined;
+
+  constructor(item: Item, settle: (item: Item, requeue: boolean) => void) {
+    this.#item = item;
+    this.#settle = settle;
+  }
+
+  get value(): T {
+    return this.#item.value as T;
+  }
+
+  ack(): void {
+    this.#done(false);
+  }
+
+  nack(): void {
+    this.#done(true);
+  }
+
+  #done(requeue: boolean): void {
+    const settle = this.#settle;
+    this.#settle = undefined;
+    settle?.(this.#item, requeue);
   }
 }
