@@ -72,6 +72,8 @@ export class Hub extends EventEmitter<HubEvents> {
   readonly #queues = new Map<string, HubQueue>();
   #connection: Connection | undefined;
   #epoch = 0;
+  /** The largest window this pool accepts per queue, as its welcome said. */
+  #maxWindow = MAX_PREFETCH;
   #failures = 0;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
@@ -160,6 +162,9 @@ export class Hub extends EventEmitter<HubEvents> {
     get connected() {
       return hub.#connection !== undefined;
     },
+    get maxWindow() {
+      return hub.#maxWindow;
+    },
     put: (q, item, wait) => this.#requests.call<void>({ kind: 'put', q, item }, wait, `put() on queue "${q}"`),
     size: (q) => this.#requests.call<number>({ kind: 'size', q }, NO_WAIT_LIMIT, 'size()'),
     window: (q, window) => this.#sendQuietly(CLIENT_CREDIT, { q, window }),
@@ -204,8 +209,9 @@ export class Hub extends EventEmitter<HubEvents> {
       try {
         const connection = await connectTransport(this.#transport);
         if (this.#stopped) return connection.destroy();
-        await introduce(connection, { version: AGENT_PROTOCOL_VERSION, role: 'client', clientId: this.id, hostname: hostname(), pid: process.pid }, this.#transport.handshakeTimeoutMs ?? 5_000);
+        const welcome = await introduce(connection, { version: AGENT_PROTOCOL_VERSION, role: 'client', clientId: this.id, hostname: hostname(), pid: process.pid }, this.#transport.handshakeTimeoutMs ?? 5_000);
         this.#failures = 0;
+        this.#maxWindow = Math.min(welcome.maxPrefetch, MAX_PREFETCH);
         this.#attach(connection);
         return;
       } catch (error) {

@@ -1,7 +1,6 @@
 import { QueueClosedError } from '../errors.js';
 import { Deque } from '../scheduler/deque.js';
 import { iterate } from './iterate.js';
-import { MAX_PREFETCH } from './protocol.js';
 import { checkWaitOptions, MANUAL_ONLY, type WaitOptions } from './options.js';
 import type { QueueGetOptions, QueueHandle, QueuePutOptions, Received } from './types.js';
 import { watchWait } from './wait.js';
@@ -11,15 +10,14 @@ export interface QueueLink {
   /** Which connection this is: acknowledgements of items from an earlier one are void (those items went back). */
   readonly epoch: number;
   readonly connected: boolean;
+  /** The largest window the pool accepts (its welcome says). */
+  readonly maxWindow: number;
   put(q: string, item: unknown, wait: WaitOptions): Promise<void>;
   size(q: string): Promise<number>;
   window(q: string, window: number): void;
   ack(epoch: number, ids: number | readonly number[], requeue: boolean): void;
   forget(q: string): void;
 }
-
-/** The largest window a pool accepts; past it, further gets wait for acknowledgements. */
-const MAX_WINDOW = MAX_PREFETCH;
 
 interface Waiter {
   manual: boolean;
@@ -211,7 +209,7 @@ export class HubQueue<T = unknown> implements QueueHandle<T> {
     queueMicrotask(() => {
       this.#steerSoon = false;
       const wanted = this.#closed ? 0 : Math.max(this.#loops > 0 ? this.#prefetch : 0, this.#waiting + this.#userHeld);
-      const window = Math.min(wanted, MAX_WINDOW);
+      const window = Math.min(wanted, this.#link.maxWindow);
       if (this.#link.connected && window !== this.#window) {
         this.#window = window;
         this.#link.window(this.name, window);
