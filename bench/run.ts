@@ -13,6 +13,7 @@ import type { SuiteContext } from './lib/results.js';
 import { writeReport } from './report/report.js';
 import { cpuSuite } from './suites/cpu.js';
 import { payloadsSuite } from './suites/payloads.js';
+import { queuesSuite } from './suites/queues.js';
 import { scaleOutSuite } from './suites/scale-out.js';
 import { startupSuite } from './suites/startup.js';
 import { DEFAULT_RESULTS, tinySuite } from './suites/tiny.js';
@@ -23,6 +24,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<unknown>> = {
   payloads: payloadsSuite,
   startup: startupSuite,
   'scale-out': scaleOutSuite,
+  queues: queuesSuite,
 };
 
 async function main(): Promise<void> {

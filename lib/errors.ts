@@ -34,15 +34,15 @@ export class QueueFullError extends TroupeError {
 
 /** The task's AbortSignal fired before the task settled. */
 export class AbortError extends TroupeError {
-  constructor(cause?: unknown) {
-    super('ERR_TROUPE_ABORTED', 'the task was aborted', { cause });
+  constructor(cause?: unknown, message = 'the task was aborted') {
+    super('ERR_TROUPE_ABORTED', message, { cause });
   }
 }
 
 /** The task did not settle within its timeout, counted from dispatch. */
 export class TimeoutError extends TroupeError {
-  constructor(ms: number) {
-    super('ERR_TROUPE_TIMEOUT', `the task did not finish within ${ms} ms of dispatch`);
+  constructor(ms: number, message = `the task did not finish within ${ms} ms of dispatch`) {
+    super('ERR_TROUPE_TIMEOUT', message);
   }
 }
 
@@ -132,8 +132,36 @@ export class PeerLostError extends TroupeError {
 
 /** The scheduler refused an authenticated agent's introduction (e.g. a protocol version it does not speak). */
 export class AgentRefusedError extends TroupeError {
-  constructor(reason: string) {
-    super('ERR_TROUPE_AGENT_REFUSED', `the scheduler refused this agent: ${reason}`);
+  constructor(reason: string, who: 'agent' | 'client' = 'agent') {
+    super('ERR_TROUPE_AGENT_REFUSED', `the scheduler refused this ${who}: ${reason}`);
+  }
+}
+
+/** A call on a hub (`connect()`) after `hub.close()`, or still waiting to be sent when it was called. */
+export class ClientClosedError extends TroupeError {
+  constructor() {
+    super('ERR_TROUPE_CLIENT_CLOSED', 'the client is closed');
+  }
+}
+
+/** No queue of that name was created by the pool (`pool.queue(name)`). */
+export class UnknownQueueError extends TroupeError {
+  constructor(name: string) {
+    super('ERR_TROUPE_UNKNOWN_QUEUE', `the pool has no queue named ${JSON.stringify(name.slice(0, 200))}`);
+  }
+}
+
+/** The queue was closed: `put()` refused, or `get()` found it closed and drained. */
+export class QueueClosedError extends TroupeError {
+  constructor(name: string) {
+    super('ERR_TROUPE_QUEUE_CLOSED', `the queue ${JSON.stringify(name.slice(0, 200))} is closed`);
+  }
+}
+
+/** `pool.queue()` would make more than `maxQueues` queues. */
+export class QueueLimitError extends TroupeError {
+  constructor(maxQueues: number) {
+    super('ERR_TROUPE_QUEUE_LIMIT', `the pool has maxQueues (${maxQueues}) queues already`);
   }
 }
 
@@ -283,6 +311,10 @@ const TROUPE_ERRORS: Record<string, abstract new (...args: never[]) => TroupeErr
   ERR_TROUPE_ACTOR_STOPPED: ActorStoppedError,
   ERR_TROUPE_ACTOR_MAILBOX_FULL: ActorMailboxFullError,
   ERR_TROUPE_ACTOR_DEADLOCK: ActorDeadlockError,
+  ERR_TROUPE_UNKNOWN_QUEUE: UnknownQueueError,
+  ERR_TROUPE_QUEUE_CLOSED: QueueClosedError,
+  ERR_TROUPE_QUEUE_LIMIT: QueueLimitError,
+  ERR_TROUPE_CLIENT_CLOSED: ClientClosedError,
 };
 
 const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause', 'errors']);

@@ -1,4 +1,9 @@
-export { createPool, Pool, type PoolEvents, type TaskProxy } from './pool.js';
+export { createPool, Pool, type PoolEvents } from './pool.js';
+export type { TaskProxy } from './task-proxy.js';
+export type { LocalQueue } from './queues/local-queue.js';
+export type { QueueHandle, QueueOptions, QueueGetOptions, QueuePutOptions, Received } from './queues/types.js';
+export type { ClientInfo } from './queues/session.js';
+export { connect, Hub, type HubOptions, type HubEvents, type HubQueue } from './client/hub.js';
 export type { PoolMode, PoolOptions } from './options.js';
 export { MapError, type MapOptions } from './map.js';
 export { ActorRef, type ActorClasses, type TypedActor } from './actors/ref.js';

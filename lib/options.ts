@@ -69,6 +69,8 @@ export interface PoolOptions {
   atomics?: AtomicsMode;
   /** Emit `'stats'` with `stats()` every this many ms, for dashboards; 0 or Infinity for never. @default 0 */
   statsInterval?: number;
+  /** Most named queues the pool may own (`pool.queue()`). @default 1000 */
+  maxQueues?: number;
 }
 
 export interface ResolvedPoolOptions {
@@ -94,13 +96,14 @@ export interface ResolvedPoolOptions {
   maxMemoryPerWorker: number;
   resourceLimits: ResourceLimits | undefined;
   atomics: AtomicsMode;
+  maxQueues: number;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
   'tasks', 'mode', 'size', 'minSize', 'maxSize', 'idleTimeout', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
   'startTimeout', 'listen', 'workerData', 'statsInterval', 'maxTasksPerWorker', 'maxMemoryPerWorker',
-  'resourceLimits', 'atomics',
+  'resourceLimits', 'atomics', 'maxQueues',
 ]);
 
 /**
@@ -227,6 +230,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     maxMemoryPerWorker: mebibytes('maxMemoryPerWorker', o.maxMemoryPerWorker),
     resourceLimits: resolveResourceLimits(o.resourceLimits, mode),
     atomics: resolveAtomics(o.atomics, mode),
+    maxQueues: integer('maxQueues', o.maxQueues, 1, 1_000),
   };
 }
 

@@ -7,11 +7,20 @@ import { LocalWorkers } from './backends/local-workers.js';
 import { AgentListener } from './backends/remote-listener.js';
 import { checkMapOptions, mapTasks, type MapError, type MapOptions } from './map.js';
 import type { AgentInfo, RemoteBackend } from './backends/remote.js';
+import { AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME, type ClientHello } from './backends/remote-protocol.js';
 import type { WorkerInfo } from './backends/types.js';
 import { ActorSystem } from './actors/system.js';
 import { ActorRef, typed, type ActorClasses } from './actors/ref.js';
 import { resolveSpawnOptions } from './actors/options.js';
 import type { ActorEvents, SpawnOptions } from './actors/types.js';
+import type { Connection } from './transport/connection.js';
+import { QueueStore } from './queues/store.js';
+import type { LocalQueue } from './queues/local-queue.js';
+import { MAX_PREFETCH } from './queues/protocol.js';
+import { ClientSession, type ClientInfo } from './queues/session.js';
+import type { QueueOptions } from './queues/types.js';
+import { taskProxy, type TaskProxy } from './task-proxy.js';
+import { checkRunOptions } from './run-options.js';
 
 export interface PoolEvents extends ActorEvents {
   /** The queue had filled up (or refused a task) and is empty again. */
@@ -27,6 +36,10 @@ export interface PoolEvents extends ActorEvents {
   agentJoin: [agent: AgentInfo];
   /** An agent's connection closed; its in-flight tasks run again elsewhere. */
   agentLeave: [agent: AgentInfo, error?: Error];
+  /** A client (`connect()`) connected, authenticated and introduced itself. */
+  clientJoin: [client: ClientInfo];
+  /** A client's connection closed: the items it held go back to the front of their queues. No error when it said goodbye. */
+  clientLeave: [client: ClientInfo, error?: Error];
   /** A peer at `address` failed the authkey handshake (or sent garbage before it) and was closed. */
   authFailure: [address: string, error: Error];
   /** Something went wrong outside any task, e.g. a replacement worker failed to start. */
@@ -34,24 +47,6 @@ export interface PoolEvents extends ActorEvents {
   /** `stats()`, every `statsInterval` ms when that option is given. */
   stats: [stats: SchedulerStats];
 }
-
-type AnyFunction = (...args: never[]) => unknown;
-
-/**
- * `pool.tasks<typeof import('./tasks.js')>()`: every exported function, returning a promise,
- * and `with(options)`: the same functions, each call run with those run options
- * (`tasks.with({ signal, timeout, transfer }).square(7)`).
- */
-export type TaskProxy<T> = {
-  readonly [K in keyof T as T[K] extends AnyFunction ? (K extends 'with' ? never : K) : never]: T[K] extends (
-    ...args: infer A
-  ) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
-    : never;
-} & {
-  /** The same tasks, run with `options` (merged over those of an outer `with`); checked at once. */
-  readonly with: (options: RunOptions) => TaskProxy<T>;
-};
 
 export class Pool extends EventEmitter<PoolEvents> {
   readonly #options: ResolvedPoolOptions;
@@ -62,6 +57,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   #listener: AgentListener | undefined;
   readonly #actors: ActorSystem;
   #statsTimer: NodeJS.Timeout | undefined;
+  readonly #queues: QueueStore;
+  readonly #clients = new Set<ClientSession>();
 
   private constructor(options: ResolvedPoolOptions) {
     super();
@@ -74,6 +71,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       waitForBackends: options.listen !== undefined,
       onDemand: options.maxSize > options.minSize ? (waiting) => this.#local?.grow(waiting) : undefined,
     });
+    this.#queues = new QueueStore(options.maxQueues);
     this.#scheduler.on('drain', () => this.emit('drain'));
     this.#scheduler.on('idle', () => this.emit('idle'));
     this.#scheduler.on('retry', (info) => this.emit('retry', info));
@@ -94,11 +92,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     }, { retirable: (backend, idleMs) => pool.#scheduler.retirable(backend, idleMs) });
     if (pool.#options.listen) {
       try {
-        pool.#listener = await AgentListener.start(
-          pool.#options.listen,
-          (agent) => pool.#addAgent(agent),
-          (address, error) => pool.emit('authFailure', address, error),
-        );
+        pool.#listener = await AgentListener.start(pool.#options.listen, {
+          agent: (agent) => pool.#addAgent(agent),
+          client: (connection, hello) => pool.#addClient(connection, hello),
+          refused: (address, error) => pool.emit('authFailure', address, error),
+        });
       } catch (error) {
         await pool.destroy();
         throw error;
@@ -125,7 +123,34 @@ export class Pool extends EventEmitter<PoolEvents> {
     void backend.closed.then((error) => this.emit('agentLeave', backend.agent, error));
   }
 
-  /** Where agents connect, when the pool was created with `listen`. */
+  #addClient(connection: Connection, hello: ClientHello): void {
+    if (this.#stopping) {
+      connection.send(AGENT_REFUSED, { reason: 'the pool is closing' });
+      void connection.close();
+      return;
+    }
+    connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION, maxPrefetch: MAX_PREFETCH });
+    const session = new ClientSession(connection, hello, {
+      find: (name) => this.#queues.find(name),
+      run: (name, args, options) => this.#scheduler.submit(name, args, options),
+    });
+    this.#clients.add(session);
+    this.emit('clientJoin', session.info);
+    void session.closed.then((error) => {
+      this.#clients.delete(session);
+      this.emit('clientLeave', session.info, error);
+    });
+  }
+
+  /**
+   * The queue `name` of this pool, made on first use (later calls return the same queue).
+   * Clients reach it by name; a name never made here is an error for them, not a new queue.
+   */
+  queue<T = unknown>(name: string, options?: QueueOptions): LocalQueue<T> {
+    return this.#queues.queue<T>(name, options);
+  }
+
+  /** Where agents and clients connect, when the pool was created with `listen`. */
   address(): { host: string; port: number } | undefined {
     return this.#listener?.address();
   }
@@ -150,22 +175,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** A typed view of the task module: `pool.tasks<typeof import('./tasks.js')>().square(7)`. */
   tasks<T>(): TaskProxy<T> {
-    return this.#taskProxy<T>(undefined);
-  }
-
-  #taskProxy<T>(options: RunOptions | undefined): TaskProxy<T> {
-    const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-    const withOptions = (more: RunOptions) => this.#taskProxy<T>({ ...options, ...checkRunOptions(more) });
-    return new Proxy({} as TaskProxy<T>, {
-      get: (_, name) => {
-        // Not a thenable: `await pool.tasks()` must not call a task named "then".
-        if (typeof name !== 'string' || name === 'then') return undefined;
-        if (name === 'with') return withOptions;
-        let fn = cache.get(name);
-        if (!fn) cache.set(name, (fn = (...args: unknown[]) => this.run(name, args, options)));
-        return fn;
-      },
-    });
+    return taskProxy<T>((name, args, options) => this.run(name, args, options), undefined);
   }
 
   /**
@@ -225,22 +235,31 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   /**
-   * Refuses new tasks, spawns and messages; waits for the submitted tasks to settle; stops
-   * every actor once its mailbox has drained; then stops every worker.
+   * Closes the queues (consumers' loops end once each is drained) and refuses new tasks,
+   * spawns and messages; waits for the submitted tasks (clients' included) to settle; stops
+   * every actor once its mailbox has drained; disconnects the clients; then stops every worker.
    */
   close(): Promise<void> {
     this.#actors.refuse();
-    this.#shutdown ??= this.#scheduler
-      .close()
-      .then(() => this.#actors.close())
-      .then(() => this.#stopBackends('close'));
+    this.#shutdown ??= (async () => {
+      this.#queues.closeAll();
+      await this.#scheduler.close();
+      const clients = [...this.#clients];
+      await Promise.all(clients.map((client) => client.settled()));
+      await this.#actors.close();
+      this.#stopping = true;
+      await Promise.all(clients.map((client) => client.close()));
+      await this.#stopBackends('close');
+    })();
     return this.#shutdown;
   }
 
   /** Stops every worker now; pending tasks and actor messages reject with ERR_TROUPE_DESTROYED. */
   destroy(): Promise<void> {
+    this.#queues.closeAll();
     this.#scheduler.destroy();
     this.#actors.destroy();
+    for (const client of this.#clients) client.destroy();
     const previous = this.#shutdown;
     this.#shutdown = this.#stopBackends('destroy').then(() => previous);
     return this.#shutdown;
@@ -255,28 +274,6 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-}
-
-function checkRunOptions(options: RunOptions): RunOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgumentError(`run(): options must be an object; got ${describe(options)}`);
-  }
-  const { signal, timeout, transfer, onProgress } = options;
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new InvalidArgumentError(`run(): options.onProgress must be a function; got ${describe(onProgress)}`);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidArgumentError(`run(): options.signal must be an AbortSignal; got ${describe(signal)}`);
-  }
-  if (transfer !== undefined && !Array.isArray(transfer)) {
-    throw new InvalidArgumentError(`run(): options.transfer must be an array; got ${describe(transfer)}`);
-  }
-  if (timeout === undefined) return options;
-  try {
-    return { ...options, timeout: milliseconds('timeout', timeout, Infinity) };
-  } catch (error) {
-    throw new InvalidArgumentError(`run(): ${(error as Error).message}`);
   }
 }
 

@@ -22,6 +22,8 @@ export interface Profile {
   payloads: { rounds: number; sizes: number[]; echoes: (bytes: number) => number; warmup: (bytes: number) => number };
   startup: { rounds: number };
   scaleOut: { agents: number[]; napMs: number; inFlightPerAgent: number; windows: number; windowMs: number };
+  /** bench/seed-queues.ts: items per round through the queues, the Python original and remote tasks. */
+  queues: { rounds: number; tasks: number; pythonTasks: number; remoteTasks: number; inFlight: number };
 }
 
 const KiB = 1024;
@@ -36,6 +38,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     payloads: { rounds: 5, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 10 : b >= MiB ? 30 : 200), warmup: (b) => (b >= 8 * MiB ? 10 : 50) },
     startup: { rounds: 7 },
     scaleOut: { agents: [1, 10, 50, 100], napMs: 200, inFlightPerAgent: 1, windows: 3, windowMs: 8_000 },
+    queues: { rounds: 5, tasks: 100_000, pythonTasks: 20_000, remoteTasks: 100_000, inFlight: 1_000 },
   },
   quick: {
     name: 'quick',
@@ -44,6 +47,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     payloads: { rounds: 2, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 3 : b >= MiB ? 6 : 30), warmup: (b) => (b >= 8 * MiB ? 2 : 10) },
     startup: { rounds: 3 },
     scaleOut: { agents: [1, 10], napMs: 200, inFlightPerAgent: 1, windows: 2, windowMs: 3_000 },
+    queues: { rounds: 2, tasks: 20_000, pythonTasks: 3_000, remoteTasks: 20_000, inFlight: 1_000 },
   },
   tiny: {
     name: 'tiny',
@@ -52,5 +56,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     payloads: { rounds: 1, sizes: [KiB, 64 * KiB], echoes: () => 3, warmup: () => 1 },
     startup: { rounds: 1 },
     scaleOut: { agents: [1, 2], napMs: 50, inFlightPerAgent: 2, windows: 1, windowMs: 300 },
+    queues: { rounds: 1, tasks: 2_000, pythonTasks: 200, remoteTasks: 2_000, inFlight: 100 },
   },
 };

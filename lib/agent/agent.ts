@@ -6,7 +6,8 @@ import {
   AgentRefusedError, AuthenticationError, HandshakeTimeoutError, InvalidOptionError, PeerLostError, ProtocolError,
 } from '../errors.js';
 import { delay, describe, resolvePoolOptions, type PoolOptions } from '../options.js';
-import { MAX_DELAY_MS, setDelay } from '../timers.js';
+import { setDelay } from '../timers.js';
+import { parseAddress, reconnectBackoff } from '../address.js';
 import { LocalWorkers } from '../backends/local-workers.js';
 import {
   AGENT_BYE, AGENT_CANCEL, AGENT_DROP, AGENT_HELLO, AGENT_REPLY, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, parseRefusal, parseWelcome,
@@ -75,28 +76,7 @@ const LOCAL_KEYS = new Set([
   'maxMemoryPerWorker', 'resourceLimits', 'atomics',
 ]);
 
-export function parseAddress(value: unknown): { host: string; port: number } {
-  if (typeof value === 'string') {
-    const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(value);
-    const port = Number(match?.[2]);
-    if (match && match[1] && port > 0 && port < 65536) return { host: match[1], port };
-  } else if (value !== null && typeof value === 'object') {
-    const { host, port } = value as { host?: unknown; port?: unknown };
-    if (typeof host === 'string' && Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536) {
-      return { host, port: port as number };
-    }
-  }
-  throw new InvalidOptionError(`option "connect" must be "host:port" or { host, port }; got ${describe(value)}`);
-}
-
-/**
- * The pause before reconnect attempt `failures + 1`: `base` doubling per failure up to `max`
- * (and setTimeout's limit), times a jitter in [0.5, 1) so that agents spread out.
- */
-export function reconnectBackoff(failures: number, base: number, max: number, random = Math.random()): number {
-  const ceiling = Math.min(max, MAX_DELAY_MS, base * 2 ** failures);
-  return ceiling * (0.5 + random / 2);
-}
+export { parseAddress, reconnectBackoff };
 
 /**
  * A process that lends its local workers to a remote scheduler. It runs its own pool, so

@@ -8,7 +8,7 @@ import { BATCH_FORMAT, MAX_ENTRIES } from '../worker/batch.js';
 import { isRecord, MAX_NAMES, taskNames, wireId, wireIds } from '../worker/parse.js';
 import type { LostReason } from './types.js';
 
-/** Agent → scheduler, first message after the handshake. */
+/** Agent or client → scheduler, first message after the handshake; `role` says which (an agent's may leave it out). */
 export const AGENT_HELLO = 16;
 /** Scheduler → agent: a Batch (worker/batch.ts). */
 export const AGENT_RUN = 17;
@@ -63,6 +63,17 @@ export interface AgentHello {
   mode: 'thread' | 'process';
 }
 
+/** A client (`connect()`): it runs no tasks and lends no workers. */
+export interface ClientHello {
+  version: number;
+  /** Stable for the client's lifetime, kept across reconnects. */
+  clientId: string;
+  hostname: string;
+  pid: number;
+}
+
+export type PeerHello = { role: 'agent'; hello: AgentHello } | { role: 'client'; hello: ClientHello };
+
 const LOST_REASONS: readonly LostReason[] = ['died', 'stopped', 'isolate'];
 
 export function parseLost(value: unknown): AgentLost {
@@ -95,15 +106,30 @@ export function parseRefusal(value: unknown): string {
 }
 
 /** Says why two peers of different protocol versions cannot work together, naming both. */
-export function versionMismatch(theirs: unknown, ours: number, them: 'agent' | 'scheduler'): string {
-  const mine = them === 'agent' ? 'this scheduler' : 'this agent';
+export function versionMismatch(theirs: unknown, ours: number, them: 'agent' | 'client' | 'scheduler', me = 'agent'): string {
+  const mine = them === 'scheduler' ? `this ${me}` : 'this scheduler';
   return `the ${them} speaks Troupe protocol version ${String(theirs).slice(0, 20)}; ${mine} speaks version ${ours}`;
 }
 
 const positiveInteger = (value: unknown, max: number): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= max;
 
-/** Checks a hello received from the wire: the hello, or why it is unacceptable. */
+/** Checks a hello from the wire and says which role the peer takes, or why it is unacceptable. */
+export function parsePeerHello(value: unknown): PeerHello | string {
+  if (!isRecord(value)) return 'hello is not an object';
+  if (value.role === undefined || value.role === 'agent') {
+    const hello = parseHello(value);
+    return typeof hello === 'string' ? hello : { role: 'agent', hello };
+  }
+  if (value.role !== 'client') return 'hello.role must be "agent" or "client"';
+  if (value.version !== AGENT_PROTOCOL_VERSION) return versionMismatch(value.version, AGENT_PROTOCOL_VERSION, 'client');
+  if (typeof value.clientId !== 'string' || value.clientId.length > 200) return 'hello.clientId must be a short string';
+  if (typeof value.hostname !== 'string' || value.hostname.length > 255) return 'hello.hostname must be a short string';
+  if (!positiveInteger(value.pid, 2 ** 31)) return 'hello.pid must be a positive integer';
+  return { role: 'client', hello: { version: value.version, clientId: value.clientId, hostname: value.hostname, pid: value.pid } };
+}
+
+/** Checks an agent's hello received from the wire: the hello, or why it is unacceptable. */
 export function parseHello(value: unknown): AgentHello | string {
   if (!isRecord(value)) return 'hello is not an object';
   const h = value;

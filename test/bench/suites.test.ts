@@ -36,6 +36,9 @@ test('every suite writes its JSON with the machine, the load average before and 
     assert.is(json.machine.loadavgAtStart.length, 3, `${suite}: load average before`);
     assert.is(json.machine.loadavgAtEnd.length, 3, `${suite}: load average after`);
   }
+  const queues = read('seed-queues.json');
+  assert.is(queues.suite, 'seed-queues');
+  assert.ok(queues.itemsPerSecond['troupe queues'][0] > 0, 'the queues were measured');
   const tiny = read('tiny-tasks.json');
   assert.ok(tiny.throughput.contenders.length >= 3, 'tiny tasks: Troupe and its peers');
   assert.ok(existsSync(join(dir, 'tiny-tasks.md')));
