@@ -133,6 +133,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     const session = new ClientSession(connection, hello, {
       find: (name) => this.#queues.find(name),
       run: (name, args, options) => this.#scheduler.submit(name, args, options),
+      actor: (call, answer, signal) => this.#actors.request(call, answer, signal),
     });
     this.#clients.add(session);
     this.emit('clientJoin', session.info);

@@ -5,7 +5,7 @@ import type { ActorRecord } from './record.js';
 import type { ActorSystem } from './system.js';
 import type { ActorInfo, CallOptions, SpawnOptions } from './types.js';
 
-function checkMessage(what: string, method: unknown, args: unknown): void {
+export function checkMessage(what: string, method: unknown, args: unknown): void {
   if (typeof method !== 'string') throw new InvalidArgumentError(`${what}: method must be a string; got ${describe(method)}`);
   if (!Array.isArray(args)) throw new InvalidArgumentError(`${what}: args must be an array; got ${describe(args)}`);
 }

@@ -132,11 +132,11 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
    * A call or tell from elsewhere than this process (code on a backend, a connected
    * client): by name, with its chain; the outcome goes to `answer` (not for a tell).
    */
-  request(call: ActorCall, answer: (reply: CallReply) => void): void {
+  request(call: ActorCall, answer: (reply: CallReply) => void, signal?: AbortSignal): void {
     const reply: Reply = call.tell ? { kind: 'tell' } : { kind: 'remote', id: call.id, answer };
     const record = this.#byName.get(call.actor);
     if (record === undefined) return this.#fail({ name: call.actor }, reply, call.method, new ActorNotFoundError(call.actor));
-    this.#submit(record, call.method, call.args, call.chain, reply, undefined, call.timeout);
+    this.#submit(record, call.method, call.args, call.chain, reply, signal, call.timeout);
   }
 
   #submit(

@@ -15,12 +15,22 @@ import type { RunOptions } from '../scheduler/types.js';
 import { connect as connectTransport, type Connection } from '../transport/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../transport/options.js';
 import { checkQueueName, NO_WAIT_LIMIT } from '../queues/options.js';
-import { CLIENT_ACK, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_END, CLIENT_REPLY, MAX_PREFETCH, MAX_QUEUE_NAME, parseDeliver, parseEnd, parseReply } from '../queues/protocol.js';
+import { checkCallOptions } from '../actors/options.js';
+import { checkMessage } from '../actors/ref.js';
+import type { CallOptions } from '../actors/types.js';
+import { CLIENT_ACK, CLIENT_ACTOR, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_END, CLIENT_REPLY, MAX_PREFETCH, MAX_QUEUE_NAME, parseDeliver, parseEnd, parseReply } from '../queues/protocol.js';
 import { HubQueue, type QueueLink } from '../queues/remote-queue.js';
 import { introduce } from './introduce.js';
 import { Requests } from './requests.js';
 
 export type { HubQueue };
+
+/** An actor of the pool, reached from a client. */
+export interface HubActorRef {
+  readonly name: string;
+  call<R = unknown>(method: string, args?: readonly unknown[], options?: CallOptions): Promise<R>;
+  tell(method: string, args?: readonly unknown[]): void;
+}
 
 export interface HubOptions {
   /** The pool to connect to: "host:port" or { host, port }, as an agent's `connect`. */
@@ -148,6 +158,35 @@ export class Hub extends EventEmitter<HubEvents> {
       checked.signal ? { signal: checked.signal, timeout: Infinity, manual: false } : NO_WAIT_LIMIT,
       `run("${name}")`,
     );
+  }
+
+  /**
+   * The pool's actor named `name`: `call()` and `tell()` as on a pool's ActorRef, with the
+   * same errors, `signal` and `timeout`. A tell is sent at once, or dropped while the hub is
+   * not connected; a failure of one is the pool's 'actorError', not the client's.
+   */
+  actor(name: string): HubActorRef {
+    if (typeof name !== 'string') throw new InvalidArgumentError(`actor(): name must be a string; got ${describe(name)}`);
+    return {
+      name,
+      call: <R>(method: string, args: readonly unknown[] = [], options?: CallOptions) => {
+        try {
+          checkMessage('call()', method, args);
+          const { signal, timeout } = checkCallOptions(options);
+          return this.#requests.call<R>(
+            { kind: 'actor', actor: name, method, args: [...args], timeout: timeout === Infinity ? undefined : timeout },
+            signal ? { signal, timeout: Infinity, manual: false } : NO_WAIT_LIMIT,
+            `call("${method}") on actor "${name}"`,
+          );
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      tell: (method: string, args: readonly unknown[] = []) => {
+        checkMessage('tell()', method, args);
+        this.#sendQuietly(CLIENT_ACTOR, { id: 0, actor: name, method, args: [...args], tell: true, chain: [] });
+      },
+    };
   }
 
   /** A typed view of the pool's task module, as `pool.tasks<T>()`. */

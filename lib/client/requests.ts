@@ -2,15 +2,28 @@ import { ClientClosedError, deserializeError, PeerLostError } from '../errors.js
 import { Deque } from '../scheduler/deque.js';
 import type { Connection } from '../transport/connection.js';
 import type { WaitOptions } from '../queues/options.js';
-import { CLIENT_CANCEL, CLIENT_PUT, CLIENT_RUN, CLIENT_SIZE, MAX_ITEMS, type ReplyMessage } from '../queues/protocol.js';
+import { CLIENT_ACTOR, CLIENT_CANCEL, CLIENT_PUT, CLIENT_RUN, CLIENT_SIZE, MAX_ITEMS, type ReplyMessage } from '../queues/protocol.js';
 import { watchWait } from '../queues/wait.js';
 
-/** Most calls (puts, runs, sizes) sent and unanswered: below what a pool accepts from one client. */
+/** The message that carries a call other than a put. */
+function message(id: number, call: Exclude<Call, { kind: 'put' }>): [number, unknown] {
+  switch (call.kind) {
+    case 'run':
+      return [CLIENT_RUN, { id, name: call.name, args: call.args, timeout: call.timeout }];
+    case 'actor':
+      return [CLIENT_ACTOR, { id, actor: call.actor, method: call.method, args: call.args, tell: false, chain: [], timeout: call.timeout }];
+    case 'size':
+      return [CLIENT_SIZE, { id, q: call.q }];
+  }
+}
+
+/** Most calls (puts, runs, actor calls, sizes) sent and unanswered: below what a pool accepts from one client. */
 const WINDOW = 8_192;
 
 type Call =
   | { kind: 'put'; q: string; item: unknown }
   | { kind: 'run'; name: string; args: unknown[]; timeout: number | undefined }
+  | { kind: 'actor'; actor: string; method: string; args: unknown[]; timeout: number | undefined }
   | { kind: 'size'; q: string };
 
 interface Request {
@@ -130,9 +143,7 @@ export class Requests {
         continue;
       }
       puts = this.#sendPuts(connection, puts);
-      this.#send(connection, request, call.kind === 'run'
-        ? [CLIENT_RUN, { id: request.id, name: call.name, args: call.args, timeout: call.timeout }]
-        : [CLIENT_SIZE, { id: request.id, q: call.q }]);
+      this.#send(connection, request, message(request.id, call));
     }
     this.#sendPuts(connection, puts);
   };

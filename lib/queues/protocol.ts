@@ -20,6 +20,11 @@ export const CLIENT_SIZE = 27;
  * client and not yet acknowledged (0: send no more). Acknowledgements make room again.
  */
 export const CLIENT_CREDIT = 28;
+/**
+ * Client → pool: an ActorCall (worker/calls.ts) to an actor of the pool, by name; answered
+ * by CLIENT_REPLY under its id unless it is a tell. In the range left to actors.
+ */
+export const CLIENT_ACTOR = 34;
 /** Client → pool: `{ ids, requeue }`: delivered items done with, or (requeue) given back to the front. */
 export const CLIENT_ACK = 29;
 /** Pool → client: `{ ids, values, failed }`: answers to puts, runs, sizes; `failed` indexes values that are errors. */

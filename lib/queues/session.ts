@@ -1,11 +1,12 @@
-import { AbortError, ProtocolError, serializeError, UnknownQueueError } from '../errors.js';
+import { AbortError, deserializeError, ProtocolError, serializeError, UnknownQueueError } from '../errors.js';
+import { parseActorCall, type ActorCall, type CallReply } from '../worker/calls.js';
 import { debug } from '../debug.js';
 import type { Connection } from '../transport/connection.js';
 import { AGENT_BYE, type ClientHello } from '../backends/remote-protocol.js';
 import type { Held, PendingPut, QueueCore } from './core.js';
 import { Subscription } from './subscription.js';
 import {
-  CLIENT_ACK, CLIENT_CANCEL, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_END, CLIENT_PUT, CLIENT_REPLY, CLIENT_RUN, CLIENT_SIZE,
+  CLIENT_ACK, CLIENT_ACTOR, CLIENT_CANCEL, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_END, CLIENT_PUT, CLIENT_REPLY, CLIENT_RUN, CLIENT_SIZE,
   MAX_ITEMS, MAX_REPLIES, MAX_RUNS, MAX_WAITING_PUTS, parseAck, parseCancel, parseCredit, parsePut, parseRun,
   parseSize,
 } from './protocol.js';
@@ -22,6 +23,8 @@ export interface ClientInfo {
 export interface SessionHost {
   find(name: string): QueueCore<unknown> | undefined;
   run(name: string, args: unknown[], options: RunOptions): Promise<unknown>;
+  /** A call or tell to an actor of the pool; the outcome goes to `answer` (not for a tell). */
+  actor(call: ActorCall, answer: (reply: CallReply) => void, signal: AbortSignal): void;
 }
 
 /**
@@ -77,6 +80,8 @@ export class ClientSession {
         return this.#put(value);
       case CLIENT_RUN:
         return this.#run(value);
+      case CLIENT_ACTOR:
+        return this.#actor(parseActorCall(value));
       case CLIENT_CANCEL:
         return this.#cancel(parseCancel(value));
       case CLIENT_SIZE: {
@@ -142,6 +147,23 @@ export class ClientSession {
         this.#reply(id, error, true);
       },
     );
+  }
+
+  /** A client's call to an actor: it counts among its runs (the same bound, cancel and close). */
+  #actor(call: ActorCall): void {
+    if (call.chain.length > 0) throw new ProtocolError('a client call to an actor carries no chain');
+    if (call.tell) return this.#host.actor(call, () => {}, new AbortController().signal);
+    const { id } = call;
+    if (this.#runs.has(id)) throw new ProtocolError(`run id ${id} is in use`);
+    if (this.#runs.size >= MAX_RUNS) throw new ProtocolError(`more than ${MAX_RUNS} runs in flight`);
+    const controller = new AbortController();
+    this.#runs.set(id, controller);
+    this.#host.actor(call, (reply) => {
+      this.#runs.delete(id);
+      this.#checkIdle();
+      if (reply.ok) this.#reply(id, reply.value);
+      else this.#reply(id, deserializeError(reply.value), true);
+    }, controller.signal);
   }
 
   #cancel(id: number): void {

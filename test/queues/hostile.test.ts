@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_WELCOME } from '../../lib/backends/remote-protocol.js';
 import {
-  CLIENT_ACK, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_PUT, CLIENT_RUN, MAX_PREFETCH, MAX_WAITING_PUTS,
+  CLIENT_ACK, CLIENT_ACTOR, CLIENT_CREDIT, CLIENT_DELIVER, CLIENT_PUT, CLIENT_RUN, MAX_PREFETCH, MAX_WAITING_PUTS,
 } from '../../lib/queues/protocol.js';
 import { connect, type Connection } from '../../lib/transport/index.js';
 import { HOST, listeningPool, Scope, startClient, waitFor, within } from './helpers.js';
@@ -50,6 +50,9 @@ test('malformed client messages close that connection only; a good client goes o
       ['a message only the pool sends', (c) => c.send(CLIENT_DELIVER, { q: 'q', base: 0, items: [] })],
       ['an unknown message type', (c) => c.send(99, {})],
       ['a put with a negative id', (c) => c.send(CLIENT_PUT, { q: 'q', base: -1, items: [1] })],
+      ['an actor call whose args are a sparse array of length 2^32-1', (c) => c.send(CLIENT_ACTOR, { id: 1, actor: 'a', method: 'm', args: sparse, tell: false, chain: [] })],
+      ['an actor call claiming a chain of actors', (c) => c.send(CLIENT_ACTOR, { id: 1, actor: 'a', method: 'm', args: [], tell: false, chain: [1] })],
+      ['an actor call that is not an object', (c) => c.send(CLIENT_ACTOR, 'garbage')],
     ];
     for (const [what, send] of cases) {
       await closesAfter(scope, port, key, send, what);
