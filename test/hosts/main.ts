@@ -284,6 +284,46 @@ async function orphans(): Promise<string[]> {
   return left.length > 0 ? [`${left.length} worker processes outlived their primary/agent by 2 s`] : [];
 }
 
+function startConsumer(name: string, holdAt?: number): Proc {
+  const args = ['--import', 'tsx', 'test/hosts/consumer.ts', S(), String(PORT), ...(holdAt === undefined ? [] : [String(holdAt)])];
+  return new Proc(net.node(name, args, { TROUPE_HOSTS_KEY: KEY, TROUPE_HOST: name }));
+}
+
+async function queuesAcrossHosts(): Promise<string[]> {
+  for (const p of [scheduler, ...agents]) p?.kill();
+  await Promise.all([scheduler, ...agents].map((p) => p?.exit));
+  agents = [];
+  scheduler = startScheduler(0);
+  const s = scheduler;
+  await s.wait((e) => e.ev === 'listening', 30_000, 'the scheduler to listen');
+  const count = 20_000;
+  const holdAt = 7;
+  const from = s.events.length;
+  s.send({ cmd: 'queues', id: 'q1', count });
+  // The consumer on a2 takes the first items, stops holding one, and is SIGKILLed; a1 joins later and takes over.
+  const holder = startConsumer('a2', holdAt);
+  let other: Proc | undefined;
+  try {
+    await holder.wait((e) => e.ev === 'holding', 30_000, `the consumer on a2 to hold item ${holdAt}`).catch((error: Error) => {
+      throw new Error(`${error.message}\nevents: ${JSON.stringify(holder.events)}\nexit: ${holder.child.exitCode} ${holder.child.signalCode}`);
+    });
+    holder.kill();
+    other = startConsumer('a1');
+    const done = (await s.wait((e) => e.ev === 'queued' && e.id === 'q1', 120_000, 'every result', from)) as Event & {
+      ok: number; wrong: number; twice: number; missing: number; hosts: Record<string, number>; ms: number;
+    };
+    const drained = await other.wait((e) => e.ev === 'drained', 30_000, 'the consumer on a1 to end its loop once the queue closed');
+    console.log(`  ${count} ints through "tasks", consumers on a1 and a2, a2 SIGKILLed holding ${holdAt}: ${done.ok} right, ${done.wrong} wrong, ${done.twice} twice, ${done.missing} missing, by host ${JSON.stringify(done.hosts)}, ${(done.ms / 1000).toFixed(1)} s; a1's loop ended after ${drained.count} items`);
+    const problems: string[] = [];
+    if (done.ok !== count) problems.push(`${count - done.ok} of ${count} results missing or wrong`);
+    if (done.twice > 0) problems.push(`${done.twice} results came twice`);
+    return problems;
+  } finally {
+    holder.kill();
+    other?.kill();
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
 const scenarios: [string, () => Promise<string[]>, number][] = [
@@ -292,6 +332,7 @@ const scenarios: [string, () => Promise<string[]>, number][] = [
   ['3 scheduler restart', schedulerRestart, 120_000],
   ['4 hostile host', hostileHost, 400_000],
   ['5 orphans', orphans, 90_000],
+  ['6 queues across hosts', queuesAcrossHosts, 180_000],
 ];
 
 const only = process.argv.slice(2);

@@ -4,6 +4,8 @@
  * Date.now(), comparable across the hosts of one machine).
  *
  *   { cmd: 'run', id, name, count, extra: [...], ms }   run tasks name(i, ...extra), check each
+ *   { cmd: 'queues', id, count }                         the origin's master: put 0..count-1 into
+ *                                                        "tasks", get count results, check each
  *   { cmd: 'rss' }                                       heap and RSS after GC
  *   { cmd: 'exit' }
  */
@@ -67,6 +69,43 @@ async function run(r: Run): Promise<void> {
   emit('done', { id: r.id, ok, wrong, twice, unsettled, rejected, hosts, ms: Date.now() - started });
 }
 
+/**
+ * The origin's master over named queues: puts the ints (waiting while "tasks" is full),
+ * takes as many results (each within 10 s), and counts each int's results: every one must
+ * come back exactly once, right. Then closes the queues, so the consumers' loops end.
+ */
+async function queues(r: { id: string; count: number }): Promise<void> {
+  const started = Date.now();
+  const tasks = pool.queue<number>('tasks', { capacity: 100 });
+  const results = pool.queue<{ n: number; square: number; host: string }>('results');
+  const seen = new Uint8Array(r.count);
+  let ok = 0;
+  let wrong = 0;
+  let twice = 0;
+  let missing = 0;
+  const hosts: Record<string, number> = {};
+  const putting = (async () => {
+    for (let n = 0; n < r.count; n++) await tasks.put(n);
+  })();
+  for (let i = 0; i < r.count; i++) {
+    let result;
+    try {
+      result = await results.get({ timeout: 10_000 });
+    } catch {
+      missing = r.count - i;
+      break;
+    }
+    if (seen[result.n]++) twice++;
+    if (result.square === result.n * result.n) ok++;
+    else wrong++;
+    hosts[result.host] = (hosts[result.host] ?? 0) + 1;
+  }
+  await putting.catch(() => {});
+  tasks.close();
+  results.close();
+  emit('queued', { id: r.id, ok, wrong, twice, missing, hosts, ms: Date.now() - started });
+}
+
 function rss(): void {
   for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
@@ -86,6 +125,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (!line.trim()) continue;
   const c = JSON.parse(line) as { cmd: string } & Run;
   if (c.cmd === 'run') void run(c);
+  else if (c.cmd === 'queues') void queues(c);
   else if (c.cmd === 'rss') rss();
   else if (c.cmd === 'lag') {
     emit('lag', { maxLag });
