@@ -4,6 +4,7 @@
  *   npm run bench                      every suite, full length
  *   npm run bench -- --quick           about a minute (scale-out reduced to 1 and 10 agents)
  *   npm run bench -- --only cpu,payloads
+ *   npm run bench:actors               the actors suite alone (same as -- --only actors)
  *   node --import tsx bench/run.ts --tiny --results DIR   (the tests: tiny sizes, elsewhere)
  */
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { exitWhenDone } from './lib/harness.js';
 import { PROFILES } from './lib/profile.js';
 import type { SuiteContext } from './lib/results.js';
 import { writeReport } from './report/report.js';
+import { actorsSuite } from './suites/actors.js';
 import { cpuSuite } from './suites/cpu.js';
 import { payloadsSuite } from './suites/payloads.js';
 import { scaleOutSuite } from './suites/scale-out.js';
@@ -23,6 +25,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<unknown>> = {
   payloads: payloadsSuite,
   startup: startupSuite,
   'scale-out': scaleOutSuite,
+  actors: actorsSuite,
 };
 
 async function main(): Promise<void> {

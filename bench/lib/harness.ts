@@ -86,7 +86,7 @@ export function windowed(n: number, inFlight: number, submit: (i: number) => Pro
 }
 
 /** `count` sequential round trips; returns each one's duration in microseconds. */
-export async function roundTrips(c: Contender, count: number, offset = 0): Promise<number[]> {
+export async function roundTrips(c: Pick<Contender, 'name' | 'roundTrip'>, count: number, offset = 0): Promise<number[]> {
   const samples = new Array<number>(count);
   for (let k = 0; k < count; k++) {
     const i = offset + k;

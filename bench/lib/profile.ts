@@ -22,6 +22,22 @@ export interface Profile {
   payloads: { rounds: number; sizes: number[]; echoes: (bytes: number) => number; warmup: (bytes: number) => number };
   startup: { rounds: number };
   scaleOut: { agents: number[]; napMs: number; inFlightPerAgent: number; windows: number; windowMs: number };
+  actors: ActorsProfile;
+}
+
+export interface ActorsProfile {
+  rounds: number;
+  /** Workers per mode (threads, processes, or the agent's processes). */
+  workers: number;
+  /** Actors the "many" throughput spreads its calls over. */
+  actors: number;
+  /** Calls per throughput run; Comedy, some 50 times slower, gets `peerCalls`. */
+  calls: number;
+  peerCalls: number;
+  inFlight: number;
+  /** One-in-flight calls per latency run, after `latencyWarmup` unrecorded ones in the warm-up round. */
+  latency: number;
+  latencyWarmup: number;
 }
 
 const KiB = 1024;
@@ -36,6 +52,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     payloads: { rounds: 5, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 10 : b >= MiB ? 30 : 200), warmup: (b) => (b >= 8 * MiB ? 10 : 50) },
     startup: { rounds: 7 },
     scaleOut: { agents: [1, 10, 50, 100], napMs: 200, inFlightPerAgent: 1, windows: 3, windowMs: 8_000 },
+    actors: { rounds: 7, workers: 2, actors: 4, calls: 20_000, peerCalls: 5_000, inFlight: 1_000, latency: 1_000, latencyWarmup: 300 },
   },
   quick: {
     name: 'quick',
@@ -44,6 +61,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     payloads: { rounds: 2, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 3 : b >= MiB ? 6 : 30), warmup: (b) => (b >= 8 * MiB ? 2 : 10) },
     startup: { rounds: 3 },
     scaleOut: { agents: [1, 10], napMs: 200, inFlightPerAgent: 1, windows: 2, windowMs: 3_000 },
+    actors: { rounds: 2, workers: 2, actors: 4, calls: 5_000, peerCalls: 2_000, inFlight: 1_000, latency: 300, latencyWarmup: 100 },
   },
   tiny: {
     name: 'tiny',
@@ -52,5 +70,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     payloads: { rounds: 1, sizes: [KiB, 64 * KiB], echoes: () => 3, warmup: () => 1 },
     startup: { rounds: 1 },
     scaleOut: { agents: [1, 2], napMs: 50, inFlightPerAgent: 2, windows: 1, windowMs: 300 },
+    actors: { rounds: 1, workers: 1, actors: 2, calls: 200, peerCalls: 100, inFlight: 50, latency: 20, latencyWarmup: 5 },
   },
 };
