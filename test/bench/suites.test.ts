@@ -27,7 +27,7 @@ test('the run exits 0', () => {
 });
 
 test('every suite writes its JSON with the machine, the load average before and after, and its figures', () => {
-  for (const suite of ['cpu', 'payloads', 'startup', 'scale-out']) {
+  for (const suite of ['cpu', 'payloads', 'startup', 'scale-out', 'actors']) {
     const json = read(`${suite}.json`);
     assert.is(json.suite, suite);
     assert.is(json.profile, 'tiny');
@@ -80,7 +80,7 @@ test('every chart is an SVG that parses and draws marks', () => {
 
 test('REPORT.md has a section per suite and links every chart', () => {
   const report = readFileSync(join(dir, 'REPORT.md'), 'utf8');
-  for (const heading of ['## 1. Tiny tasks', '## 2. CPU-bound', '## 3. Payloads', '## 4. Startup and footprint', '## 5. Scale-out']) {
+  for (const heading of ['## 1. Tiny tasks', '## 2. CPU-bound', '## 3. Payloads', '## 4. Startup and footprint', '## 5. Scale-out', '## 6. Actors']) {
     assert.ok(report.includes(heading), heading);
   }
   for (const match of report.matchAll(/\]\((charts\/[\w-]+\.svg)\)/g)) assert.ok(existsSync(join(dir, match[1])), match[1]);
