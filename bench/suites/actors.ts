@@ -127,7 +127,8 @@ async function runMode(mode: BenchMode, p: ActorsProfile) {
     if (!ready.includes(troupe)) throw new Error(`troupe ${mode}: ${skipped.find((s) => s.name === 'troupe')?.reason}`);
     const placement = troupe.placement();
     const live = <T extends Contender>(c: T) => (ready.includes(c) ? c : undefined);
-    let measures = measuresOf(p, troupe, live(comedy), live(raw[0]), live(raw[1]));
+    const defined = measuresOf(p, troupe, live(comedy), live(raw[0]), live(raw[1]));
+    let measures = defined;
     const calls = new Map<string, number[]>();
     const p50s = new Map<string, number[]>();
     const p99s = new Map<string, number[]>();
@@ -187,8 +188,13 @@ async function runMode(mode: BenchMode, p: ActorsProfile) {
       ],
       skipped,
       order,
-      throughput: [...calls].map(([name, rounds]) => ({ name, calls: callsPerRun.get(name), callsPerSecond: rounds, rate: spread(rounds) })),
-      latency: [...p50s].map(([name, rounds]) => ({ name, p50UsPerRound: rounds, p99UsPerRound: get(p99s, name), p50Us: spread(rounds), p99Us: spread(get(p99s, name)) })),
+      // In the order the measures are defined, whatever order the rounds ran them in.
+      throughput: defined
+        .filter((m) => m.kind === 'throughput' && calls.has(m.name))
+        .map(({ name }) => ({ name, calls: callsPerRun.get(name), callsPerSecond: get(calls, name), rate: spread(get(calls, name)) })),
+      latency: defined
+        .filter((m) => m.kind === 'latency' && p50s.has(m.name))
+        .map(({ name }) => ({ name, p50UsPerRound: get(p50s, name), p99UsPerRound: get(p99s, name), p50Us: spread(get(p50s, name)), p99Us: spread(get(p99s, name)) })),
       targets: [
         target(`${names.many('troupe')} ÷ ${names.many('comedy')}, calls/s`, get(calls, names.many('troupe')), get(calls, names.many('comedy')), ACTOR_TARGETS.callsVsComedyAtLeast, undefined, comedyOut),
         target(`${names.one('troupe')} ÷ ${names.one('comedy')}, calls/s`, get(calls, names.one('troupe')), get(calls, names.one('comedy')), ACTOR_TARGETS.callsVsComedyAtLeast, undefined, comedyOut),
