@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomically } from '../lib/results.js';
-import { cpuSpeedUp, payloadThroughput, scaleOut, sizeLabel, startup, tinyLatency, tinyThroughput } from './charts.js';
+import { actorsThroughput, cpuSpeedUp, payloadThroughput, scaleOut, sizeLabel, startup, tinyLatency, tinyThroughput } from './charts.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the JSON is read as written by the suites */
 type Json = any;
@@ -191,6 +191,8 @@ export function actorsSection(json: Json): string[] {
   return [
     '## 6. Actors',
     '',
+    chart('actors-throughput', 'actor calls/s per mode, Troupe beside Comedy, a task and the raw medium'),
+    '',
     `Per mode, ${o.workers} workers (remote: one agent with ${o.workers} worker processes on 127.0.0.1). Throughput: ${int(o.calls)} \`ref.call('square', [i])\` per run ` +
       `(Comedy: ${int(o.peerCalls)}) with ${int(o.inFlight)} in flight, spread over ${o.actors} actors or into one; the raw medium batched as in the tiny suite. ` +
       `Latency: ${int(o.latency)} calls one at a time per round, p50/p99 per round. ${o.rounds} rounds after a warm-up round; median (min – max) over rounds.`,
@@ -258,6 +260,8 @@ export async function writeReport(dir: string): Promise<string[]> {
   if (startupJson) draw('startup', startup(startupJson));
   const scale = read(dir, 'scale-out');
   if (scale) draw('scale-out', scaleOut(scale));
+  const actors = read(dir, 'actors');
+  if (actors) draw('actors-throughput', actorsThroughput(actors));
 
   const body = SECTIONS.flatMap(([suite, section]) => {
     const json = read(dir, suite);

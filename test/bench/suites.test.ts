@@ -66,7 +66,7 @@ test('every suite writes its JSON with the machine, the load average before and 
 });
 
 test('every chart is an SVG that parses and draws marks', () => {
-  const charts = ['tiny-throughput', 'tiny-latency', 'cpu-speedup', 'payloads-string', 'payloads-buffer', 'payloads-arraybuffer', 'startup', 'scale-out'];
+  const charts = ['tiny-throughput', 'tiny-latency', 'cpu-speedup', 'payloads-string', 'payloads-buffer', 'payloads-arraybuffer', 'startup', 'scale-out', 'actors-throughput'];
   for (const name of charts) {
     const svg = readFileSync(join(dir, 'charts', `${name}.svg`), 'utf8');
     assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, `${name}: an SVG document`);
