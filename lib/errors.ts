@@ -144,6 +144,21 @@ export class FrameTooLargeError extends TroupeError {
   }
 }
 
+/**
+ * The task's worker hit its `resourceLimits` (a thread's, or a process's heap limit) while
+ * the task ran, and was replaced. The task is not run again: it would hit the limit again.
+ */
+export class ResourceLimitError extends TroupeError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_TROUPE_RESOURCE_LIMIT', message, { cause });
+  }
+}
+
+/** Whether `error` (perhaps rebuilt from a peer's copy) says a worker hit its resource limits. */
+export function isResourceLimit(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_TROUPE_RESOURCE_LIMIT';
+}
+
 /** A method was called with an argument of the wrong type or out of range. */
 export class InvalidArgumentError extends TroupeError {
   constructor(message: string) {

@@ -3,7 +3,7 @@ export type { PoolMode, PoolOptions } from './options.js';
 export { MapError, type MapOptions } from './map.js';
 export { ActorRef, type ActorClasses, type TypedActor } from './actors/ref.js';
 export type { ActorEvents, ActorInfo, CallOptions, Placement, RestartPolicy, SpawnOptions } from './actors/types.js';
-export type { RunOptions, SchedulerStats as PoolStats } from './scheduler/scheduler.js';
+export type { RunOptions, SchedulerStats as PoolStats, WorkerStats } from './scheduler/scheduler.js';
 export type { Percentiles } from './scheduler/stats.js';
 export type { WorkerInfo } from './backends/types.js';
 export * from './errors.js';

@@ -2,8 +2,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InvalidOptionError } from './errors.js';
+import { cloneable, InvalidOptionError } from './errors.js';
 import { resolveTransportOptions, type ListenOptions } from './transport/options.js';
+import type { AtomicsMode, ResourceLimits } from './backends/local.js';
+
+export type { AtomicsMode, ResourceLimits };
 
 export type PoolMode = 'thread' | 'process';
 
@@ -36,6 +39,30 @@ export interface PoolOptions {
    * @default undefined (no agents)
    */
   listen?: ListenOptions;
+  /**
+   * Handed to the task module's `setup(workerData)` export, once in each worker before its
+   * first task: any value that can be copied to a worker. @default undefined
+   */
+  workerData?: unknown;
+  /** Replace a worker after it has run this many tasks (Python's maxtasksperchild), between tasks. @default Infinity */
+  maxTasksPerWorker?: number;
+  /** Replace a worker, between tasks, once its JS heap is over this many MiB (checked as it sends results). @default Infinity */
+  maxMemoryPerWorker?: number;
+  /**
+   * Limits of each worker's JS engine: for threads Node's Worker `resourceLimits`; for
+   * processes only `maxOldGenerationSizeMb`, as `--max-old-space-size`. A worker that hits
+   * them fails the task it ran with ERR_TROUPE_RESOURCE_LIMIT and is replaced. @default none
+   */
+  resourceLimits?: ResourceLimits;
+  /**
+   * Worker threads only: how an idle thread waits for work. 'disabled' or 'async': in its event
+   * loop, so timers and sockets a task started without awaiting them keep running. 'sync':
+   * blocked in Atomics.wait (piscina's default), woken directly; its event loop turns only
+   * after each batch. @default 'disabled'
+   */
+  atomics?: AtomicsMode;
+  /** Emit `'stats'` with `stats()` every this many ms, for dashboards; 0 or Infinity for never. @default 0 */
+  statsInterval?: number;
 }
 
 export interface ResolvedPoolOptions {
@@ -51,12 +78,19 @@ export interface ResolvedPoolOptions {
   env: Record<string, string | undefined>;
   startTimeout: number;
   listen: ListenOptions | undefined;
+  workerData: unknown;
+  statsInterval: number;
+  maxTasksPerWorker: number;
+  maxMemoryPerWorker: number;
+  resourceLimits: ResourceLimits | undefined;
+  atomics: AtomicsMode;
 }
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
   'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
-  'startTimeout', 'listen',
+  'startTimeout', 'listen', 'workerData', 'statsInterval', 'maxTasksPerWorker', 'maxMemoryPerWorker',
+  'resourceLimits', 'atomics',
 ]);
 
 /**
@@ -161,11 +195,12 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   }
   if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) fail('env', 'an object', o.env);
   const listen = o.listen === undefined ? undefined : resolveListen(o.listen);
+  const mode = (o.mode as PoolMode | undefined) ?? 'process';
   const size = integer('size', o.size, 0, availableParallelism());
   if (size === 0 && listen === undefined) fail('size', 'at least 1 for a pool without `listen` (agents)', size);
   return {
     tasks: resolveTasksModule(o.tasks),
-    mode: (o.mode as PoolMode | undefined) ?? 'process',
+    mode,
     size,
     retries: integer('retries', o.retries, 0, 2),
     maxQueue: integer('maxQueue', o.maxQueue, 1, Infinity, true),
@@ -176,7 +211,54 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     env: (o.env as Record<string, string | undefined> | undefined) ?? process.env,
     startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),
     listen,
+    workerData: copyable('workerData', o.workerData),
+    statsInterval: milliseconds('statsInterval', o.statsInterval, Infinity),
+    maxTasksPerWorker: integer('maxTasksPerWorker', o.maxTasksPerWorker, 1, Infinity, true),
+    maxMemoryPerWorker: mebibytes('maxMemoryPerWorker', o.maxMemoryPerWorker),
+    resourceLimits: resolveResourceLimits(o.resourceLimits, mode),
+    atomics: resolveAtomics(o.atomics, mode),
   };
+}
+
+const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+function resolveResourceLimits(value: unknown, mode: PoolMode): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('resourceLimits', 'an object', value);
+  const out: ResourceLimits = {};
+  for (const [key, limit] of Object.entries(value)) {
+    const name = `resourceLimits.${key}`;
+    if (!(LIMITS as readonly string[]).includes(key)) throw new InvalidOptionError(`unknown option "${name}"`);
+    if (limit === undefined) continue;
+    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) fail(name, 'a number of MB > 0', limit);
+    if (mode === 'process' && key !== 'maxOldGenerationSizeMb') {
+      throw new InvalidOptionError(`option "${name}" applies to worker threads only; worker processes take maxOldGenerationSizeMb (as --max-old-space-size)`);
+    }
+    out[key as (typeof LIMITS)[number]] = limit;
+  }
+  return out;
+}
+
+function resolveAtomics(value: unknown, mode: PoolMode): AtomicsMode {
+  if (value === undefined) return 'disabled';
+  if (value !== 'sync' && value !== 'async' && value !== 'disabled') fail('atomics', '"sync", "async" or "disabled"', value);
+  if (mode === 'process' && value !== 'disabled') {
+    throw new InvalidOptionError('option "atomics" applies to worker threads only: a worker process always waits in its event loop');
+  }
+  return value;
+}
+
+/** A size in MiB > 0, or Infinity for none. */
+function mebibytes(name: string, value: unknown): number {
+  if (value === undefined || value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(name, 'a number of MiB > 0, or Infinity for none', value);
+  return value;
+}
+
+/** A value every medium can copy to a worker (v8 serialization), as it is. */
+function copyable(name: string, value: unknown): unknown {
+  if (value !== undefined && !cloneable(value)) fail(name, 'a value that can be copied to a worker (no functions, symbols or class instances with private state)', value);
+  return value;
 }
 
 function resolveListen(value: unknown): ListenOptions {

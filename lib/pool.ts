@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import { MAX_DELAY_MS } from './timers.js';
 import { InvalidArgumentError } from './errors.js';
 import { describe, milliseconds, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { Scheduler, type RunOptions, type SchedulerStats } from './scheduler/scheduler.js';
@@ -30,6 +31,8 @@ export interface PoolEvents extends ActorEvents {
   authFailure: [address: string, error: Error];
   /** Something went wrong outside any task, e.g. a replacement worker failed to start. */
   error: [error: Error];
+  /** `stats()`, every `statsInterval` ms when that option is given. */
+  stats: [stats: SchedulerStats];
 }
 
 type AnyFunction = (...args: never[]) => unknown;
@@ -58,6 +61,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   #shutdown: Promise<void> | undefined;
   #listener: AgentListener | undefined;
   readonly #actors: ActorSystem;
+  #statsTimer: NodeJS.Timeout | undefined;
 
   private constructor(options: ResolvedPoolOptions) {
     super();
@@ -99,7 +103,15 @@ export class Pool extends EventEmitter<PoolEvents> {
         throw error;
       }
     }
+    pool.#startStats();
     return pool;
+  }
+
+  #startStats(): void {
+    const every = this.#options.statsInterval;
+    if (every === Infinity) return;
+    // Never what keeps the process alive: dashboards watch a pool that runs anyway.
+    this.#statsTimer = setInterval(() => this.emit('stats', this.stats()), Math.min(every, MAX_DELAY_MS)).unref();
   }
 
   #addAgent(backend: RemoteBackend): void {
@@ -235,6 +247,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   async #stopBackends(stop: 'close' | 'destroy'): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#statsTimer);
     const agents = this.#scheduler.backends.filter((backend) => backend.kind === 'agent');
     await Promise.all([this.#listener?.close(), this.#local?.[stop](), ...agents.map((agent) => agent[stop]())]);
   }
@@ -248,7 +261,10 @@ function checkRunOptions(options: RunOptions): RunOptions {
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(`run(): options must be an object; got ${describe(options)}`);
   }
-  const { signal, timeout, transfer } = options;
+  const { signal, timeout, transfer, onProgress } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new InvalidArgumentError(`run(): options.onProgress must be a function; got ${describe(onProgress)}`);
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`run(): options.signal must be an AbortSignal; got ${describe(signal)}`);
   }

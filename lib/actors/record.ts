@@ -7,13 +7,15 @@ export type Reply =
   | { kind: 'promise'; resolve(value: unknown): void; reject(error: Error): void }
   /** A tell: a failure is emitted as 'actorError'. */
   | { kind: 'tell' }
-  /** Code in a worker (or behind an agent) that called: the answer goes back to its backend. */
-  | { kind: 'worker'; backend: Backend; id: number; answer(reply: CallReply): void };
+  /** Code in a worker, behind an agent or in a client that called: the answer goes back to it. */
+  | { kind: 'remote'; id: number; answer(reply: CallReply): void };
 
 /** One message to an actor, from the call until its one outcome. */
 export class Message {
   /** Its entry's wire id once sent; 0 before. */
   wireId = 0;
+  /** The backend holding it, while it is in flight. */
+  host: Backend | undefined = undefined;
   /** The backend it was sent to, while its outcome is awaited. */
   holder: Backend | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
@@ -51,6 +53,8 @@ export class ActorRecord {
   readonly inFlight = new Map<number, Message>();
   /** Not sent yet, in the order sent: waiting for the end of the turn, for a placement, or for room in the mailbox. */
   unsent: Message[] = [];
+  /** Stopping, and its STOP entry is on its way. */
+  stopSent = false;
   /** Constructed in its current incarnation (the spawn entry was reported started). */
   constructed = false;
   onStarted: ((error?: Error) => void) | undefined = undefined;

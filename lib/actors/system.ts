@@ -10,16 +10,17 @@ import {
   ActorStoppedError, DataCloneError, deserializeError, PoolClosedError, PoolDestroyedError, serializeError, TimeoutError,
   UnknownActorClassError,
 } from '../errors.js';
-import type { ActorCall, Backend } from '../backends/types.js';
+import type { ActorCall, Backend, CallReply } from '../backends/types.js';
 import type { ActorTraffic, Host, Scheduler } from '../scheduler/scheduler.js';
 import { setDelay } from '../timers.js';
-import { BatchBuilder, SPAWN, STOP, type Batch } from '../worker/batch.js';
+import { ACTOR_CREDIT, BatchBuilder, SPAWN, STOP, type Batch } from '../worker/batch.js';
 import { ActorRecord, LIVE, Message, PLACING, STOPPED, STOPPING, type Reply } from './record.js';
 import type { ActorEvents, Placement, ResolvedSpawnOptions } from './types.js';
 
 /** An actor's spawn or stop entry, in flight. */
 class Lifecycle {
   holder: Backend | undefined = undefined;
+  host: Backend | undefined = undefined;
   constructor(
     readonly kind: 'spawn' | 'stop',
     readonly actor: ActorRecord,
@@ -46,6 +47,10 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   readonly #entries = new Map<number, Entry>();
   /** Per backend, entries someone waits on: while any is, the backend keeps this process alive. */
   readonly #awaited = new Map<Backend, number>();
+  /** Per backend, entries it holds (an actor's spawn entry for its whole life): at most its actor credit. */
+  readonly #held = new Map<Backend, number>();
+  /** Actors with messages waiting for a backend's credit. */
+  readonly #starving = new Set<ActorRecord>();
   /** Actors hosted per backend, to place new ones where fewest live. */
   readonly #hosted = new Map<Backend, number>();
   readonly #dirty = new Set<ActorRecord>();
@@ -81,7 +86,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     let best: Host | undefined;
     let fewest = Infinity;
     for (const host of this.#scheduler.hostsFor(record.className)) {
-      if (!fits(host.backend, record.options.place)) continue;
+      if (!fits(host.backend, record.options.place) || this.#credit(host.backend) < 1) continue;
       const hosted = this.#hosted.get(host.backend) ?? 0;
       if (hosted < fewest || (hosted === fewest && host.load < best!.load)) {
         best = host;
@@ -95,10 +100,15 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     record.incarnation = id;
     record.backend = backend;
     record.constructed = false;
+    record.stopSent = false;
     this.#hosted.set(backend, fewest + 1);
     this.#enter(id, new Lifecycle('spawn', record), backend);
     this.#scheduler.sendDirect(backend, { base: id, name: record.className, args: [record.args], actor: id, op: SPAWN });
     if (record.unsent.length > 0) this.#markDirty(record);
+  }
+
+  hosted(backend: Backend): number {
+    return this.#hosted.get(backend) ?? 0;
   }
 
   attached(_backend: Backend): void {
@@ -115,9 +125,15 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
 
   /** A call or tell from code running on `backend`. */
   call(backend: Backend, call: ActorCall): void {
-    const reply: Reply = call.tell
-      ? { kind: 'tell' }
-      : { kind: 'worker', backend, id: call.id, answer: (r) => backend.reply(r) };
+    this.request(call, (reply) => backend.reply(reply));
+  }
+
+  /**
+   * A call or tell from elsewhere than this process (code on a backend, a connected
+   * client): by name, with its chain; the outcome goes to `answer` (not for a tell).
+   */
+  request(call: ActorCall, answer: (reply: CallReply) => void): void {
+    const reply: Reply = call.tell ? { kind: 'tell' } : { kind: 'remote', id: call.id, answer };
     const record = this.#byName.get(call.actor);
     if (record === undefined) return this.#fail({ name: call.actor }, reply, call.method, new ActorNotFoundError(call.actor));
     this.#submit(record, call.method, call.args, call.chain, reply, undefined, call.timeout);
@@ -169,16 +185,21 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     // Messages sent in one turn travel together, in the order sent.
     queueMicrotask(() => {
       this.#flushScheduled = false;
-      for (const dirty of this.#dirty) this.#flush(dirty, dirty.options.mailbox);
+      for (const dirty of this.#dirty) this.#flush(dirty);
       this.#dirty.clear();
     });
   }
 
-  /** Sends what waits to be sent, within the room its mailbox has for messages in flight. */
-  #flush(record: ActorRecord, mailbox: number): void {
-    if ((record.state !== LIVE && record.state !== STOPPING) || record.backend === undefined) return;
-    while (record.unsent.length > 0 && record.inFlight.size < mailbox) {
-      const count = Math.min(record.unsent.length, mailbox - record.inFlight.size, MAX_BATCH);
+  /**
+   * Sends what waits to be sent, within the room its mailbox has for messages in flight and
+   * the credit its backend has; a stopping actor's STOP goes once everything before it has.
+   */
+  #flush(record: ActorRecord): void {
+    const backend = record.backend;
+    if ((record.state !== LIVE && record.state !== STOPPING) || backend === undefined) return;
+    while (record.unsent.length > 0) {
+      const count = Math.min(record.unsent.length, record.options.mailbox - record.inFlight.size, this.#credit(backend), MAX_BATCH);
+      if (count <= 0) break;
       const sending = record.unsent.splice(0, count);
       const base = this.#scheduler.reserveIds(count);
       const builder = new BatchBuilder(base);
@@ -186,15 +207,27 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
       for (let i = 0; i < count; i++) {
         const message = sending[i];
         message.wireId = base + i;
-        this.#enter(message.wireId, message, record.backend);
+        this.#enter(message.wireId, message, backend);
         record.inFlight.set(message.wireId, message);
         builder.add(message.method, message.args);
         if (message.chain.length > 0) chains ??= sending.slice(0, i).map(() => []);
         chains?.push(message.chain);
       }
       const batch: Batch = { ...builder.build(), actor: record.incarnation, ...(chains && { chains }) };
-      this.#scheduler.sendDirect(record.backend, batch);
+      this.#scheduler.sendDirect(backend, batch);
     }
+    if (record.unsent.length > 0 && this.#credit(backend) < 1) this.#starving.add(record);
+    if (record.state === STOPPING && record.unsent.length === 0 && !record.stopSent && this.#credit(backend) >= 1) {
+      record.stopSent = true;
+      const id = this.#scheduler.reserveIds(1);
+      this.#enter(id, new Lifecycle('stop', record), backend);
+      this.#scheduler.sendDirect(backend, { base: id, name: 'stop', args: [[]], actor: record.incarnation, op: STOP });
+    } else if (record.state === STOPPING && !record.stopSent) this.#starving.add(record);
+  }
+
+  /** How many more actor entries `backend` may hold (ACTOR_CREDIT per unit of its announced capacity). */
+  #credit(backend: Backend): number {
+    return backend.capacity * ACTOR_CREDIT - (this.#held.get(backend) ?? 0);
   }
 
   // ---- what the scheduler hands on ----
@@ -262,6 +295,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     this.#hosted.set(backend, Math.max(0, (this.#hosted.get(backend) ?? 1) - 1));
     record.backend = undefined;
     record.incarnation = 0;
+    this.#scheduler.actorsMoved(backend);
   }
 
   /** Its worker is gone: what it held is rejected (at most once), and it restarts within its policy. */
@@ -317,13 +351,13 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (!this.#settle(message)) return;
     const reply = message.reply;
     if (reply.kind === 'promise') reply.resolve(value);
-    else if (reply.kind === 'worker') reply.answer({ id: reply.id, ok: true, value });
+    else if (reply.kind === 'remote') reply.answer({ id: reply.id, ok: true, value });
   }
 
   #rejectSerialized(message: Message, error: unknown): void {
     if (!this.#settle(message)) return;
     const reply = message.reply;
-    if (reply.kind === 'worker') reply.answer({ id: reply.id, ok: false, value: error });
+    if (reply.kind === 'remote') reply.answer({ id: reply.id, ok: false, value: error });
     else this.#fail(message.actor, reply, message.method, deserializeError(error));
   }
 
@@ -334,7 +368,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   /** Hands an error to whoever waits on the message: its caller, a worker, or the 'actorError' event for a tell. */
   #fail(actor: ActorRecord | { name: string }, reply: Reply, method: string, error: Error): void {
     if (reply.kind === 'promise') reply.reject(error);
-    else if (reply.kind === 'worker') reply.answer({ id: reply.id, ok: false, value: serializeError(error) });
+    else if (reply.kind === 'remote') reply.answer({ id: reply.id, ok: false, value: serializeError(error) });
     else this.emit('actorError', actor instanceof ActorRecord ? actor.info() : actor, { method, error });
   }
 
@@ -347,10 +381,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (record.state === PLACING) this.#stopped(record);
     else if (record.state === LIVE) {
       record.state = STOPPING;
-      this.#flush(record, Infinity);
-      const id = this.#scheduler.reserveIds(1);
-      this.#enter(id, new Lifecycle('stop', record), record.backend!);
-      this.#scheduler.sendDirect(record.backend!, { base: id, name: 'stop', args: [[]], actor: record.incarnation, op: STOP });
+      this.#markDirty(record);
     }
     return done;
   }
@@ -381,6 +412,8 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
 
   #enter(id: number, entry: Entry, backend: Backend): void {
     this.#entries.set(id, entry);
+    entry.host = backend;
+    this.#held.set(backend, (this.#held.get(backend) ?? 0) + 1);
     entry.holder = backend;
     const count = (this.#awaited.get(backend) ?? 0) + 1;
     this.#awaited.set(backend, count);
@@ -392,6 +425,12 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (entry === undefined) return undefined;
     this.#entries.delete(id);
     this.#release(entry);
+    const host = entry.host!;
+    this.#held.set(host, this.#held.get(host)! - 1);
+    if (this.#starving.size > 0) {
+      for (const record of this.#starving) this.#markDirty(record);
+      this.#starving.clear();
+    }
     return entry;
   }
 

@@ -18,7 +18,10 @@ import { Router } from './router.js';
 
 
 /** The pool options that matter on an agent: retries, queueing and timeouts belong to the scheduler. */
-type LocalOptions = Pick<PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout'>;
+type LocalOptions = Pick<
+  PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout' | 'workerData' | 'maxTasksPerWorker' | 'maxMemoryPerWorker' |
+  'resourceLimits' | 'atomics'
+>;
 
 export interface AgentOptions extends LocalOptions {
   /** The scheduler to lend workers to: 'host:port' or { host, port }. */
@@ -67,7 +70,10 @@ const AGENT_KEYS = new Set([
   'connect', 'authkey', 'tls', 'reconnectDelay', 'maxReconnectDelay', 'handshakeTimeoutMs', 'heartbeatIntervalMs',
   'heartbeatTimeoutMs', 'maxFrameBytes',
 ]);
-const LOCAL_KEYS = new Set(['tasks', 'mode', 'size', 'maxInFlight', 'execArgv', 'env', 'startTimeout']);
+const LOCAL_KEYS = new Set([
+  'tasks', 'mode', 'size', 'maxInFlight', 'execArgv', 'env', 'startTimeout', 'workerData', 'maxTasksPerWorker',
+  'maxMemoryPerWorker', 'resourceLimits', 'atomics',
+]);
 
 export function parseAddress(value: unknown): { host: string; port: number } {
   if (typeof value === 'string') {
@@ -308,7 +314,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         // Already closing: the scheduler will see it go either way.
       }
       await this.#connection?.close();
-      await this.#workers?.destroy();
+      // Closed, not destroyed: each worker runs the module's teardown() (bounded) on its way out.
+      await this.#workers?.close();
     })();
     return this.#closing;
   }

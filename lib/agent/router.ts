@@ -1,10 +1,11 @@
 import { PeerLostError, ProtocolError, serializeError } from '../errors.js';
 import { AGENT_CALL, AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
 import { ERR, OK, type ActorCall, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
-import { entryCount, failures, parseBatch, rebase, resultId, SPAWN, type Batch } from '../worker/batch.js';
+import { ACTOR_CREDIT, entryCount, failures, parseBatch, rebase, resultId, SPAWN, type Batch } from '../worker/batch.js';
 import { parseCallReply } from '../worker/calls.js';
 import { ResultBuffer } from '../worker/result-buffer.js';
 import { IdTable } from '../scheduler/id-table.js';
+import { reviewRetirement } from '../backends/recycling.js';
 import type { Connection } from '../transport/connection.js';
 
 interface Route {
@@ -61,6 +62,8 @@ export class Router implements BackendHost {
   #credit = 0;
   /** Tasks of the current connection held by workers here. */
   #holding = 0;
+  /** Actor entries of the current connection held here (each live actor's spawn entry included). */
+  #actorHolding = 0;
   readonly #results = new ResultBuffer((results) => this.#sendResults(results));
   /** Where each actor of the current connection lives, by its (the scheduler's) id. */
   readonly #actors = new Map<number, Route>();
@@ -98,6 +101,7 @@ export class Router implements BackendHost {
     this.#connection = connection;
     this.#credit = credit;
     this.#holding = 0;
+    this.#actorHolding = 0;
     this.#session++;
   }
 
@@ -106,6 +110,7 @@ export class Router implements BackendHost {
     this.#connection = undefined;
     this.#session++;
     this.#holding = 0;
+    this.#actorHolding = 0;
     this.#waiting = [];
     this.#waitingEntries = 0;
     this.#results.clear();
@@ -165,6 +170,9 @@ export class Router implements BackendHost {
     if (spawn && this.#actors.has(actor)) throw new ProtocolError(`the scheduler spawned actor ${actor} twice`);
     const route = spawn ? this.#leastLoaded(true) : this.#actors.get(actor);
     const count = entryCount(batch);
+    if (this.#actorHolding + count > this.#credit * ACTOR_CREDIT) {
+      throw new ProtocolError(`the scheduler sent more than the ${this.#credit * ACTOR_CREDIT} actor entries this agent holds at once`);
+    }
     const localBase = this.#nextId + 1;
     this.#nextId += count;
     if (route === undefined) {
@@ -177,6 +185,7 @@ export class Router implements BackendHost {
       this.#actors.set(actor, route);
       route.actors++;
     }
+    this.#actorHolding += count;
     const forwarded: Forwarded = { route, wireBase: batch.base, localBase, count, session: this.#session, actor, spawn };
     for (let i = 0; i < count; i++) this.#held.set(localBase + i, forwarded);
     try {
@@ -271,6 +280,11 @@ export class Router implements BackendHost {
     const route = this.#routes.get(backend);
     if (route === undefined) return;
     const failed = failures(results);
+    // Progress first, renumbered like results: a task's last report comes before its value.
+    for (const [localId, value] of results.progress ?? []) {
+      const batch = this.#held.get(localId);
+      if (batch?.route === route && batch.session === this.#session) this.#results.progress(batch.wireBase + (localId - batch.localBase), value);
+    }
     for (let i = 0; i < results.values.length; i++) {
       const localId = resultId(results, i);
       const batch = this.#held.get(localId);
@@ -285,13 +299,22 @@ export class Router implements BackendHost {
     }
     this.#results.time(results.busy, results.run);
     this.#results.flushSoon();
+    this.#retireIfDue(route);
     this.#runWaiting();
   }
 
   lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void {
     const route = this.#routes.get(backend);
-    if (route !== undefined) this.#report(route, ids, reason, error);
+    if (route !== undefined) {
+      this.#report(route, ids, reason, error);
+      this.#retireIfDue(route);
+    }
     this.#runWaiting();
+  }
+
+  /** A worker due to be recycled goes once it may (its replacement is adopted when it starts). */
+  #retireIfDue(route: Route): void {
+    reviewRetirement(route.backend, route.load, route.actors);
   }
 
   exited(backend: Backend, reason: LostReason, error: Error): void {
@@ -324,7 +347,10 @@ export class Router implements BackendHost {
     if (batch.actor === undefined) {
       batch.route.load--;
       if (batch.session === this.#session) this.#holding--;
-    } else if (batch.spawn) {
+      return;
+    }
+    if (batch.session === this.#session) this.#actorHolding--;
+    if (batch.spawn) {
       // The actor's life is over here.
       batch.route.actors--;
       if (batch.session === this.#session && this.#actors.get(batch.actor) === batch.route) this.#actors.delete(batch.actor);

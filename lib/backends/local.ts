@@ -1,17 +1,43 @@
 import { Worker } from 'node:worker_threads';
 import { WorkerStartError } from '../errors.js';
 import { setDelay } from '../timers.js';
+import type { RecyclingOptions } from './recycling.js';
 import type { WorkerInfo } from './types.js';
 
+export interface ResourceLimits {
+  /** Most MB of the main (old generation) heap. Threads and processes. */
+  maxOldGenerationSizeMb?: number;
+  /** Most MB of the young generation heap. Threads only. */
+  maxYoungGenerationSizeMb?: number;
+  /** MB reserved for generated code. Threads only. */
+  codeRangeSizeMb?: number;
+  /** Default stack size, MB. Threads only. */
+  stackSizeMb?: number;
+}
+
+/**
+ * How an idle worker thread waits for its next batch. 'disabled' and 'async': in its event
+ * loop (timers and sockets a task left running keep running). 'sync': blocked in
+ * Atomics.wait, woken at once by the pool; its event loop turns once after each batch.
+ */
+export type AtomicsMode = 'sync' | 'async' | 'disabled';
+
 /** What the thread and process backends need to start their workers. */
-export interface LocalBackendOptions {
+export interface LocalBackendOptions extends RecyclingOptions {
   tasks: URL;
   size: number;
   maxInFlight: number;
   execArgv: string[];
   env: Record<string, string | undefined>;
   startTimeout: number;
+  /** What the task module's setup() gets in each worker. */
+  workerData: unknown;
+  resourceLimits: ResourceLimits | undefined;
+  atomics: AtomicsMode;
 }
+
+/** How long a worker stopping on purpose may take (its teardown() included) before it is killed. */
+export const CLOSE_GRACE_MS = 5_000;
 
 /** Lifecycle notices a backend gives the pool, which turns them into events. */
 export interface WorkerEvents {

@@ -2,18 +2,16 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
 import { setDelay } from '../timers.js';
-import { DataCloneError, deserializeError, ProtocolError, WorkerStartError } from '../errors.js';
-import { parseResults } from '../worker/batch.js';
+import { DataCloneError, deserializeError, ProtocolError, ResourceLimitError, WorkerStartError } from '../errors.js';
+import { entryCount, parseResults } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
 import {
-  MSG_CALL, MSG_DROP, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker, type ToWorker,
+  MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker,
+  type ToWorker,
 } from '../worker/protocol.js';
-import { entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { CLOSE_GRACE_MS, entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { Recycling } from './recycling.js';
 import { batchIds, type Backend, type BackendHost, type Batch, type CallReply, type WorkerInfo } from './types.js';
-
-
-/** How long a closing worker may take to leave after its channel closes, before SIGKILL. */
-const CLOSE_GRACE_MS = 5_000;
 
 /**
  * One worker process forked with node:cluster, talking over Node's 'advanced' IPC: v8
@@ -35,6 +33,8 @@ export class ProcessBackend implements Backend {
   #sent = 0;
   #written = 0;
   #congestedUntil = 0;
+  readonly #recycling: Recycling;
+  #retired = false;
 
   private constructor(worker: Worker, names: string[], options: LocalBackendOptions, events: WorkerEvents) {
     this.#worker = worker;
@@ -42,6 +42,7 @@ export class ProcessBackend implements Backend {
     this.id = `process-${this.pid}`;
     this.names = new Set(names);
     this.capacity = options.maxInFlight;
+    this.#recycling = new Recycling(options);
     // Idle workers must not keep the primary alive; setBusy() refs the process and its
     // channel while tasks run, so that a worker dying mid-task is still seen (its channel
     // closes before its exit is reported).
@@ -50,8 +51,11 @@ export class ProcessBackend implements Backend {
     worker.on('message', (value: unknown) => {
       const message = parseFromWorker(value);
       try {
-        if (message?.t === MSG_RESULTS) this.#host?.results(this, parseResults(message.r));
-        else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));
+        if (message?.t === MSG_RESULTS) {
+          const results = parseResults(message.r);
+          this.#recycling.reported(results);
+          this.#host?.results(this, results);
+        } else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         // Only our own worker entry talks here: a malformed message means it is broken.
@@ -64,7 +68,12 @@ export class ProcessBackend implements Backend {
       worker.once('exit', (code: number | null, signal: string | null) => {
         const wasStopping = this.#state === 'stopping';
         this.#state = 'exited';
-        const error = new Error(`worker process ${this.pid} exited with ${signal ?? `code ${code}`}`);
+        const how = `exited with ${signal ?? `code ${code}`}`;
+        // V8 aborts a process that runs out of heap: with a heap limit set, that is the limit.
+        const error =
+          signal === 'SIGABRT' && options.resourceLimits?.maxOldGenerationSizeMb !== undefined
+            ? new ResourceLimitError(`worker process ${this.pid} hit its heap limit (maxOldGenerationSizeMb: ${options.resourceLimits.maxOldGenerationSizeMb}) and ${how}`)
+            : new Error(`worker process ${this.pid} ${how}`);
         if (!wasStopping) events.workerExit?.(this.info(0)[0], error);
         this.#host?.exited(this, this.#killedByUs || wasStopping ? 'stopped' : 'died', error);
         resolve();
@@ -78,7 +87,7 @@ export class ProcessBackend implements Backend {
     const previous = { exec: process.argv[1], execArgv: process.execArgv, args: process.argv.slice(2), ...cluster.settings };
     cluster.setupPrimary({
       exec: fileURLToPath(entryUrl('process-entry')),
-      execArgv: options.execArgv,
+      execArgv: processExecArgv(options),
       serialization: 'advanced',
       args: [],
     });
@@ -104,7 +113,8 @@ export class ProcessBackend implements Backend {
       };
       const onMessage = (value: unknown) => {
         const message = parseFromWorker(value);
-        if (message?.t === MSG_READY) done(undefined, message.names);
+        if (message?.t === MSG_INIT) worker.send({ t: MSG_INIT, workerData: options.workerData, reportHeap: new Recycling(options).watchesHeap } satisfies ToWorker);
+        else if (message?.t === MSG_READY) done(undefined, message.names);
         else if (message?.t === MSG_START_FAILED) {
           const cause = deserializeError(message.error);
           done(new WorkerStartError(`worker process could not load ${options.tasks.href}: ${cause.message}`, cause));
@@ -123,7 +133,25 @@ export class ProcessBackend implements Backend {
   }
 
   get ready(): boolean {
-    return this.#state === 'running' && !this.#killedByUs && this.#worker.isConnected() && this.#written >= this.#congestedUntil;
+    return this.#state === 'running' && !this.#killedByUs && this.#worker.isConnected() && this.#written >= this.#congestedUntil && !this.#recycling.due;
+  }
+
+  get budget(): number {
+    return this.#recycling.budget;
+  }
+
+  get retiring(): boolean {
+    return this.#recycling.due;
+  }
+
+  reprieve(): void {
+    this.#recycling.reprieve();
+  }
+
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    void this.close();
   }
 
   attach(host: BackendHost): void {
@@ -140,6 +168,8 @@ export class ProcessBackend implements Backend {
     } catch (error) {
       throw new DataCloneError((error as Error).message, { cause: error });
     }
+    // Actor messages do not count: a worker hosting actors is never recycled anyway.
+    if (batch.actor === undefined) this.#recycling.dispatched(entryCount(batch));
     const sequence = ++this.#sent;
     if (!accepted) this.#congestedUntil = sequence;
   }
@@ -197,7 +227,7 @@ export class ProcessBackend implements Backend {
     if (this.#state === 'exited') return;
     this.#state = 'stopping';
     this.#worker.process.ref();
-    // The worker exits when its channel closes.
+    // The worker runs teardown() and exits when its channel closes.
     if (this.#worker.isConnected()) this.#worker.disconnect();
     const timer = setTimeout(() => this.#worker.process.kill('SIGKILL'), CLOSE_GRACE_MS);
     await this.exited;
@@ -211,4 +241,10 @@ export class ProcessBackend implements Backend {
     this.#worker.process.kill('SIGKILL');
     await this.exited;
   }
+}
+
+/** The workers' flags: the pool's, and the heap limit of `resourceLimits` (the last such flag wins). */
+function processExecArgv(options: LocalBackendOptions): string[] {
+  const heap = options.resourceLimits?.maxOldGenerationSizeMb;
+  return heap === undefined ? options.execArgv : [...options.execArgv, `--max-old-space-size=${heap}`];
 }

@@ -2,12 +2,18 @@ import type { TransferListItem } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { debug } from '../debug.js';
-import { ProtocolError, WorkerStartError } from '../errors.js';
+import { ProtocolError, ResourceLimitError, WorkerStartError } from '../errors.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
-import { MSG_CALL, MSG_DROP, MSG_REPLY, parseThreadReady, type ToWorker } from '../worker/protocol.js';
+import { isControl, MSG_CALL, MSG_DROP, MSG_REPLY, parseThreadReady, THREAD_STOP, THREAD_STOPPED, type ToWorker } from '../worker/protocol.js';
+import type { ThreadData } from '../worker/thread-entry.js';
 import { packBatch, unpackResults } from '../worker/thread-channel.js';
-import { entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { CLOSE_GRACE_MS, entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { Recycling } from './recycling.js';
+import { entryCount } from '../worker/batch.js';
 import type { Backend, BackendHost, Batch, CallReply, WorkerInfo } from './types.js';
+
+/** How long a dead thread's error may take to reach us after its port closed. */
+const ERROR_GRACE_MS = 1_000;
 
 /**
  * One worker thread, started and supervised by piscina (a pool of one thread, with the
@@ -30,23 +36,41 @@ export class ThreadBackend implements Backend {
   #state: 'running' | 'stopping' | 'exited' = 'running';
   #killedByUs = false;
   #lastError: Error | undefined;
+  #stopped: (() => void) | undefined;
+  /** atomics: 'sync': counted up and notified after each message, to wake the blocked thread. */
+  readonly #wake: Int32Array | undefined;
+  readonly #recycling: Recycling;
+  #retired = false;
 
   private constructor(
     piscina: Piscina, port: MessagePort, ready: { names: string[]; threadId: number }, options: LocalBackendOptions,
-    events: WorkerEvents,
+    events: WorkerEvents, wake: Int32Array | undefined,
   ) {
     this.#piscina = piscina;
+    this.#wake = wake;
     this.#port = port;
     this.threadId = ready.threadId;
     this.id = `thread-${ready.threadId}`;
     this.names = new Set(ready.names);
     this.capacity = options.maxInFlight;
+    this.#recycling = new Recycling(options);
     piscina.on('error', (error: Error) => (this.#lastError = error));
+    let released = false;
+    piscina.once('workerDestroy', () => (released = true));
+    const destroyed = () =>
+      released
+        ? Promise.resolve()
+        : withDeadline(new Promise<void>((resolve) => piscina.once('workerDestroy', () => resolve())), ERROR_GRACE_MS, 'thread exit').catch(() => {});
     port.on('message', (message: unknown) => {
+      if (isControl(message, THREAD_STOPPED)) return this.#stopped?.();
       try {
         if ((message as { t?: unknown } | null)?.t === MSG_CALL) {
           this.#host?.call(this, parseActorCall((message as { c: unknown }).c));
-        } else this.#host?.results(this, unpackResults(message));
+        } else {
+          const results = unpackResults(message);
+          this.#recycling.reported(results);
+          this.#host?.results(this, results);
+        }
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         debug('thread %d sent a malformed message: %s', this.threadId, error.message);
@@ -57,10 +81,13 @@ export class ThreadBackend implements Backend {
     port.unref();
     this.exited = new Promise((resolve) => {
       // The port closes when the thread ends, however it ends.
-      port.once('close', () => {
+      port.once('close', async () => {
         const wasStopping = this.#state === 'stopping';
         this.#state = 'exited';
-        const error = this.#lastError ?? new Error(`worker thread ${this.threadId} exited`);
+        // A thread that died may have said why (its Worker's 'error', e.g. out of memory):
+        // piscina hears it after the port closes, and says so before it lets the thread go.
+        if (!wasStopping && !this.#killedByUs) await destroyed();
+        const error = exitError(this.#lastError, this.threadId);
         if (!wasStopping) events.workerExit?.(this.info(0)[0], error);
         this.#host?.exited(this, this.#killedByUs || wasStopping ? 'stopped' : 'died', error);
         void piscina.destroy().then(() => resolve(), () => resolve());
@@ -71,6 +98,7 @@ export class ThreadBackend implements Backend {
   static async start(options: LocalBackendOptions, events: WorkerEvents = {}): Promise<ThreadBackend> {
     let piscina: Piscina | undefined;
     const { port1, port2 } = new MessageChannel();
+    const wake = options.atomics === 'sync' ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     try {
       piscina = new Piscina({
         filename: entryUrl('thread-entry').href,
@@ -81,7 +109,12 @@ export class ThreadBackend implements Backend {
         atomics: 'disabled',
         execArgv: threadExecArgv(options.execArgv),
         env: options.env as Record<string, string>,
-        workerData: { tasks: options.tasks.href },
+        resourceLimits: options.resourceLimits,
+        workerData: {
+          tasks: options.tasks.href,
+          workerData: options.workerData,
+          reportHeap: new Recycling(options).watchesHeap,
+        } satisfies ThreadData,
       });
       // Until the backend exists, a thread failing to start is reported by run() below.
       piscina.on('error', (error: Error) => debug('worker thread: %s', error.message));
@@ -92,9 +125,9 @@ export class ThreadBackend implements Backend {
           else reject(new Error('the thread did not introduce itself'));
         });
       });
-      const served = piscina.run({ port: port2 }, { transferList: [port2] }) as Promise<void>;
+      const served = piscina.run({ port: port2, wake }, { transferList: [port2] }) as Promise<void>;
       const [introduction] = await withDeadline(Promise.all([ready, served]), options.startTimeout, 'worker thread');
-      const backend = new ThreadBackend(piscina, port1, introduction, options, events);
+      const backend = new ThreadBackend(piscina, port1, introduction, options, events, wake);
       events.workerStart?.(backend.info(0)[0]);
       return backend;
     } catch (error) {
@@ -107,7 +140,25 @@ export class ThreadBackend implements Backend {
   }
 
   get ready(): boolean {
-    return this.#state === 'running' && !this.#killedByUs;
+    return this.#state === 'running' && !this.#killedByUs && !this.#recycling.due;
+  }
+
+  get budget(): number {
+    return this.#recycling.budget;
+  }
+
+  get retiring(): boolean {
+    return this.#recycling.due;
+  }
+
+  reprieve(): void {
+    this.#recycling.reprieve();
+  }
+
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    void this.close();
   }
 
   attach(host: BackendHost): void {
@@ -118,10 +169,21 @@ export class ThreadBackend implements Backend {
     // A value that does not clone throws here, and the scheduler then sends the batch's tasks one by one.
     const posted = packBatch(batch, transfer);
     this.#port.postMessage(posted.message, posted.transfer);
+    this.#notify();
+    // Actor messages do not count: a worker hosting actors is never recycled anyway.
+    if (batch.actor === undefined) this.#recycling.dispatched(entryCount(batch));
+  }
+
+  #notify(): void {
+    if (this.#wake === undefined) return;
+    Atomics.add(this.#wake, 0, 1);
+    Atomics.notify(this.#wake, 0);
   }
 
   drop(ids: readonly number[]): void {
-    if (this.#state === 'running') this.#port.postMessage({ t: MSG_DROP, ids } satisfies ToWorker);
+    if (this.#state !== 'running') return;
+    this.#port.postMessage({ t: MSG_DROP, ids } satisfies ToWorker);
+    this.#notify();
   }
 
   reply(reply: CallReply): void {
@@ -131,6 +193,7 @@ export class ThreadBackend implements Backend {
     } catch (error) {
       this.#port.postMessage({ t: MSG_REPLY, r: uncloneable(reply, error) } satisfies ToWorker);
     }
+    this.#notify();
   }
 
   /** A thread cannot leave a running task: it is stopped and replaced; its other tasks run again. */
@@ -159,9 +222,27 @@ export class ThreadBackend implements Backend {
     if (this.#state === 'exited') return;
     this.#state = 'stopping';
     this.#port.ref();
+    await this.#teardown();
     await this.#piscina.close();
     this.#port.close();
     await this.exited;
+  }
+
+  /** Asks the thread to run teardown(); waits for it, for the thread's end, or CLOSE_GRACE_MS. */
+  async #teardown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = new Promise<void>((resolve) => {
+      this.#stopped = resolve;
+      timer = setTimeout(resolve, CLOSE_GRACE_MS);
+    });
+    try {
+      this.#port.postMessage({ t: THREAD_STOP });
+      this.#notify();
+    } catch {
+      // The port is closing: the thread is going anyway.
+    }
+    await Promise.race([stopped, this.exited]);
+    clearTimeout(timer);
   }
 
   async destroy(): Promise<void> {
@@ -172,4 +253,12 @@ export class ThreadBackend implements Backend {
     this.#port.close();
     await this.exited;
   }
+}
+
+/** Why a thread ended: its last error, as ERR_TROUPE_RESOURCE_LIMIT when it ran out of its resourceLimits. */
+function exitError(last: Error | undefined, threadId: number): Error {
+  if ((last as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new ResourceLimitError(`worker thread ${threadId} hit its resourceLimits: ${last!.message}`, last);
+  }
+  return last ?? new Error(`worker thread ${threadId} exited`);
 }

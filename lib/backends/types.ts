@@ -74,6 +74,14 @@ export interface Backend {
   /** Its tasks are holding work: keep the process alive (true) or not (false). */
   setBusy(busy: boolean): void;
   info(inFlight: number): WorkerInfo[];
+  /** Tasks it may still be sent before it is recycled; absent for no limit. */
+  readonly budget?: number;
+  /** It takes nothing new and waits to be retired (retire()) once `mayRetire` allows. */
+  readonly retiring?: boolean;
+  /** Stops it on purpose (teardown runs); whoever started it starts a replacement. */
+  retire?(): void;
+  /** It hosts actors, so it is not recycled: it serves on with a fresh budget. */
+  reprieve?(): void;
   /** Stops after its in-flight tasks (the scheduler has drained it first). */
   close(): Promise<void>;
   /** Stops now. */

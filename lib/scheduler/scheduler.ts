@@ -1,9 +1,10 @@
 import { EventEmitter } from 'eventemitter3';
 import type { TransferListItem } from 'node:worker_threads';
 import {
-  AbortError, deserializeError, serializeError, PoolClosedError, PoolDestroyedError, QueueFullError, TimeoutError, UnknownTaskError,
-  WorkerLostError, type SerializedError,
+  AbortError, deserializeError, isResourceLimit, PoolClosedError, PoolDestroyedError, QueueFullError, serializeError, TimeoutError,
+  UnknownTaskError, WorkerLostError, type SerializedError,
 } from '../errors.js';
+import { reviewRetirement } from '../backends/recycling.js';
 import { batchIds, type ActorCall, type Backend, type BackendHost, type Batch, type LostReason, type Results } from '../backends/types.js';
 import { BatchBuilder, failures, resultId } from '../worker/batch.js';
 import { MAX_DELAY_MS } from '../timers.js';
@@ -13,9 +14,10 @@ import {
   DONE, Extras, fulfil, promiseFor, QUEUED, refuse, RUNNING, Slot, Task, type Sink, type Stamp,
 } from './task.js';
 import { Latency } from './stats.js';
-import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats } from './types.js';
+import { utilization } from './utilization.js';
+import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats } from './types.js';
 
-export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats };
+export type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats };
 
 /**
  * Traffic for actors, which the scheduler carries but does not own: entries it does not
@@ -29,6 +31,8 @@ export interface ActorTraffic {
   exited(backend: Backend, error: Error): void;
   attached(backend: Backend): void;
   call(backend: Backend, call: ActorCall): void;
+  /** How many actors live on `backend`. */
+  hosted(backend: Backend): number;
 }
 
 /** A backend an actor could be placed on, with its load (tasks in flight per worker). */
@@ -120,6 +124,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (slot === undefined) return;
     slot.actorsAwaited = awaited;
     this.#updateBusy(slot);
+  }
+
+  /** The actors `backend` hosts changed: a worker due to be recycled may go once it hosts none. */
+  actorsMoved(backend: Backend): void {
+    const slot = this.#slots.get(backend);
+    if (slot !== undefined) this.#updateBusy(slot);
   }
 
   /** Sends an actor's batch straight to its backend, outside the task queue and windows. */
@@ -238,9 +248,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const signal = options?.signal;
     const timeout = options?.timeout ?? this.#options.timeout;
     const transfer = options?.transfer;
+    const onProgress = options?.onProgress;
     const cancellable = signal !== undefined || timeout !== Infinity;
-    if (!cancellable && transfer === undefined) return new Task(name, args, enqueued, undefined, false);
-    const task = new Task(name, args, enqueued, new Extras(signal, timeout, transfer), cancellable);
+    if (!cancellable && transfer === undefined && onProgress === undefined) return new Task(name, args, enqueued, undefined, false);
+    const task = new Task(name, args, enqueued, new Extras(signal, timeout, transfer, onProgress), cancellable);
     if (signal) {
       const extras = task.extras!;
       extras.onAbort = () => this.#cancel(task, new AbortError(signal.reason));
@@ -330,6 +341,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #dispatch(slot: Slot, limit: number): number {
+    // A worker due to be recycled after so many tasks is sent no more than that.
+    limit = Math.min(limit, slot.backend.budget ?? Infinity);
     let transfer: TransferListItem[] | undefined;
     let cancellable = false;
     const tasks = this.#queue.take(limit, (task, taken) => {
@@ -429,6 +442,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (extras === undefined) return;
     if (extras.timer !== undefined) clearTimeout(extras.timer);
     if (extras.onAbort !== undefined) extras.signal!.removeEventListener('abort', extras.onAbort);
+    extras.progress?.close();
   }
 
   results(backend: Backend, results: Results): void {
@@ -436,6 +450,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     if (slot === undefined) return;
     const { values } = results;
     const failed = failures(results);
+    // Before the values: a task's last report comes before its outcome.
+    if (results.progress !== undefined) this.#progress(slot, results.progress);
     let first: Task | undefined;
     for (let i = 0; i < values.length; i++) {
       const id = resultId(results, i);
@@ -458,12 +474,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
         fulfil(task, values[i]);
       }
     }
+    const now = performance.now();
+    slot.work.record(results.busy, now);
     if (first !== undefined) {
       // Stats per message, not per task: the mean run time the worker measured, and the
       // rest of the round trip, spent waiting in the worker's window.
       const run = results.run / values.length;
       this.#runTime.record(run);
-      this.#windowTime.record(Math.max(0, performance.now() - first.dispatched.at - run));
+      this.#windowTime.record(Math.max(0, now - first.dispatched.at - run));
     }
     for (const id of results.started ?? []) {
       const task = this.#running.get(id);
@@ -478,6 +496,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#afterChange();
   }
 
+  #progress(slot: Slot, reports: readonly (readonly [number, unknown])[]): void {
+    for (const [id, value] of reports) {
+      const task = this.#running.get(id);
+      if (task !== undefined && task.slot === slot) task.extras?.progress?.push(value);
+    }
+  }
+
   lost(backend: Backend, ids: readonly number[], reason: LostReason, error: Error): void {
     const slot = this.#slots.get(backend);
     if (slot !== undefined) this.#requeue(slot, ids, reason, error);
@@ -488,12 +513,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     // A worker with one thread of execution runs its batches in the order sent: those behind
     // the one it died in never started, and go again as if it had been stopped.
     const running = reason === 'died' && slot.backend.parallelism === 1 ? this.#runningWhenDied(slot, ids) : undefined;
+    const lost: Task[] = [];
+    const whys: LostReason[] = [];
     for (const id of ids) {
       const task = this.#running.get(id);
       if (task === undefined) this.#actors?.lost(slot.backend, id, error);
       if (task === undefined || task.slot !== slot) continue;
-      const why = running !== undefined && !task.async && task.dispatched !== running ? 'stopped' : reason;
-      this.#running.delete(id);
+      lost.push(task);
+      whys.push(running !== undefined && !task.async && task.dispatched !== running ? 'stopped' : reason);
+    }
+    // A worker that hit its resource limits: the one task it may have been running fails,
+    // for it would hit them again; with several, each runs again alone, at no charge.
+    const overLimit = reason === 'died' && isResourceLimit(error);
+    const suspects = overLimit ? whys.filter((why) => why === 'died').length : 0;
+    for (let i = 0; i < lost.length; i++) {
+      const task = lost[i];
+      const why = whys[i];
+      this.#running.delete(task.wireId);
       slot.release(task);
       const extras = task.extras;
       if (extras?.timer !== undefined) {
@@ -508,6 +544,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       }
       if (why === 'isolate' && task.solo) {
         this.#fail(task, error);
+        continue;
+      }
+      if (overLimit) {
+        if (suspects === 1) this.#fail(task, error);
+        else {
+          task.isolate(true);
+          again.push(task);
+        }
         continue;
       }
       if (why === 'died' && ++task.attempts > this.#options.retries) {
@@ -552,7 +596,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#requeue(slot, ids, reason, error);
     this.#slots.delete(backend);
     this.#slotsChanged();
-    this.#countNames(backend, -1);
+    // A local worker is replaced by one of the same module: its names stay known meanwhile,
+    // so that run() is not refused in the gap (a pool of one being recycled).
+    if (backend.kind === 'agent') this.#countNames(backend, -1);
     if (slot.busy) backend.setBusy(false);
     this.#actors?.exited(backend, error);
     this.#pump();
@@ -568,12 +614,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     refuse(task, error);
   }
 
+  /** After any change of what `slot` holds: its busy state, and its retirement once it is due and may go. */
   #updateBusy(slot: Slot): void {
     const busy = slot.inFlight > 0 || slot.actorsAwaited;
     if (busy !== slot.busy) {
       slot.busy = busy;
       slot.backend.setBusy(busy);
     }
+    if (!slot.gone) reviewRetirement(slot.backend, slot.inFlight, this.#actors?.hosted(slot.backend) ?? 0);
   }
 
   #afterChange(): void {
@@ -618,8 +666,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   stats(): SchedulerStats {
+    const now = performance.now();
+    let busy = 0;
+    let capacity = 0;
+    const workers = this.#slotList.flatMap((slot): WorkerStats[] => {
+      const { parallelism } = slot.backend;
+      const window = slot.work.read(now);
+      busy += window.busy;
+      capacity += window.span * parallelism;
+      const share = utilization(window.busy, window.span, parallelism);
+      return slot.backend.info(slot.inFlight).map((info) => ({ ...info, utilization: share }));
+    });
+    const oldest = this.#queue.head();
     return {
-      workers: this.#slotList.flatMap((slot) => slot.backend.info(slot.inFlight)),
+      workers,
+      utilization: utilization(busy, capacity, 1),
+      queueAge: oldest === undefined ? 0 : now - oldest.enqueued.at,
       queued: this.#queue.size,
       running: this.#running.size,
       completed: this.#completed,

@@ -1,5 +1,10 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { Backend } from '../backends/types.js';
+import { BusyWindow } from './utilization.js';
+import { ProgressRelay } from './progress.js';
+
+/** The window over which stats() measures utilization. */
+export const UTILIZATION_WINDOW_MS = 10_000;
 
 export const QUEUED = 0;
 export const RUNNING = 1;
@@ -24,12 +29,16 @@ const ASYNC = 8;
 export class Extras {
   timer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  readonly progress: ProgressRelay | undefined;
 
   constructor(
     readonly signal: AbortSignal | undefined,
     readonly timeout: number,
     readonly transfer: readonly TransferListItem[] | undefined,
-  ) {}
+    onProgress?: (value: unknown) => unknown,
+  ) {
+    this.progress = onProgress && new ProgressRelay(onProgress);
+  }
 }
 
 /**
@@ -136,8 +145,11 @@ export class Slot {
   /** Most tasks it may hold now: one per worker at first, growing as run times are learnt (slow start). */
   window: number;
   avgTaskMs = -1;
+  /** Busy time its worker reported, for utilization. */
+  readonly work: BusyWindow;
 
-  constructor(readonly backend: Backend, initialWindow: number) {
+  constructor(readonly backend: Backend, initialWindow: number, now = performance.now()) {
+    this.work = new BusyWindow(UTILIZATION_WINDOW_MS, now);
     this.window = Math.min(backend.capacity, initialWindow * backend.parallelism);
   }
 

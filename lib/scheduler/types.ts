@@ -20,10 +20,28 @@ export interface RunOptions {
   timeout?: number;
   /** Values to move rather than copy (worker threads only; elsewhere they are copied). */
   transfer?: readonly TransferListItem[];
+  /**
+   * Receives what the task passes to `progress()` (troupe/worker), in order; a slow (or
+   * async) listener gets the latest report rather than a backlog. None after the task settles.
+   */
+  onProgress?: (value: unknown) => unknown;
+}
+
+/** A worker as stats() shows it. */
+export interface WorkerStats extends WorkerInfo {
+  /**
+   * Share of its capacity (its workers' time) its event loop spent running task code over
+   * the last UTILIZATION_WINDOW_MS (less while it is younger), from 0 to 1.
+   */
+  utilization: number;
 }
 
 export interface SchedulerStats {
-  workers: WorkerInfo[];
+  workers: WorkerStats[];
+  /** The workers' busy time ÷ their capacity over the same window, all together. */
+  utilization: number;
+  /** ms the oldest queued task has waited since `run()`; 0 with an empty queue. */
+  queueAge: number;
   queued: number;
   running: number;
   completed: number;

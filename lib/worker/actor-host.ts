@@ -73,6 +73,13 @@ export class ActorHost {
     this.#buffer = buffer;
   }
 
+  /** Actors running an async method or holding queued messages. */
+  get pending(): number {
+    let count = 0;
+    for (const actor of this.#actors.values()) if (actor.busy || actor.head < actor.mailbox.length) count++;
+    return count;
+  }
+
   deliver(batch: Batch): void {
     const id = batch.actor!;
     if (batch.op === SPAWN) return this.#spawn(id, batch.base, entryName(batch, 0), entryArgs(batch, 0));

@@ -31,6 +31,12 @@ export const CALL = 0;
 export const SPAWN = 1;
 /** A batch for an actor: its one entry stops it, after the messages sent before. */
 export const STOP = 2;
+/**
+ * Actor entries (messages in flight, and each live actor's spawn entry) a backend holds at
+ * most, per unit of the task capacity it announced: the scheduler keeps within it, and an
+ * agent drops a scheduler that does not.
+ */
+export const ACTOR_CREDIT = 64;
 
 export interface Batch {
   /** Wire id of entry 0; entry i has id `base + i`. */
@@ -68,6 +74,13 @@ export interface Results {
   readonly busy: number;
   /** ms the entries took from their start to their settlement, summed. */
   readonly run: number;
+  /**
+   * Progress reports of running tasks, `[wire id, value]`, the latest of each task since the
+   * last message; they come before that task's value.
+   */
+  readonly progress?: readonly (readonly [number, unknown])[];
+  /** Bytes on the worker's JS heap when it sent these, when it was asked to report them (recycling). */
+  readonly heap?: number;
 }
 
 export function entryCount(batch: Batch): number {
@@ -203,5 +216,18 @@ export function parseResults(value: unknown): Results {
   const started = value.started === undefined ? undefined : wireIds(value.started, MAX_ENTRIES, 'results.started');
   const busy = finiteMs(value.busy, 'results.busy');
   const run = finiteMs(value.run, 'results.run');
-  return { base, ids, values, failed, started, busy, run };
+  const results: { -readonly [K in keyof Results]: Results[K] } = { base, ids, values, failed, started, busy, run };
+  if (value.progress !== undefined) results.progress = parseProgress(value.progress);
+  if (value.heap !== undefined) {
+    if (!Number.isSafeInteger(value.heap) || (value.heap as number) < 0) throw new ProtocolError('results.heap must be bytes >= 0');
+    results.heap = value.heap as number;
+  }
+  return results;
+}
+
+function parseProgress(value: unknown): (readonly [number, unknown])[] {
+  return denseArray(value, MAX_ENTRIES, 'results.progress').map((entry) => {
+    if (!Array.isArray(entry) || entry.length !== 2) throw new ProtocolError('results.progress must hold [id, value] pairs');
+    return [wireId(entry[0], 'results.progress[][0]'), entry[1]] as const;
+  });
 }

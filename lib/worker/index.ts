@@ -3,6 +3,9 @@
  * loads neither the scheduler, nor piscina, nor the transport.
  */
 import { markMoved } from './moved.js';
+import { followTasks, reportProgress } from './progress.js';
+
+followTasks();
 
 export { actor, type WorkerActorRef } from './actor-ref.js';
 
@@ -14,4 +17,13 @@ export { actor, type WorkerActorRef } from './actor-ref.js';
  */
 export function move<T>(value: T): T {
   return markMoved(value);
+}
+
+/**
+ * Reports progress of the task that calls it (also after its awaits) to the caller's
+ * `onProgress`, in order. Reports close together are coalesced: the caller gets the latest.
+ * `value` is copied as a return value is. Outside a task it throws.
+ */
+export function progress(value: unknown): void {
+  reportProgress(value);
 }

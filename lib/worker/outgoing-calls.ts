@@ -24,6 +24,11 @@ export class OutgoingCalls implements CallPort {
     this.#send = send;
   }
 
+  /** Calls still waiting for their replies. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
   send(actor: string, method: string, args: readonly unknown[], tell: boolean, timeout: number): Promise<unknown> {
     const id = ++this.#nextId;
     const chain = tell ? [] : (callChain.getStore() ?? []);

@@ -1,22 +1,50 @@
-// The program each worker process runs: load the task module, then run batches from IPC.
+// The program each worker process runs: load the task module, run setup(), then run batches from IPC.
 import './watchdog.js';
 import { serializeError } from '../errors.js';
 import { parseBatch } from './batch.js';
-import { MSG_CALL, MSG_DROP, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseControl, type FromWorker } from './protocol.js';
+import { loadHooks } from './hooks.js';
+import {
+  MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseControl, type FromWorker,
+} from './protocol.js';
 import { WorkerRuntime, loadTasks } from './runtime.js';
 
-// The primary closes the channel to stop us, and a primary that dies closes it too.
-process.on('disconnect', () => process.exit(0));
+const href = process.env[TASKS_ENV] ?? '';
+let stopping: Promise<void> | undefined;
+
+// The primary closes the channel to stop us (teardown() runs first; the primary bounds it),
+// and a primary that dies closes it too.
+process.on('disconnect', () => {
+  stopping ??= loadHooks(href)
+    .then((hooks) => hooks.teardown())
+    .catch(() => {})
+    .finally(() => process.exit(0));
+});
 
 function send(message: FromWorker): void {
   process.send!(message);
 }
 
-try {
-  const runtime = new WorkerRuntime(await loadTasks(process.env[TASKS_ENV] ?? ''), {
-    results: (r) => send({ t: MSG_RESULTS, r }),
-    call: (c) => send({ t: MSG_CALL, c }),
+/** The first message from the primary: what setup() gets, and whether to report the heap. */
+function init(): Promise<{ workerData: unknown; reportHeap: boolean }> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { t?: unknown; workerData?: unknown; reportHeap?: unknown } | null) => {
+      if (message?.t !== MSG_INIT) return;
+      process.off('message', onMessage);
+      resolve({ workerData: message.workerData, reportHeap: message.reportHeap === true });
+    };
+    process.on('message', onMessage);
+    send({ t: MSG_INIT });
   });
+}
+
+try {
+  const { workerData, reportHeap } = await init();
+  const runtime = new WorkerRuntime(
+    await loadTasks(href),
+    { results: (r) => send({ t: MSG_RESULTS, r }), call: (c) => send({ t: MSG_CALL, c }) },
+    reportHeap,
+  );
+  await (await loadHooks(href)).setup(workerData);
   process.on('message', (message: { t?: unknown; b?: unknown } | null) => {
     if (message?.t === MSG_RUN) return runtime.run(parseBatch(message.b));
     const control = parseControl(message);

@@ -18,22 +18,34 @@ export const MSG_RUN = 3;
 export const MSG_RESULTS = 4;
 /** Worker thread → pool, first message on its port. */
 export const THREAD_READY = 5;
+/**
+ * Process worker → primary, first message: `{ t }`, asking for its init (IPC messages sent
+ * before the worker listens are lost, so it asks). Primary → worker, the answer:
+ * `{ t, workerData }`, what setup() gets.
+ */
+export const MSG_INIT = 6;
+/** Pool → worker thread: run teardown(), then say THREAD_STOPPED. */
+export const THREAD_STOP = 7;
+/** Worker thread → pool: teardown() has run; the thread may go. */
+export const THREAD_STOPPED = 8;
 /** Pool → worker (process or thread): `ids` of actor messages to forget if not started, and of actors to end now. */
-export const MSG_DROP = 6;
+export const MSG_DROP = 9;
 /** Worker → pool: a call its code makes to an actor (calls.ts). */
-export const MSG_CALL = 7;
+export const MSG_CALL = 10;
 /** Pool → worker: the reply to such a call. */
-export const MSG_REPLY = 8;
+export const MSG_REPLY = 11;
 
 export type ToWorker =
   | { t: typeof MSG_RUN; b: unknown }
+  | { t: typeof MSG_INIT; workerData: unknown; reportHeap: boolean }
   | { t: typeof MSG_DROP; ids: readonly number[] }
   | { t: typeof MSG_REPLY; r: CallReply };
 export type FromWorker =
   | { t: typeof MSG_RESULTS; r: unknown }
   | { t: typeof MSG_CALL; c: unknown }
   | { t: typeof MSG_READY; names: string[] }
-  | { t: typeof MSG_START_FAILED; error: unknown };
+  | { t: typeof MSG_START_FAILED; error: unknown }
+  | { t: typeof MSG_INIT };
 
 export interface ThreadReady {
   t: typeof THREAD_READY;
@@ -63,6 +75,7 @@ export function parseFromWorker(value: unknown): FromWorker | undefined {
     return announced && { t: MSG_READY, names: announced };
   }
   if (value.t === MSG_START_FAILED) return { t: MSG_START_FAILED, error: value.error };
+  if (value.t === MSG_INIT) return { t: MSG_INIT };
   return undefined;
 }
 
@@ -73,12 +86,17 @@ export function parseThreadReady(value: unknown): ThreadReady | undefined {
 }
 
 /**
- * A control message from the pool to a worker (anything but a batch): parsed, or undefined
- * when `value` is not one. Throws ProtocolError for one that is malformed.
+ * An actor control message from the pool to a worker (a drop or a reply): parsed, or
+ * undefined when `value` is not one. Throws ProtocolError for one that is malformed.
  */
-export function parseControl(value: unknown): Exclude<ToWorker, { t: typeof MSG_RUN }> | undefined {
+export function parseControl(value: unknown): { t: typeof MSG_DROP; ids: readonly number[] } | { t: typeof MSG_REPLY; r: CallReply } | undefined {
   if (!isRecord(value)) return undefined;
   if (value.t === MSG_DROP) return { t: MSG_DROP, ids: wireIds(value.ids, MAX_ENTRIES, 'drop.ids') };
   if (value.t === MSG_REPLY) return { t: MSG_REPLY, r: parseCallReply(value.r) };
   return undefined;
+}
+
+/** Whether a message on a thread's port is the control message `t` (batches and results have no `t`). */
+export function isControl(value: unknown, t: typeof THREAD_STOP | typeof THREAD_STOPPED): boolean {
+  return isRecord(value) && value.t === t;
 }

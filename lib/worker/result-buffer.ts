@@ -12,6 +12,8 @@ export class ResultBuffer {
   #values: unknown[] = [];
   #failed: number[] | undefined = undefined;
   #started: number[] | undefined = undefined;
+  /** The latest progress report of each task since the last message. */
+  #progress: Map<number, unknown> | undefined = undefined;
   #busy = 0;
   #run = 0;
   #scheduled = false;
@@ -41,6 +43,11 @@ export class ResultBuffer {
     (this.#started ??= []).push(id);
   }
 
+  /** A running task's progress: only its latest report waits to be sent. */
+  progress(id: number, value: unknown): void {
+    (this.#progress ??= new Map()).set(id, value);
+  }
+
   /** Adds task time: `busy` ms of the event loop, `run` ms from start to settlement (summed). */
   time(busy: number, run: number): void {
     this.#busy += busy;
@@ -56,8 +63,9 @@ export class ResultBuffer {
 
   flush = (): void => {
     this.#scheduled = false;
-    if (this.#values.length === 0 && this.#started === undefined) return;
+    if (this.#values.length === 0 && this.#started === undefined && this.#progress === undefined) return;
     const results: Results = {
+      progress: this.#progress && [...this.#progress],
       base: this.#base,
       ids: this.#ids,
       values: this.#values,
@@ -75,6 +83,7 @@ export class ResultBuffer {
     this.#values = [];
     this.#failed = undefined;
     this.#started = undefined;
+    this.#progress = undefined;
     this.#busy = 0;
     this.#run = 0;
   }

@@ -3,13 +3,19 @@
  * their results as they settle. Threads and processes run it behind a small channel (their
  * entry files); an agent's router forwards batches to it unchanged.
  */
+import { getHeapStatistics } from 'node:v8';
 import { cloneable, DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
 import { ActorHost, type ActorClass } from './actor-host.js';
 import { installCallPort } from './actor-ref.js';
 import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type Results } from './batch.js';
 import type { ActorCall, CallReply } from './calls.js';
+import { RESERVED_NAMES } from './hooks.js';
 import { OutgoingCalls } from './outgoing-calls.js';
+import { progressRegistry } from './progress.js';
 import { ResultBuffer } from './result-buffer.js';
+
+/** Progress reports leave a worker at most this often (the latest of each task is kept). */
+const PROGRESS_FLUSH_MS = 5;
 
 export type TaskFunction = (...args: unknown[]) => unknown;
 
@@ -40,7 +46,7 @@ export async function loadTasks(href: string): Promise<TaskModule> {
   const tasks = new Map<string, TaskFunction>();
   const classes = new Map<string, ActorClass>();
   const add = (name: string, value: unknown) => {
-    if (typeof value !== 'function' || tasks.has(name) || classes.has(name)) return;
+    if (typeof value !== 'function' || tasks.has(name) || classes.has(name) || RESERVED_NAMES.has(name)) return;
     if (isClass(value)) classes.set(name, value);
     else tasks.set(name, value as TaskFunction);
   };
@@ -69,11 +75,16 @@ export class WorkerRuntime {
   readonly #buffer: ResultBuffer;
   readonly #actors: ActorHost;
   readonly #calls: OutgoingCalls;
+  #pending = 0;
+  #lastProgressFlush = -Infinity;
 
-  constructor(module: TaskModule, channel: WorkerChannel) {
+  /** With `reportHeap`, results say how large the JS heap is (for maxMemoryPerWorker). */
+  constructor(module: TaskModule, channel: WorkerChannel, reportHeap = false) {
     this.#tasks = module.tasks;
     this.#classes = module.classes;
     this.#buffer = new ResultBuffer((results) => {
+      if (reportHeap) results = { ...results, heap: getHeapStatistics().used_heap_size };
+      if (results.progress !== undefined) this.#lastProgressFlush = performance.now();
       try {
         channel.results(results);
       } catch {
@@ -85,6 +96,25 @@ export class WorkerRuntime {
     this.#calls = new OutgoingCalls((call) => channel.call(call));
     installCallPort(this.#calls);
   }
+
+  /**
+   * Work that goes on in this worker's event loop without a batch running: tasks and actor
+   * methods that await, calls to actors waiting for replies, actors' queued messages.
+   */
+  get pending(): number {
+    return this.#pending + this.#actors.pending + this.#calls.pending;
+  }
+
+  /**
+   * A task reported progress. It leaves at once, even from the middle of a synchronous task
+   * (with whatever results are ready), but at most every PROGRESS_FLUSH_MS: reports in
+   * between are coalesced, the latest kept, and sent at the next chance.
+   */
+  #progress = (id: number, value: unknown): void => {
+    this.#buffer.progress(id, value);
+    if (performance.now() - this.#lastProgressFlush >= PROGRESS_FLUSH_MS) this.#buffer.flush();
+    else this.#buffer.flushSoon();
+  };
 
   /** What the worker announces: its tasks and its actor classes (the scheduler places by name). */
   get names(): string[] {
@@ -112,6 +142,9 @@ export class WorkerRuntime {
     }
     const started = performance.now();
     const count = entryCount(batch);
+    const tracking = progressRegistry();
+    tracking.sink = this.#progress;
+    const context = tracking.context;
     let sync = 0;
     for (let i = 0; i < count; i++) {
       const id = batch.base + i;
@@ -122,9 +155,11 @@ export class WorkerRuntime {
         continue;
       }
       try {
-        const value = fn(...entryArgs(batch, i));
+        tracking.current = id;
+        const value = context === undefined ? fn(...entryArgs(batch, i)) : context.run(id, fn, ...entryArgs(batch, i));
         if (isThenable(value)) {
           buffer.started(id);
+          this.#pending++;
           value.then(
             (v) => this.#settled(id, OK, v, started),
             (e) => this.#settled(id, ERR, serializeError(e), started),
@@ -138,12 +173,14 @@ export class WorkerRuntime {
         sync++;
       }
     }
+    tracking.current = 0;
     const busy = performance.now() - started;
     buffer.time(busy, sync > 0 ? busy : 0);
     buffer.flush();
   }
 
   #settled(id: number, status: number, value: unknown, started: number): void {
+    this.#pending--;
     this.#buffer.push(id, status, value);
     this.#buffer.time(0, performance.now() - started);
     this.#buffer.flushSoon();
@@ -161,5 +198,6 @@ function cloneableResults(results: Results): Results {
     failed.add(i);
     return serializeError(new DataCloneError("a task's return value could not be cloned"));
   });
-  return { ...results, values, failed: [...failed].sort((a, b) => a - b) };
+  const progress = results.progress?.filter(([, value]) => cloneable(value));
+  return { ...results, values, failed: [...failed].sort((a, b) => a - b), progress };
 }

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ActorInfo } from '../../lib/index.js';
-import { fixture, MODES, nextEvent, rejection, waitFor, within, withPool } from './helpers.js';
+import { fixture, MODES, poolEvent, rejection, waitFor, within, withPool } from './helpers.js';
 
 const ACTORS = { tasks: fixture('actor-tasks.js') };
 
@@ -13,7 +13,7 @@ for (const mode of MODES) {
     withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [10], { name: 'phoenix' });
       await c.call('inc', [1]);
-      const restarted = nextEvent<[ActorInfo, Error]>(pool, 'actorRestart', 15_000);
+      const restarted = poolEvent(pool, 'actorRestart', 15_000);
       const crash = c.call('crash');
       const behind = [c.call('inc', [100]), c.call('inc', [200])];
       await rejection(crash, 'ERR_TROUPE_ACTOR_LOST', 15_000);
@@ -26,13 +26,30 @@ for (const mode of MODES) {
       assert.is(await pool.actor('phoenix').call('inc', [1]), 11);
     }));
 
+  test(`${mode}: a worker hosting an actor is not recycled: it serves on, tasks keep running, the actor keeps its state`, () =>
+    withPool(mode, { ...ACTORS, size: 1, maxTasksPerWorker: 5 }, async (pool) => {
+      const c = await pool.spawn('Counter', [0]);
+      const before = await c.call<{ pid: number; threadId: number }>('where');
+      for (let round = 0; round < 6; round++) {
+        await within(Promise.all(Array.from({ length: 5 }, (_, i) => pool.run('square', [i]))), 10_000, `round ${round} of tasks`);
+        await c.call('inc', [1]);
+      }
+      assert.equal(await c.call('where'), before, 'the same worker');
+      assert.is(await c.call('get'), 6);
+      await c.stop();
+      // Hosting nothing any more, it is recycled as usual.
+      await within(Promise.all(Array.from({ length: 10 }, (_, i) => pool.run('square', [i]))), 10_000, 'tasks after the actor stopped');
+      const probe = await within(pool.spawn('Counter'), 10_000, 'a spawn on the replacement');
+      assert.not.equal(await probe.call('where'), before, 'recycled once it hosted no actor');
+    }));
+
   test(`${mode}: past its restart limit the actor stops for good; later calls reject with ERR_TROUPE_ACTOR_STOPPED`, () =>
     withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [0], { name: 'fragile', restart: { max: 1, withinMs: 60_000 } });
       await rejection(c.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
       await waitFor(() => c.info()?.restarts === 1 && c.info()?.worker !== undefined, 15_000, 'the restart');
       assert.is(await within(c.call('get'), 15_000, 'the restarted actor'), 0);
-      const stopped = nextEvent<[ActorInfo, Error?]>(pool, 'actorStop', 15_000);
+      const stopped = poolEvent(pool, 'actorStop', 15_000);
       await rejection(c.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
       const [info, error] = await stopped;
       assert.is(info.name, 'fragile');
@@ -41,7 +58,7 @@ for (const mode of MODES) {
       await rejection(pool.actor('fragile').call('get'), 'ERR_TROUPE_ACTOR_NOT_FOUND');
 
       const never = await pool.spawn('Counter', [0], { restart: false });
-      const gone = nextEvent<[ActorInfo, Error?]>(pool, 'actorStop', 15_000);
+      const gone = poolEvent(pool, 'actorStop', 15_000);
       await rejection(never.call('crash'), 'ERR_TROUPE_ACTOR_LOST', 15_000);
       await gone;
       await rejection(never.call('get'), 'ERR_TROUPE_ACTOR_STOPPED');
@@ -53,7 +70,7 @@ test('process: SIGKILL of the hosting worker process restarts the actor on a liv
     const c = await pool.spawn('Counter', [5]);
     const { pid } = await c.call<{ pid: number }>('where');
     const pending = c.call('slowInc', [10_000]);
-    const restarted = nextEvent<[ActorInfo, Error]>(pool, 'actorRestart', 15_000);
+    const restarted = poolEvent(pool, 'actorRestart', 15_000);
     process.kill(pid, 'SIGKILL');
     await rejection(pending, 'ERR_TROUPE_ACTOR_LOST', 15_000);
     await restarted;

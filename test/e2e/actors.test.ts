@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ActorInfo } from '../../lib/index.js';
-import { fixture, MODES, nextEvent, rejection, within, withPool } from './helpers.js';
+import { fixture, MODES, poolEvent, rejection, within, withPool } from './helpers.js';
 
 const ACTORS = { tasks: fixture('actor-tasks.js') };
 
@@ -29,7 +29,7 @@ for (const mode of MODES) {
       assert.is(await t.Counter.named('c1').get(), 16);
       assert.is(c2.ref.name, undefined);
 
-      const stopped = nextEvent<[ActorInfo, Error?]>(pool, 'actorStop', 10_000);
+      const stopped = poolEvent(pool, 'actorStop', 10_000);
       await c.stop();
       const [info, error] = await stopped;
       assert.is(info.name, 'c1');
@@ -117,6 +117,14 @@ for (const mode of MODES) {
       assert.equal(await w.call('log'), Array.from({ length: 50 }, (_, i) => i + 1));
     }));
 
+  test(`${mode}: a worker holds at most 64 actor entries per unit of maxInFlight: more messages wait their turn, in order`, () =>
+    withPool(mode, { ...ACTORS, size: 1, maxInFlight: 1 }, async (pool) => {
+      const actors = await Promise.all(Array.from({ length: 3 }, () => pool.spawn('Counter', [0])));
+      const calls = actors.flatMap((a) => Array.from({ length: 300 }, (_, i) => a.call('inc', [i + 1])));
+      await within(Promise.all(calls), 20_000, '900 calls through a credit of 64');
+      for (const a of actors) assert.equal(await a.call('log'), Array.from({ length: 300 }, (_, i) => i + 1));
+    }));
+
   test(`${mode}: a call's timeout or signal stops the wait and drops the message if it has not started; the worker goes on`, () =>
     withPool(mode, { ...ACTORS, size: 1 }, async (pool) => {
       const c = await pool.spawn('Counter', [0]);
@@ -151,15 +159,15 @@ for (const mode of MODES) {
   test(`${mode}: a failed tell is emitted as actorError`, () =>
     withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [0], { name: 'teller' });
-      const failed = nextEvent<[ActorInfo, { method: string; error: Error }]>(pool, 'actorError', 10_000);
+      const failed = poolEvent(pool, 'actorError', 10_000);
       c.tell('fail', ['told']);
       const [info, failure] = await failed;
       assert.is(info.name, 'teller');
       assert.is(failure.method, 'fail');
       assert.is(failure.error.message, 'told');
-      const missing = nextEvent<[{ name: string }, { method: string; error: Error & { code?: string } }]>(pool, 'actorError', 10_000);
+      const missing = poolEvent(pool, 'actorError', 10_000);
       pool.actor('nobody').tell('inc');
-      assert.is((await missing)[1].error.code, 'ERR_TROUPE_ACTOR_NOT_FOUND');
+      assert.is(((await missing)[1].error as Error & { code?: string }).code, 'ERR_TROUPE_ACTOR_NOT_FOUND');
     }));
 
   test(`${mode}: the stop() hook is awaited; close() drains mailboxes first; destroy() rejects what is pending`, async () => {
@@ -173,7 +181,7 @@ for (const mode of MODES) {
     await withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [0]);
       const calls = Array.from({ length: 20 }, () => c.call('slowInc', [5]));
-      const stops = nextEvent<[ActorInfo]>(pool, 'actorStop', 10_000);
+      const stops = poolEvent(pool, 'actorStop', 10_000);
       await within(pool.close(), 10_000, 'close()');
       assert.equal(await Promise.all(calls), Array.from({ length: 20 }, (_, i) => i + 1));
       await stops;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
-import { createPool, type Pool, type PoolMode, type PoolOptions } from '../../lib/index.js';
+import { createPool, type Pool, type PoolEvents, type PoolMode, type PoolOptions } from '../../lib/index.js';
 
 export const MODES: readonly PoolMode[] = ['thread', 'process'];
 
@@ -43,6 +43,15 @@ export function nextEvent<A extends unknown[]>(
   ms: number,
 ): Promise<A> {
   return within(new Promise<A>((resolve) => emitter.once(event, (...args: A) => resolve(args))), ms, `event "${event}"`);
+}
+
+/** The next `event` of `pool`, with its arguments typed (bounded). */
+export function poolEvent<K extends keyof PoolEvents>(pool: Pool, event: K, ms: number): Promise<PoolEvents[K]> {
+  return within(
+    new Promise<PoolEvents[K]>((resolve) => pool.once(event, ((...args: PoolEvents[K]) => resolve(args)) as never)),
+    ms,
+    `event "${event}"`,
+  );
 }
 
 import { pidAlive } from '../support/processes.js';

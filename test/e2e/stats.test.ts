@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Percentiles } from '../../lib/index.js';
+import type { PoolStats } from '../../lib/index.js';
 import { MODES, pidAlive, rejection, removeDir, tempDir, waitFor, within, withPool } from './helpers.js';
 
 function assertPercentiles(p: Percentiles, count: number, what: string): void {
@@ -90,6 +91,60 @@ for (const mode of MODES) {
       removeDir(dir);
     }
   });
+
+  test(`${mode}: stats() gives each worker's utilization and the pool's, from the time workers spent in task code`, async () => {
+    await withPool(mode, { size: 2, maxInFlight: 1 }, async (pool) => {
+      const fresh = pool.stats();
+      assert.equal([fresh.utilization, ...fresh.workers.map((w) => w.utilization)], [0, 0, 0]);
+      await within(pool.run('burn', [400, 'done']), 10_000, 'a 400 ms task');
+      const stats = pool.stats();
+      const shares = stats.workers.map((w) => w.utilization).sort();
+      assert.is(shares[0], 0, `the idle worker: ${shares}`);
+      // 400 ms busy on a worker a few seconds old at most (the window is 10 s).
+      assert.ok(shares[1] > 0.04 && shares[1] <= 1, `the busy worker: ${shares}`);
+      // The pool's is all busy time over all capacity: between the two (weighted by each worker's age).
+      assert.ok(stats.utilization > 0 && stats.utilization < shares[1], `the pool: ${stats.utilization}, workers ${shares}`);
+    });
+  });
+
+  test(`${mode}: stats().queueAge is the oldest queued task's wait, 0 when nothing waits`, async () => {
+    await withPool(mode, { size: 1, maxInFlight: 1 }, async (pool) => {
+      assert.is(pool.stats().queueAge, 0);
+      const all = Promise.all([pool.run('sleep', [400, 'slow']), pool.run('square', [2]), pool.run('square', [3])]);
+      await waitFor(() => pool.stats().running === 1 && pool.stats().queued === 2, 5_000, 'two tasks queued');
+      const first = pool.stats().queueAge;
+      await waitFor(() => pool.stats().queueAge >= first + 100, 5_000, 'the queue to age');
+      assert.ok(pool.stats().queueAge < 5_000);
+      await within(all, 10_000, 'the tasks');
+      assert.is(pool.stats().queueAge, 0);
+    });
+  });
+
+  test(`${mode}: statsInterval emits 'stats' at that interval until the pool stops`, async () => {
+    let events = 0;
+    let last: PoolStats | undefined;
+    await withPool(mode, { size: 1, statsInterval: 30 }, async (pool) => {
+      pool.on('stats', (stats) => {
+        events++;
+        last = stats;
+      });
+      await within(pool.run('square', [4]), 10_000, 'a task');
+      const stats = await within(new Promise<PoolStats>((resolve) => pool.once('stats', resolve)), 2_000, "a 'stats' event");
+      assert.is(stats.completed, 1);
+      await waitFor(() => events >= 3, 2_000, 'three stats events');
+      assert.is(last!.workers.length, 1);
+    });
+    const after = events;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    assert.is(events, after, 'no stats event after destroy()');
+  });
 }
+
+test('statsInterval must be a number of ms', async () => {
+  const { createPool } = await import('../../lib/index.js');
+  const { TASKS } = await import('./helpers.js');
+  const error = await rejection(createPool({ tasks: TASKS, size: 1, statsInterval: -5 }), 'ERR_TROUPE_INVALID_OPTION');
+  assert.match(error.message, /"statsInterval"/);
+});
 
 test.run();

@@ -13,7 +13,7 @@ interface Where {
 }
 
 /** A pool with `size` local workers, listening, and one CLI agent of `agentSize` workers joined. */
-async function poolAndAgent(scope: Scope, size: number, agent: { mode?: 'thread' | 'process'; size?: number } = {}) {
+async function poolAndAgent(scope: Scope, size: number, agent: { mode?: 'thread' | 'process'; size?: number; extra?: string[] } = {}) {
   const key = newKey();
   const { pool, log } = await scope.pool({ tasks: ACTORS, mode: 'thread', size, listen: { host: HOST, port: 0, authkey: key } });
   const child = scope.cliAgent({ tasks: ACTORS, size: 2, ...agent, port: pool.address()!.port, keyFile: scope.keyFile(key) });
@@ -45,6 +45,21 @@ test('an actor on an agent: messages in order, tasks and actors there reach it b
     const relay = await pool.spawn('Relay', [], { name: 'relay' });
     assert.is(await within(relay.call('forward', ['remote', 'get', []]), 15_000, 'relay'), total + 1);
     await expectCode(relay.call('self', ['relay']), 'ERR_TROUPE_ACTOR_DEADLOCK', 'a call to itself');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('an agent holding its actor credit (64 per unit of capacity): the scheduler keeps within it and nothing is dropped', async () => {
+  const scope = new Scope();
+  try {
+    const { pool, child } = await poolAndAgent(scope, 0, { size: 1, extra: ['--max-in-flight', '1'] });
+    const actors = await Promise.all(Array.from({ length: 3 }, () => pool.spawn('Counter', [0])));
+    assert.is((await actors[0].call<Where>('where')).pid, child.pid);
+    const calls = actors.flatMap((a) => Array.from({ length: 300 }, (_, i) => a.call('inc', [i + 1])));
+    await within(Promise.all(calls), 20_000, '900 calls through a credit of 64');
+    for (const a of actors) assert.equal(await a.call('log'), Array.from({ length: 300 }, (_, i) => i + 1));
+    assert.ok(!child.exited && pool.stats().workers.length === 1, 'the agent kept its connection');
   } finally {
     await scope.close();
   }

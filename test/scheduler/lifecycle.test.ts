@@ -355,7 +355,7 @@ test('stats(): queued, running, completed, failed, retried, wait and run time co
   assert.is(stats.running, 2);
   assert.is(stats.waitTime.count, 2, 'one wait per dispatch');
   assert.is(stats.runTime.count, 0);
-  assert.equal(stats.workers, [{ id: 'w', kind: 'thread', state: 'busy', inFlight: 2 }]);
+  assert.equal(stats.workers, [{ id: 'w', kind: 'thread', state: 'busy', inFlight: 2, utilization: 0 }]);
 
   const [first, second] = fake.pendingIds;
   fake.ok([[first, 'ok']]);
@@ -381,7 +381,9 @@ test('stats(): queued, running, completed, failed, retried, wait and run time co
   assert.is(stats.queued, 0);
   assert.is(stats.running, 0);
   assert.is(stats.runTime.count, 4);
-  assert.equal(stats.workers, [{ id: 'w', kind: 'thread', state: 'idle', inFlight: 0 }]);
+  const [{ utilization, ...worker }] = stats.workers;
+  assert.equal(worker, { id: 'w', kind: 'thread', state: 'idle', inFlight: 0 });
+  assert.ok(utilization >= 0 && utilization <= 1, `utilization ${utilization}`);
   assert.equal(tracked.map((t) => t.state), ['resolved', 'rejected', 'resolved', 'resolved']);
 });
 

@@ -61,6 +61,34 @@ test('parseResults checks ids, failure indexes and times', () => {
   for (const value of bad) assert.throws(() => parseResults(value), /./, JSON.stringify(value));
 });
 
+test('parseResults: optional progress pairs and heap, checked', () => {
+  const ok = parseResults({ base: 1, values: [], busy: 0, run: 0, progress: [[4, { done: 1 }], [5, 'x']], heap: 1024 });
+  assert.equal([ok.progress, ok.heap], [[[4, { done: 1 }], [5, 'x']], 1024]);
+  const bad: unknown[] = [
+    { progress: 'x' }, { progress: [[1]] }, { progress: [[-1, 0]] }, { progress: [['1', 0]] }, { progress: [1, 2] },
+    { heap: -1 }, { heap: 1.5 },
+  ];
+  for (const extra of bad) {
+    assert.throws(() => parseResults({ base: 1, values: [], busy: 0, run: 0, ...(extra as object) }), /results\.(progress|heap)/, JSON.stringify(extra));
+  }
+  const sparse = new Array(2 ** 32 - 1);
+  assert.throws(() => parseResults({ base: 1, values: [], busy: 0, run: 0, progress: sparse }), /results\.progress has/);
+});
+
+test('a result buffer sends the latest progress of each task, alone or with results', () => {
+  const sent: unknown[] = [];
+  const buffer = new ResultBuffer((r) => sent.push(r));
+  buffer.progress(7, 1);
+  buffer.progress(8, 'a');
+  buffer.progress(7, 2);
+  buffer.flush();
+  buffer.push(7, 0, 'done');
+  buffer.flush();
+  const [first, second] = sent.map(parseResults);
+  assert.equal([first.values, first.progress], [[], [[7, 2], [8, 'a']]]);
+  assert.equal([second.values, second.progress], [['done'], undefined]);
+});
+
 test('a result buffer keeps ids implicit while they come in order, explicit once they do not', async () => {
   const sent: unknown[] = [];
   const buffer = new ResultBuffer((r) => sent.push(r));
