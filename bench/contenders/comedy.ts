@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type { BenchMode } from '../../dist/bench/options.js';
-import { childEnv, sleep } from '../lib/harness.js';
+import { childEnv, sleep, withDeadline } from '../lib/harness.js';
 import type { ActorSet } from './actors.js';
 
 const require = createRequire(import.meta.url);
@@ -69,7 +69,7 @@ async function startListener(): Promise<{ port: number; child: ChildProcessByStd
     child.once('exit', (code, signal) => reject(new Error(`comedy-node exited (${String(signal ?? code)}): ${output.trim() || 'no output'}`)));
   });
   try {
-    await Promise.race([listening, sleep(15_000, true).then(() => Promise.reject(new Error(`comedy-node did not listen within 15 s: ${output.trim()}`)))]);
+    await withDeadline(listening, 15_000, 'comedy-node listening');
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -85,16 +85,6 @@ async function stopListener(child: ChildProcessByStdio<null, Readable, Readable>
     child.kill('SIGKILL');
     await exited;
   }
-}
-
-function deadline<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.resolve(promise).finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms);
-    }),
-  ]);
 }
 
 /**
@@ -121,7 +111,7 @@ export function comedyActors(mode: BenchMode, count: number): ActorSet {
       }
       const sys = actors({ test: true });
       system = sys;
-      await deadline(
+      await withDeadline(
         (async () => {
           const root = await sys.rootActor();
           for (let k = 0; k < count; k++) refs.push(await root.createChild(Squarer, options));
@@ -140,7 +130,7 @@ export function comedyActors(mode: BenchMode, count: number): ActorSet {
       const threads = refs.map((ref) => ref.actor?.worker).filter((w): w is Worker => w !== undefined);
       system = undefined;
       refs = [];
-      if (sys) await deadline(sys.destroy(), 15_000, 'comedy destroy()').catch((error: Error) => console.error(`comedy: ${error.message}`));
+      if (sys) await withDeadline(sys.destroy(), 15_000, 'comedy destroy()').catch((error: Error) => console.error(`comedy: ${error.message}`));
       await Promise.all(threads.map((w) => w.terminate()));
       if (listener) await stopListener(listener.child);
       listener = undefined;

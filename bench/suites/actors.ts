@@ -14,7 +14,7 @@ import { troupeActors, type ActorSet } from '../contenders/actors.js';
 import { rawIpcBatched, rawIpcPerTask } from '../contenders/raw-ipc.js';
 import { rawTcpBatched, rawTcpRoundTrip } from '../contenders/raw-tcp.js';
 import { rawThreadRoundTrip, rawThreadsBatched } from '../contenders/raw-threads.js';
-import { roundTrips, windowed, withContenders, type Contender } from '../lib/harness.js';
+import { roundTrips, windowed, withContenders, withDeadline, type Contender } from '../lib/harness.js';
 import type { ActorsProfile } from '../lib/profile.js';
 import { recordSuite, type SuiteContext } from '../lib/results.js';
 import { ACTOR_TARGETS } from '../lib/targets.js';
@@ -81,16 +81,6 @@ function measuresOf(
   if (batched?.runThroughput) list.push({ kind: 'throughput', name: batched.name, who: 'raw', calls: p.calls, run: batched.runThroughput.bind(batched) });
   if (oneByOne?.roundTrip) list.push({ kind: 'latency', name: oneByOne.name, who: 'raw', roundTrip: oneByOne.roundTrip.bind(oneByOne) });
   return list;
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no end within ${ms / 1000} s`)), ms);
-    }),
-  ]);
 }
 
 /** Calls per second, or p50/p99 in µs, of one run of a measure. */
