@@ -19,6 +19,13 @@ Lends this machine's workers to a Troupe scheduler (a pool created with \`listen
   --size N                     number of workers (default: the number of CPUs)
   --max-in-flight N            most tasks in flight to one worker (default: 1024)
   --start-timeout MS           how long a worker may take to load the module (default: 30000)
+  --worker-data JSON           what the module's setup(workerData) gets in each worker
+  --max-tasks-per-worker N     replace a worker after N tasks (default: never)
+  --max-memory-per-worker MIB  replace a worker whose JS heap is over MIB (default: never)
+  --max-old-generation-size-mb MB
+                               a worker's heap limit (resourceLimits.maxOldGenerationSizeMb)
+  --atomics sync|async|disabled
+                               threads: how an idle thread waits (default: disabled)
   --reconnect-delay MS         first pause before reconnecting, doubling (default: 100)
   --max-reconnect-delay MS     longest pause between reconnect attempts (default: 2000)
   --handshake-timeout MS       deadline of the authkey handshake (default: 5000)
@@ -40,6 +47,8 @@ const NUMBER_FLAGS = {
   size: 'size',
   'max-in-flight': 'maxInFlight',
   'start-timeout': 'startTimeout',
+  'max-tasks-per-worker': 'maxTasksPerWorker',
+  'max-memory-per-worker': 'maxMemoryPerWorker',
   'reconnect-delay': 'reconnectDelay',
   'max-reconnect-delay': 'maxReconnectDelay',
   'handshake-timeout': 'handshakeTimeoutMs',
@@ -132,6 +141,31 @@ function numbers(values: Partial<Record<NumberFlag, string>>): Partial<AgentOpti
   return out;
 }
 
+/** --worker-data, --max-old-generation-size-mb and --atomics, as startAgent options. */
+function lifecycleOptions(values: Record<string, string | boolean | undefined>): Partial<AgentOptions> {
+  const out: Partial<AgentOptions> = {};
+  const data = values['worker-data'];
+  if (typeof data === 'string') {
+    try {
+      out.workerData = JSON.parse(data);
+    } catch {
+      usage(`--worker-data must be JSON; got ${JSON.stringify(data)}`);
+    }
+  }
+  const heap = values['max-old-generation-size-mb'];
+  if (typeof heap === 'string') {
+    const mb = Number(heap);
+    if (heap.trim() === '' || !(mb > 0) || mb === Infinity) usage(`--max-old-generation-size-mb must be a number of MB > 0; got ${JSON.stringify(heap)}`);
+    out.resourceLimits = { maxOldGenerationSizeMb: mb };
+  }
+  const atomics = values.atomics;
+  if (typeof atomics === 'string') {
+    if (atomics !== 'sync' && atomics !== 'async' && atomics !== 'disabled') usage('--atomics must be "sync", "async" or "disabled"');
+    out.atomics = atomics;
+  }
+  return out;
+}
+
 async function agentCommand(argv: string[]): Promise<void> {
   const numberOptions = Object.fromEntries(Object.keys(NUMBER_FLAGS).map((flag) => [flag, { type: 'string' }])) as Record<
     NumberFlag,
@@ -146,6 +180,9 @@ async function agentCommand(argv: string[]): Promise<void> {
         tasks: { type: 'string' },
         'authkey-file': { type: 'string' },
         mode: { type: 'string', default: 'process' },
+        'worker-data': { type: 'string' },
+        'max-old-generation-size-mb': { type: 'string' },
+        atomics: { type: 'string' },
         ...numberOptions,
         'tls-ca': { type: 'string' },
         'tls-cert': { type: 'string' },
@@ -168,6 +205,7 @@ async function agentCommand(argv: string[]): Promise<void> {
   if (tuning.size !== undefined && !(Number.isInteger(tuning.size) && tuning.size > 0)) {
     usage('--size must be a positive integer');
   }
+  const lifecycle = lifecycleOptions(values);
   const file = (flag: string, name: string | undefined) => (name === undefined ? undefined : readFlagFile(flag, name));
   const tls = values['tls-ca'] || values['tls-cert'] || values['tls-key']
     ? {
@@ -189,6 +227,7 @@ async function agentCommand(argv: string[]): Promise<void> {
   try {
     agent = await Agent.create({
       ...tuning,
+      ...lifecycle,
       connect: values.connect,
       authkey,
       tasks: resolve(values.tasks),

@@ -15,8 +15,14 @@ export interface PoolOptions {
   tasks: URL | string;
   /** Where tasks run. @default 'process' */
   mode?: PoolMode;
-  /** Number of worker threads or processes; 0 runs none locally. @default os.availableParallelism() */
+  /** Number of worker threads or processes, fixed (minSize = maxSize); 0 runs none locally. Not with minSize/maxSize. @default os.availableParallelism() */
   size?: number;
+  /** Fewest workers: they stay however idle. 0 starts one to check the module, then lets it go when idle. @default 1 (with maxSize) */
+  minSize?: number;
+  /** Most workers: more start while tasks wait for room, up to this. @default max(minSize, os.availableParallelism()) */
+  maxSize?: number;
+  /** A worker beyond minSize stops after this many ms without a task; Infinity: never. @default 5000 */
+  idleTimeout?: number;
   /** How many times a task whose worker died is run again before it fails with ERR_TROUPE_WORKER_LOST. @default 2 */
   retries?: number;
   /** Most tasks waiting with no worker having room for them (at least 1); past it `run()` rejects with ERR_TROUPE_QUEUE_FULL. @default Infinity */
@@ -31,7 +37,7 @@ export interface PoolOptions {
   execArgv?: string[];
   /** Environment of worker threads; added to process.env for worker processes. @default process.env */
   env?: Record<string, string | undefined>;
-  /** How long a worker may take to load the task module, in ms. @default 30000 */
+  /** How long a worker may take to load the task module and run its setup(), in ms. @default 30000 */
   startTimeout?: number;
   /**
    * Accept remote agents on this address: `{ host, port, authkey, tls? }` (port 0 picks a
@@ -68,7 +74,11 @@ export interface PoolOptions {
 export interface ResolvedPoolOptions {
   tasks: URL;
   mode: PoolMode;
+  /** Workers started with the pool: minSize, or 1 when minSize is 0 (to check the module). */
   size: number;
+  minSize: number;
+  maxSize: number;
+  idleTimeout: number;
   retries: number;
   maxQueue: number;
   timeout: number;
@@ -88,7 +98,7 @@ export interface ResolvedPoolOptions {
 
 const TASK_EXTENSIONS = /\.(m|c)?(j|t)s$/;
 const KNOWN = new Set([
-  'tasks', 'mode', 'size', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
+  'tasks', 'mode', 'size', 'minSize', 'maxSize', 'idleTimeout', 'retries', 'maxQueue', 'timeout', 'maxInFlight', 'batchSize', 'execArgv', 'env',
   'startTimeout', 'listen', 'workerData', 'statsInterval', 'maxTasksPerWorker', 'maxMemoryPerWorker',
   'resourceLimits', 'atomics',
 ]);
@@ -196,12 +206,12 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) fail('env', 'an object', o.env);
   const listen = o.listen === undefined ? undefined : resolveListen(o.listen);
   const mode = (o.mode as PoolMode | undefined) ?? 'process';
-  const size = integer('size', o.size, 0, availableParallelism());
-  if (size === 0 && listen === undefined) fail('size', 'at least 1 for a pool without `listen` (agents)', size);
+  const sizes = resolveSizes(o, listen !== undefined);
   return {
     tasks: resolveTasksModule(o.tasks),
     mode,
-    size,
+    ...sizes,
+    idleTimeout: milliseconds('idleTimeout', o.idleTimeout, 5_000),
     retries: integer('retries', o.retries, 0, 2),
     maxQueue: integer('maxQueue', o.maxQueue, 1, Infinity, true),
     timeout: milliseconds('timeout', o.timeout, Infinity),
@@ -259,6 +269,24 @@ function mebibytes(name: string, value: unknown): number {
 function copyable(name: string, value: unknown): unknown {
   if (value !== undefined && !cloneable(value)) fail(name, 'a value that can be copied to a worker (no functions, symbols or class instances with private state)', value);
   return value;
+}
+
+/** `size` is `minSize = maxSize`; either alone fills in the other. */
+function resolveSizes(o: Record<string, unknown>, agents: boolean): { size: number; minSize: number; maxSize: number } {
+  if (o.size !== undefined && (o.minSize !== undefined || o.maxSize !== undefined)) {
+    const other = o.minSize !== undefined ? 'minSize' : 'maxSize';
+    throw new InvalidOptionError(`option "size" cannot be given with "${other}": size means minSize = maxSize`);
+  }
+  if (o.minSize === undefined && o.maxSize === undefined) {
+    const size = integer('size', o.size, 0, availableParallelism());
+    if (size === 0 && !agents) fail('size', 'at least 1 for a pool without `listen` (agents)', size);
+    return { size, minSize: size, maxSize: size };
+  }
+  const minSize = integer('minSize', o.minSize, 0, o.maxSize === 0 ? 0 : 1);
+  const maxSize = integer('maxSize', o.maxSize, 0, Math.max(minSize, availableParallelism()));
+  if (maxSize < minSize) fail('maxSize', `at least minSize (${minSize})`, maxSize);
+  if (maxSize === 0 && !agents) fail('maxSize', 'at least 1 for a pool without `listen` (agents)', maxSize);
+  return { size: maxSize === 0 ? 0 : Math.max(1, minSize), minSize, maxSize };
 }
 
 function resolveListen(value: unknown): ListenOptions {

@@ -72,6 +72,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       timeout: options.timeout,
       batchSize: options.batchSize,
       waitForBackends: options.listen !== undefined,
+      onDemand: options.maxSize > options.minSize ? (waiting) => this.#local?.grow(waiting) : undefined,
     });
     this.#scheduler.on('drain', () => this.emit('drain'));
     this.#scheduler.on('idle', () => this.emit('idle'));
@@ -90,7 +91,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       workerStart: (info) => pool.emit('workerStart', info),
       workerExit: (info, error) => pool.emit('workerExit', info, error),
       respawnFailed: (error) => pool.emit('error', error),
-    });
+    }, { retirable: (backend, idleMs) => pool.#scheduler.retirable(backend, idleMs) });
     if (pool.#options.listen) {
       try {
         pool.#listener = await AgentListener.start(

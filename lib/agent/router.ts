@@ -1,5 +1,5 @@
 import { PeerLostError, ProtocolError, serializeError } from '../errors.js';
-import { AGENT_CALL, AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
+import { AGENT_ACK, AGENT_CALL, AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
 import { ERR, OK, type ActorCall, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
 import { ACTOR_CREDIT, entryCount, failures, parseBatch, rebase, resultId, SPAWN, type Batch } from '../worker/batch.js';
 import { parseCallReply } from '../worker/calls.js';
@@ -52,6 +52,11 @@ export class Router implements BackendHost {
    * connection cannot settle a new task that a restarted scheduler numbered the same.
    */
   readonly #held = new IdTable<Forwarded>();
+  /**
+   * The same for actor entries, apart: an actor's spawn entry is held for its whole life, and
+   * in the id table it would keep every id forwarded since alive.
+   */
+  readonly #actorHeld = new Map<number, Forwarded>();
   #nextId = 0;
   #session = 0;
   /** Batches that came while no worker could take them (all congested, or being replaced). */
@@ -69,6 +74,8 @@ export class Router implements BackendHost {
   readonly #actors = new Map<number, Route>();
   readonly #upCalls = new Map<number, UpCall>();
   #nextCallId = 0;
+  /** The base of the last batch that arrived this turn, to acknowledge at its end. */
+  #ackUpTo: number | undefined;
 
   get parallelism(): number {
     let sum = 0;
@@ -124,8 +131,9 @@ export class Router implements BackendHost {
       byBackend.set(batch.route.backend, ids);
     }
     for (const [backend, ids] of tasks) backend.cancel(ids);
-    // Actors are ended, not their workers, which host other actors and tasks.
+    // Actors are ended, not their workers, which host other actors and tasks; what is dropped never answers.
     for (const [backend, ids] of actors) backend.drop(ids);
+    for (const [id, batch] of [...this.#actorHeld]) this.#release(batch, id);
     const lost = serializeError(new PeerLostError('the scheduler connection closed'));
     for (const call of this.#upCalls.values()) call.backend.reply({ id: call.id, ok: false, value: lost });
     this.#upCalls.clear();
@@ -134,22 +142,28 @@ export class Router implements BackendHost {
   /** The local ids of a forwarded batch's tasks that have not come back yet. */
   #stillHeld(batch: Forwarded): number[] {
     const ids: number[] = [];
-    for (let i = 0; i < batch.count; i++) if (this.#held.get(batch.localBase + i) === batch) ids.push(batch.localBase + i);
+    for (let i = 0; i < batch.count; i++) if (this.#find(batch.localBase + i) === batch) ids.push(batch.localBase + i);
     return ids;
   }
 
-  /** Each forwarded batch still holding a task, once. */
+  #find(localId: number): Forwarded | undefined {
+    return this.#held.get(localId) ?? this.#actorHeld.get(localId);
+  }
+
+  /** Each forwarded batch still holding a task or an actor entry, once. */
   *#batches(): IterableIterator<Forwarded> {
     let previous: Forwarded | undefined;
     for (const batch of this.#held.values()) {
       if (batch !== previous) yield batch;
       previous = batch;
     }
+    yield* new Set(this.#actorHeld.values());
   }
 
   run(message: unknown): void {
     // Names are looked up in this machine's own task module by the worker; nothing here runs them.
     const batch = parseBatch(message);
+    this.#acknowledge(batch.base);
     if (batch.actor !== undefined) return this.#runForActor(batch);
     const count = entryCount(batch);
     if (this.#holding + this.#waitingEntries + count > this.#credit) {
@@ -187,7 +201,7 @@ export class Router implements BackendHost {
     }
     this.#actorHolding += count;
     const forwarded: Forwarded = { route, wireBase: batch.base, localBase, count, session: this.#session, actor, spawn };
-    for (let i = 0; i < count; i++) this.#held.set(localBase + i, forwarded);
+    for (let i = 0; i < count; i++) this.#actorHeld.set(localBase + i, forwarded);
     try {
       route.backend.dispatch(rebase(batch, localBase), undefined, false);
     } catch (error) {
@@ -195,9 +209,25 @@ export class Router implements BackendHost {
     }
   }
 
+  /** Says, once per turn, that the batches up to `base` have arrived (the scheduler's ack deadline). */
+  #acknowledge(base: number): void {
+    const pending = this.#ackUpTo !== undefined;
+    this.#ackUpTo = base;
+    if (pending) return;
+    queueMicrotask(() => {
+      const upTo = this.#ackUpTo!;
+      this.#ackUpTo = undefined;
+      this.#send(AGENT_ACK, { upTo });
+    });
+  }
+
   /** Actor messages not started, and actors, to forget (Backend.drop). */
   drop(message: unknown): void {
-    for (const [backend, ids] of this.#localIds(parseCancel(message))) backend.drop(ids);
+    for (const [backend, ids] of this.#localIds(parseCancel(message))) {
+      backend.drop(ids);
+      // A message dropped before it started never answers; one that had started answers, and is ignored.
+      for (const id of ids) this.#release(this.#find(id)!, id);
+    }
   }
 
   /** The answer to a call that code here made to an actor. */
@@ -234,7 +264,7 @@ export class Router implements BackendHost {
       if (batch.session !== this.#session) continue;
       for (const wireId of wanted) {
         const offset = wireId - batch.wireBase;
-        if (offset < 0 || offset >= batch.count || this.#held.get(batch.localBase + offset) !== batch) continue;
+        if (offset < 0 || offset >= batch.count || this.#find(batch.localBase + offset) !== batch) continue;
         const ids = byBackend.get(batch.route.backend) ?? [];
         ids.push(batch.localBase + offset);
         byBackend.set(batch.route.backend, ids);
@@ -282,19 +312,19 @@ export class Router implements BackendHost {
     const failed = failures(results);
     // Progress first, renumbered like results: a task's last report comes before its value.
     for (const [localId, value] of results.progress ?? []) {
-      const batch = this.#held.get(localId);
+      const batch = this.#find(localId);
       if (batch?.route === route && batch.session === this.#session) this.#results.progress(batch.wireBase + (localId - batch.localBase), value);
     }
     for (let i = 0; i < results.values.length; i++) {
       const localId = resultId(results, i);
-      const batch = this.#held.get(localId);
+      const batch = this.#find(localId);
       if (batch?.route !== route) continue;
       this.#release(batch, localId);
       if (batch.session !== this.#session) continue;
       this.#results.push(batch.wireBase + (localId - batch.localBase), failed.has(i) ? ERR : OK, results.values[i]);
     }
     for (const localId of results.started ?? []) {
-      const batch = this.#held.get(localId);
+      const batch = this.#find(localId);
       if (batch?.route === route && batch.session === this.#session) this.#results.started(batch.wireBase + (localId - batch.localBase));
     }
     this.#results.time(results.busy, results.run);
@@ -332,7 +362,7 @@ export class Router implements BackendHost {
   #report(route: Route, localIds: readonly number[], reason: LostReason, error: Error): void {
     const wireIds: number[] = [];
     for (const localId of localIds) {
-      const batch = this.#held.get(localId);
+      const batch = this.#find(localId);
       if (batch?.route !== route) continue;
       this.#release(batch, localId);
       if (batch.session !== this.#session) continue;
@@ -343,12 +373,13 @@ export class Router implements BackendHost {
 
   /** A held entry is done here: it settled, or it is reported lost. */
   #release(batch: Forwarded, localId: number): void {
-    this.#held.delete(localId);
     if (batch.actor === undefined) {
+      this.#held.delete(localId);
       batch.route.load--;
       if (batch.session === this.#session) this.#holding--;
       return;
     }
+    this.#actorHeld.delete(localId);
     if (batch.session === this.#session) this.#actorHolding--;
     if (batch.spawn) {
       // The actor's life is over here.

@@ -38,7 +38,7 @@ export class AgentListener {
           return;
         }
         connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION });
-        onAgent(new RemoteBackend(connection, hello));
+        onAgent(new RemoteBackend(connection, hello, server.options.ackTimeoutMs));
       });
     });
   }

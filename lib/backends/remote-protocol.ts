@@ -5,7 +5,7 @@
  */
 import { ProtocolError } from '../errors.js';
 import { BATCH_FORMAT, MAX_ENTRIES } from '../worker/batch.js';
-import { isRecord, MAX_NAMES, taskNames, wireIds } from '../worker/parse.js';
+import { isRecord, MAX_NAMES, taskNames, wireId, wireIds } from '../worker/parse.js';
 import type { LostReason } from './types.js';
 
 /** Agent → scheduler, first message after the handshake. */
@@ -27,6 +27,8 @@ export const AGENT_BYE = 23;
 
 /** Scheduler → agent: `{ ids }`, actor messages to forget if not started, and actors to end now (see Backend.drop). */
 export const AGENT_DROP = 30;
+/** Agent → scheduler: `{ upTo }`, every batch with a base up to this wire id has arrived (sent once per turn). */
+export const AGENT_ACK = 33;
 /** Agent → scheduler: an ActorCall (worker/calls.ts) made by code running on the agent. */
 export const AGENT_CALL = 31;
 /** Scheduler → agent: the CallReply to such a call. */
@@ -68,6 +70,11 @@ export function parseLost(value: unknown): AgentLost {
   const reason = LOST_REASONS.find((r) => r === value.reason);
   if (reason === undefined) throw new ProtocolError('a lost message must give a known reason');
   return { ids: wireIds(value.ids, MAX_ENTRIES, 'lost.ids'), reason, error: value.error };
+}
+
+export function parseAck(value: unknown): number {
+  if (!isRecord(value)) throw new ProtocolError('an ack must be { upTo }');
+  return wireId(value.upTo, 'ack.upTo');
 }
 
 /** A CANCEL or a DROP: `{ ids }`. */

@@ -1,9 +1,11 @@
 import { deserializeError, PeerLostError, ProtocolError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
+import { AckDeadline } from './ack-deadline.js';
 import { parseResults } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
 import {
-  AGENT_BYE, AGENT_CALL, AGENT_CANCEL, AGENT_DROP, AGENT_LOST, AGENT_REPLY, AGENT_RESULTS, AGENT_RUN, parseLost, type AgentHello,
+  AGENT_ACK, AGENT_BYE, AGENT_CALL, AGENT_CANCEL, AGENT_DROP, AGENT_LOST, AGENT_REPLY, AGENT_RESULTS, AGENT_RUN, parseAck, parseLost,
+  type AgentHello,
 } from './remote-protocol.js';
 import type { Backend, BackendHost, Batch, CallReply, WorkerInfo } from './types.js';
 
@@ -37,9 +39,16 @@ export class RemoteBackend implements Backend {
   #open = true;
   #congested = false;
   #stopping = false;
+  /** Dropped for sitting on work past its deadline: not its tasks' fault, no attempt charged. */
+  #silent = false;
+  readonly #deadline: AckDeadline;
 
-  constructor(connection: Connection, hello: AgentHello) {
+  constructor(connection: Connection, hello: AgentHello, ackTimeoutMs: number) {
     this.#connection = connection;
+    this.#deadline = new AckDeadline(ackTimeoutMs, () => {
+      this.#silent = true;
+      connection.destroy(new ProtocolError(`agent ${this.agent.id} acknowledged no batch within ${ackTimeoutMs} ms (ackTimeoutMs)`));
+    });
     this.id = `agent-${hello.agentId}`;
     this.names = new Set(hello.names);
     this.parallelism = hello.parallelism;
@@ -57,6 +66,7 @@ export class RemoteBackend implements Backend {
     connection.on('message', (type, value) => {
       try {
         if (type === AGENT_RESULTS) this.#host?.results(this, parseResults(value));
+        else if (type === AGENT_ACK) this.#deadline.acked(parseAck(value));
         else if (type === AGENT_LOST) {
           const lost = parseLost(value);
           this.#host?.lost(this, lost.ids, lost.reason, deserializeError(lost.error));
@@ -78,10 +88,11 @@ export class RemoteBackend implements Backend {
     this.closed = new Promise((resolve) => {
       connection.once('close', (error?: Error) => {
         this.#open = false;
+        this.#deadline.stop();
         const lost = new PeerLostError(`agent ${this.agent.id} at ${this.agent.address} is gone`, error);
         // Dropped only because this process itself stalled: not its tasks' fault, no attempt charged.
         const ours = error instanceof PeerLostError && error.afterOwnStall;
-        this.#host?.exited(this, this.#stopping || ours ? 'stopped' : 'died', lost);
+        this.#host?.exited(this, this.#stopping || ours || this.#silent ? 'stopped' : 'died', lost);
         resolve(this.#stopping ? undefined : lost);
       });
     });
@@ -97,6 +108,7 @@ export class RemoteBackend implements Backend {
 
   dispatch(batch: Batch): void {
     if (!this.#connection.send(AGENT_RUN, batch)) this.#congested = true;
+    this.#deadline.sent(batch.base);
   }
 
   cancel(ids: readonly number[]): void {

@@ -4,7 +4,7 @@ import {
   AbortError, deserializeError, isResourceLimit, PoolClosedError, PoolDestroyedError, QueueFullError, serializeError, TimeoutError,
   UnknownTaskError, WorkerLostError, type SerializedError,
 } from '../errors.js';
-import { reviewRetirement } from '../backends/recycling.js';
+import { mayRetire, reviewRetirement } from '../backends/recycling.js';
 import { batchIds, type ActorCall, type Backend, type BackendHost, type Batch, type LostReason, type Results } from '../backends/types.js';
 import { BatchBuilder, failures, resultId } from '../worker/batch.js';
 import { MAX_DELAY_MS } from '../timers.js';
@@ -295,6 +295,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       this.#pumping = false;
     }
     this.#drainIfEmpty();
+    if (this.#options.onDemand !== undefined && this.#queue.size > 0) {
+      const waiting = this.#waiting();
+      if (waiting > 0) this.#options.onDemand(waiting);
+    }
   }
 
   #drainIfEmpty(): void {
@@ -596,12 +600,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#requeue(slot, ids, reason, error);
     this.#slots.delete(backend);
     this.#slotsChanged();
-    // A local worker is replaced by one of the same module: its names stay known meanwhile,
-    // so that run() is not refused in the gap (a pool of one being recycled).
-    if (backend.kind === 'agent') this.#countNames(backend, -1);
+    this.#countNames(backend, -1);
     if (slot.busy) backend.setBusy(false);
     this.#actors?.exited(backend, error);
     this.#pump();
+  }
+
+  /** Whether `backend` has held no task for `idleMs` and may be stopped now for being idle. */
+  retirable(backend: Backend, idleMs: number): boolean {
+    const slot = this.#slots.get(backend);
+    if (slot === undefined || slot.gone || slot.busy) return false;
+    return performance.now() - slot.idleSince >= idleMs && mayRetire(backend, slot.inFlight, this.#actors?.hosted(backend) ?? 0);
   }
 
   writable(_backend: Backend): void {
@@ -619,6 +628,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     const busy = slot.inFlight > 0 || slot.actorsAwaited;
     if (busy !== slot.busy) {
       slot.busy = busy;
+      if (!busy) slot.idleSince = performance.now();
       slot.backend.setBusy(busy);
     }
     if (!slot.gone) reviewRetirement(slot.backend, slot.inFlight, this.#actors?.hosted(slot.backend) ?? 0);

@@ -138,6 +138,8 @@ export class Slot {
   busy = false;
   /** Actor messages sent to it are awaited (see Scheduler.awaitActors). */
   actorsAwaited = false;
+  /** When it last became idle (performance.now()). */
+  idleSince: number;
   /** Exited: takes nothing more, even while its remaining tasks are being re-queued. */
   gone = false;
   /** A suspect task running alone on this single-worker backend: nothing joins it until it settles. */
@@ -150,6 +152,7 @@ export class Slot {
 
   constructor(readonly backend: Backend, initialWindow: number, now = performance.now()) {
     this.work = new BusyWindow(UTILIZATION_WINDOW_MS, now);
+    this.idleSince = now;
     this.window = Math.min(backend.capacity, initialWindow * backend.parallelism);
   }
 

@@ -12,6 +12,8 @@ export interface SchedulerOptions {
   initialWindow?: number;
   /** Keep tasks whose name no backend exports queued (agents may bring it) instead of rejecting them. */
   waitForBackends: boolean;
+  /** Tasks wait with no room for them anywhere: `waiting` of them (more workers may start). */
+  onDemand?: (waiting: number) => void;
 }
 
 export interface RunOptions {

@@ -10,6 +10,8 @@ import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS } from './h
 
 type Pem = string | Buffer;
 
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+
 export interface TransportTlsOptions {
   /** PEM certificate chain: required on the server; on a client, for mutual TLS. */
   cert?: Pem;
@@ -46,6 +48,13 @@ export interface TransportOptions {
    * connection holding the most is closed. @default 128 MiB, or maxFrameBytes if larger
    */
   maxPartialFrameBytes?: number;
+  /**
+   * Server only: how long an agent may take to acknowledge a batch it was sent (it does on
+   * receipt, not when the work is done). Past it the agent is dropped and its work runs
+   * elsewhere, no retry charged: a peer that takes work and sits on it cannot stall a pool.
+   * @default 10000
+   */
+  ackTimeoutMs?: number;
 }
 
 export interface ConnectOptions extends TransportOptions {
@@ -64,6 +73,7 @@ export interface ResolvedTransportOptions {
   heartbeatTimeoutMs: number;
   maxFrameBytes: number;
   maxPartialFrameBytes: number;
+  ackTimeoutMs: number;
 }
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
@@ -137,6 +147,7 @@ export function resolveTransportOptions(options: unknown, side: 'client' | 'serv
     maxFrameBytes,
     Number.MAX_SAFE_INTEGER,
   );
+  const ackTimeoutMs = integer('ackTimeoutMs', o.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, 1, 2 ** 31 - 1);
   return {
     host: o.host ?? '127.0.0.1',
     port,
@@ -147,5 +158,6 @@ export function resolveTransportOptions(options: unknown, side: 'client' | 'serv
     heartbeatTimeoutMs,
     maxFrameBytes,
     maxPartialFrameBytes,
+    ackTimeoutMs,
   };
 }

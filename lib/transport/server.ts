@@ -37,6 +37,11 @@ export class TransportServer extends EventEmitter<TransportServerEvents> {
   #closing: Promise<void> | undefined;
 
   /** @internal use `listen()` */
+  /** The options it listens with, resolved. */
+  get options(): ResolvedTransportOptions {
+    return this.#options;
+  }
+
   constructor(server: net.Server, options: ResolvedTransportOptions, limiter = new FailureLimiter()) {
     super();
     this.#server = server;

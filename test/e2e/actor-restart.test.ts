@@ -43,6 +43,19 @@ for (const mode of MODES) {
       assert.not.equal(await probe.call('where'), before, 'recycled once it hosted no actor');
     }));
 
+  test(`${mode}: a worker hosting an actor is not stopped for being idle; the others are`, () =>
+    withPool(mode, { ...ACTORS, size: undefined, minSize: 0, maxSize: 2, idleTimeout: 50 }, async (pool) => {
+      const c = await pool.spawn('Counter', [1]);
+      const before = await c.call<{ pid: number; threadId: number }>('where');
+      await within(Promise.all(Array.from({ length: 200 }, (_, i) => pool.run('square', [i]))), 10_000, 'tasks');
+      await waitFor(() => pool.stats().workers.length === 1, 10_000, 'the idle workers to stop');
+      // Several idle timeouts later, the actor's worker is still the one it was.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.is(pool.stats().workers.length, 1);
+      assert.equal(await c.call('where'), before);
+      assert.is(await c.call('inc', [1]), 2);
+    }));
+
   test(`${mode}: past its restart limit the actor stops for good; later calls reject with ERR_TROUPE_ACTOR_STOPPED`, () =>
     withPool(mode, ACTORS, async (pool) => {
       const c = await pool.spawn('Counter', [0], { name: 'fragile', restart: { max: 1, withinMs: 60_000 } });

@@ -65,6 +65,22 @@ test('an agent holding its actor credit (64 per unit of capacity): the scheduler
   }
 });
 
+test("calls that time out on an agent-hosted actor are dropped there and give back the agent's credit", async () => {
+  const scope = new Scope();
+  try {
+    const { pool } = await poolAndAgent(scope, 0, { size: 1, extra: ['--max-in-flight', '1'] });
+    const c = await pool.spawn('Counter', [0]);
+    const slow = c.call('slowInc', [1_500]);
+    const doomed = Array.from({ length: 60 }, () => c.call('inc', [1], { timeout: 100 }));
+    for (const call of doomed) await expectCode(call, 'ERR_TROUPE_TIMEOUT', 'a call past its timeout');
+    await within(slow, 10_000, 'the slow call');
+    const after = await within(Promise.all(Array.from({ length: 60 }, () => c.call('inc', [1]))), 15_000, 'sixty more calls');
+    assert.equal(after, Array.from({ length: 60 }, (_, i) => i + 2), 'none of the dropped calls ran');
+  } finally {
+    await scope.close();
+  }
+});
+
 test('actors on a local worker and on an agent call each other; placement is honoured', async () => {
   const scope = new Scope();
   try {

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, AGENT_WELCOME, parseHello, type AgentHello,
+  AGENT_ACK, AGENT_CANCEL, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, AGENT_WELCOME, parseHello, type AgentHello,
 } from '../../lib/backends/remote-protocol.js';
 import { batchOf, resultTriples } from './wire.js';
 import { SPAWN } from '../../lib/worker/batch.js';
@@ -34,6 +34,7 @@ async function setup(scope: Scope) {
         connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION });
         return;
       }
+      if (type === AGENT_ACK) return;
       if (type !== AGENT_RESULTS) return void protocolErrors.push(`message of type ${type} after the hello`);
       try {
         for (const [id, status, result] of resultTriples(value)) peer.results.set(id, [status, result]);
