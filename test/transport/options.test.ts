@@ -26,6 +26,7 @@ test('defaults', () => {
       heartbeatTimeoutMs: 3000,
       maxFrameBytes: 64 * 1024 * 1024,
       maxPartialFrameBytes: 128 * 1024 * 1024,
+      ackTimeoutMs: 10_000,
     },
   );
   const big = resolveTransportOptions({ authkey: KEY, maxFrameBytes: 2 ** 30 }, 'server');
