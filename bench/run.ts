@@ -4,6 +4,7 @@
  *   npm run bench                      every suite, full length
  *   npm run bench -- --quick           about a minute (scale-out reduced to 1 and 10 agents)
  *   npm run bench -- --only cpu,payloads
+ *   npm run bench:actors               the actors suite alone (same as -- --only actors)
  *   node --import tsx bench/run.ts --tiny --results DIR   (the tests: tiny sizes, elsewhere)
  */
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { exitWhenDone } from './lib/harness.js';
 import { PROFILES } from './lib/profile.js';
 import type { SuiteContext } from './lib/results.js';
 import { writeReport } from './report/report.js';
+import { actorsSuite } from './suites/actors.js';
 import { cpuSuite } from './suites/cpu.js';
 import { payloadsSuite } from './suites/payloads.js';
 import { queuesSuite } from './suites/queues.js';
@@ -25,6 +27,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<unknown>> = {
   startup: startupSuite,
   'scale-out': scaleOutSuite,
   queues: queuesSuite,
+  actors: actorsSuite,
 };
 
 async function main(): Promise<void> {

@@ -61,6 +61,17 @@ export function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** `promise`, or a rejection naming `what` once `ms` have passed without it settling. */
+export function withDeadline<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    Promise.resolve(promise).finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no end within ${ms / 1000} s`)), ms);
+    }),
+  ]);
+}
+
 /** Submits tasks 0..n-1 keeping `inFlight` outstanding; checks every result is i*i. */
 export function windowed(n: number, inFlight: number, submit: (i: number) => PromiseLike<unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -86,7 +97,7 @@ export function windowed(n: number, inFlight: number, submit: (i: number) => Pro
 }
 
 /** `count` sequential round trips; returns each one's duration in microseconds. */
-export async function roundTrips(c: Contender, count: number, offset = 0): Promise<number[]> {
+export async function roundTrips(c: Pick<Contender, 'name' | 'roundTrip'>, count: number, offset = 0): Promise<number[]> {
   const samples = new Array<number>(count);
   for (let k = 0; k < count; k++) {
     const i = offset + k;

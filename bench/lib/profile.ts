@@ -12,6 +12,10 @@
  * of 200 ms in flight per agent, 100 agents would ask for 2 cores of agent CPU (2,000
  * tasks/s) and measure the machine, not the scheduler. One in flight per agent keeps that
  * near half a core at 100 agents; windows of 8 s hold 40+ naps per agent.
+ *
+ * Actors: Comedy answers some 5,000–35,000 calls/s here against Troupe's 100,000s, so it
+ * gets a quarter of the calls per run (still 5 times its 1,000 in flight); a latency run is
+ * 1,000 sequential calls, enough for a p99 of 10 samples.
  */
 export type ProfileName = 'full' | 'quick' | 'tiny';
 
@@ -24,6 +28,22 @@ export interface Profile {
   scaleOut: { agents: number[]; napMs: number; inFlightPerAgent: number; windows: number; windowMs: number };
   /** bench/seed-queues.ts: items per round through the queues, the Python original and remote tasks. */
   queues: { rounds: number; tasks: number; pythonTasks: number; remoteTasks: number; inFlight: number };
+  actors: ActorsProfile;
+}
+
+export interface ActorsProfile {
+  rounds: number;
+  /** Workers per mode (threads, processes, or the agent's processes). */
+  workers: number;
+  /** Actors the "many" throughput spreads its calls over. */
+  actors: number;
+  /** Calls per throughput run; Comedy, some 50 times slower, gets `peerCalls`. */
+  calls: number;
+  peerCalls: number;
+  inFlight: number;
+  /** One-in-flight calls per latency run, after `latencyWarmup` unrecorded ones in the warm-up round. */
+  latency: number;
+  latencyWarmup: number;
 }
 
 const KiB = 1024;
@@ -39,6 +59,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     startup: { rounds: 7 },
     scaleOut: { agents: [1, 10, 50, 100], napMs: 200, inFlightPerAgent: 1, windows: 3, windowMs: 8_000 },
     queues: { rounds: 5, tasks: 100_000, pythonTasks: 20_000, remoteTasks: 100_000, inFlight: 1_000 },
+    actors: { rounds: 7, workers: 2, actors: 4, calls: 20_000, peerCalls: 5_000, inFlight: 1_000, latency: 1_000, latencyWarmup: 300 },
   },
   quick: {
     name: 'quick',
@@ -48,6 +69,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     startup: { rounds: 3 },
     scaleOut: { agents: [1, 10], napMs: 200, inFlightPerAgent: 1, windows: 2, windowMs: 3_000 },
     queues: { rounds: 2, tasks: 20_000, pythonTasks: 3_000, remoteTasks: 20_000, inFlight: 1_000 },
+    actors: { rounds: 2, workers: 2, actors: 4, calls: 5_000, peerCalls: 2_000, inFlight: 1_000, latency: 300, latencyWarmup: 100 },
   },
   tiny: {
     name: 'tiny',
@@ -57,5 +79,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     startup: { rounds: 1 },
     scaleOut: { agents: [1, 2], napMs: 50, inFlightPerAgent: 2, windows: 1, windowMs: 300 },
     queues: { rounds: 1, tasks: 2_000, pythonTasks: 200, remoteTasks: 2_000, inFlight: 100 },
+    actors: { rounds: 1, workers: 1, actors: 2, calls: 200, peerCalls: 100, inFlight: 50, latency: 20, latencyWarmup: 5 },
   },
 };

@@ -27,3 +27,10 @@ export const STARTUP_TARGET = { atMost: 1.2, pairs: { 'troupe process': 'raw clu
 
 /** Scale-out efficiency at the most agents. */
 export const SCALE_OUT_TARGET = { efficiencyAtLeast: 0.9 };
+
+/**
+ * Actors: issue 7. Troupe's actor calls per second at least this many times Comedy's in the
+ * same round and mode (many actors, and one); an actor call's p50 at most this many times
+ * a `run()` task's p50 on the same pool.
+ */
+export const ACTOR_TARGETS = { callsVsComedyAtLeast: 10, p50VsTaskAtMost: 1.2 };

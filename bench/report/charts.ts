@@ -263,3 +263,38 @@ export function scaleOut(json: ScaleOut): string | undefined {
     ],
   });
 }
+
+interface Actors {
+  options?: { calls?: number; peerCalls?: number; inFlight?: number; actors?: number };
+  modes?: { mode: string; throughput: { name: string; rate: { median: number; min: number; max: number } }[] }[];
+}
+
+/** Grouped bars per mode on a log axis: actor calls/s for Troupe and Comedy, a Troupe task and the raw medium (one name for every mode's). */
+export function actorsThroughput(json: Actors): string | undefined {
+  const modes = (json.modes ?? []).filter((m) => m.throughput.length > 0);
+  if (modes.length === 0) return undefined;
+  const series = (name: string) => (isRaw(name) ? 'raw medium, batched' : name);
+  const names = [...new Set(modes.flatMap((m) => m.throughput.map((t) => series(t.name))))];
+  const colours = palette(names);
+  const o = json.options ?? {};
+  return render({
+    title: title(
+      'Actors: calls/s per mode (log scale)',
+      `square(i), ${o.inFlight ?? '?'} in flight, ${compact(o.calls ?? NaN)} calls per run (Comedy ${compact(o.peerCalls ?? NaN)}); median of rounds`,
+    ),
+    legend: { top: 62, left: 'center', width: 760, itemGap: 14, data: names },
+    grid: { left: 70, right: 30, top: 130, bottom: 40 },
+    xAxis: { type: 'category', data: modes.map((m) => m.mode) },
+    yAxis: { type: 'log', min: 1000, axisLabel: { formatter: (v: number) => compact(v) }, splitLine: { lineStyle: { color: '#eee' } } },
+    series: names.map((name) => ({
+      name,
+      type: 'bar',
+      itemStyle: { color: colours.get(name) },
+      data: modes.map((m) => {
+        const row = m.throughput.find((t) => series(t.name) === name);
+        return row && Number.isFinite(row.rate.median) ? Math.round(row.rate.median) : null;
+      }),
+      label: { show: true, position: 'top', fontSize: 9, formatter: (p: { value: number }) => compact(p.value) },
+    })),
+  });
+}

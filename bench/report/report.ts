@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomically } from '../lib/results.js';
-import { cpuSpeedUp, payloadThroughput, scaleOut, sizeLabel, startup, tinyLatency, tinyThroughput } from './charts.js';
+import { actorsThroughput, cpuSpeedUp, payloadThroughput, scaleOut, sizeLabel, startup, tinyLatency, tinyThroughput } from './charts.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the JSON is read as written by the suites */
 type Json = any;
@@ -184,12 +184,57 @@ function scaleOutSection(json: Json): string[] {
   ];
 }
 
+/** Also printed by the suite itself at the end of its run. */
+export function actorsSection(json: Json): string[] {
+  const o = json.options ?? {};
+  const us = (n: number) => f(n, 1);
+  return [
+    '## 6. Actors',
+    '',
+    chart('actors-throughput', 'actor calls/s per mode, Troupe beside Comedy, a task and the raw medium'),
+    '',
+    `Per mode, ${o.workers} workers (remote: one agent with ${o.workers} worker processes on 127.0.0.1). Throughput: ${int(o.calls)} \`ref.call('square', [i])\` per run ` +
+      `(Comedy: ${int(o.peerCalls)}) with ${int(o.inFlight)} in flight, spread over ${o.actors} actors or into one; the raw medium batched as in the tiny suite. ` +
+      `Latency: ${int(o.latency)} calls one at a time per round, p50/p99 per round. ${o.rounds} rounds after a warm-up round; median (min – max) over rounds.`,
+    '',
+    ...(json.modes ?? []).flatMap((m: Json) => [
+      `### ${m.mode}`,
+      '',
+      `_Load average before ${(m.loadavgBefore ?? []).join(' ')}, after ${(m.loadavgAfter ?? []).join(' ')}._`,
+      '',
+      table(
+        ['calls/s', 'median', 'min – max'],
+        (m.throughput ?? []).map((t: Json) => [t.name, int(t.rate.median), range(t.rate, int)]),
+      ),
+      '',
+      table(
+        ['one in flight', 'p50 µs', 'p50 min – max', 'p99 µs', 'p99 min – max'],
+        (m.latency ?? []).map((l: Json) => [l.name, us(l.p50Us.median), range(l.p50Us, us), us(l.p99Us.median), range(l.p99Us, us)]),
+      ),
+      '',
+      table(
+        ['target', 'ratio', 'min – max', 'target', ''],
+        [
+          ...(m.targets ?? []).map((t: Json) => [t.comparison, t.skipped ?? x(t.ratio.median), t.skipped ? '' : range(t.ratio, x), t.target, t.skipped ? 'skipped' : met(t.met)]),
+          ...(m.baselines ?? []).map((b: Json) => [b.comparison, x(b.ratio.median), range(b.ratio, x), '', '']),
+        ],
+      ),
+      '',
+      ...(m.skipped ?? []).map((s: Json) => `- ${s.name} skipped: ${s.reason}`),
+      ...(m.contenders ?? []).map((c: Json) => `- ${c.name}: ${c.detail}${c.placement ? `; actors on ${c.placement.join(', ')}` : ''}`),
+      '',
+    ]),
+    machineLine(json),
+  ];
+}
+
 const SECTIONS: [string, (json: Json) => string[]][] = [
   ['tiny-tasks', tinySection],
   ['cpu', cpuSection],
   ['payloads', payloadsSection],
   ['startup', startupSection],
   ['scale-out', scaleOutSection],
+  ['actors', actorsSection],
 ];
 
 /** Writes every chart the JSON files allow, then REPORT.md; returns the chart names written. */
@@ -215,6 +260,8 @@ export async function writeReport(dir: string): Promise<string[]> {
   if (startupJson) draw('startup', startup(startupJson));
   const scale = read(dir, 'scale-out');
   if (scale) draw('scale-out', scaleOut(scale));
+  const actors = read(dir, 'actors');
+  if (actors) draw('actors-throughput', actorsThroughput(actors));
 
   const body = SECTIONS.flatMap(([suite, section]) => {
     const json = read(dir, suite);

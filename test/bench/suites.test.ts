@@ -27,7 +27,7 @@ test('the run exits 0', () => {
 });
 
 test('every suite writes its JSON with the machine, the load average before and after, and its figures', () => {
-  for (const suite of ['cpu', 'payloads', 'startup', 'scale-out']) {
+  for (const suite of ['cpu', 'payloads', 'startup', 'scale-out', 'actors']) {
     const json = read(`${suite}.json`);
     assert.is(json.suite, suite);
     assert.is(json.profile, 'tiny');
@@ -69,7 +69,7 @@ test('every suite writes its JSON with the machine, the load average before and 
 });
 
 test('every chart is an SVG that parses and draws marks', () => {
-  const charts = ['tiny-throughput', 'tiny-latency', 'cpu-speedup', 'payloads-string', 'payloads-buffer', 'payloads-arraybuffer', 'startup', 'scale-out'];
+  const charts = ['tiny-throughput', 'tiny-latency', 'cpu-speedup', 'payloads-string', 'payloads-buffer', 'payloads-arraybuffer', 'startup', 'scale-out', 'actors-throughput'];
   for (const name of charts) {
     const svg = readFileSync(join(dir, 'charts', `${name}.svg`), 'utf8');
     assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, `${name}: an SVG document`);
@@ -83,7 +83,7 @@ test('every chart is an SVG that parses and draws marks', () => {
 
 test('REPORT.md has a section per suite and links every chart', () => {
   const report = readFileSync(join(dir, 'REPORT.md'), 'utf8');
-  for (const heading of ['## 1. Tiny tasks', '## 2. CPU-bound', '## 3. Payloads', '## 4. Startup and footprint', '## 5. Scale-out']) {
+  for (const heading of ['## 1. Tiny tasks', '## 2. CPU-bound', '## 3. Payloads', '## 4. Startup and footprint', '## 5. Scale-out', '## 6. Actors']) {
     assert.ok(report.includes(heading), heading);
   }
   for (const match of report.matchAll(/\]\((charts\/[\w-]+\.svg)\)/g)) assert.ok(existsSync(join(dir, match[1])), match[1]);
