@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { debug } from '../debug.js';
 import { ProtocolError, ResourceLimitError, WorkerStartError } from '../errors.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
-import { isControl, MSG_CALL, MSG_DROP, MSG_REPLY, parseThreadReady, THREAD_STOP, THREAD_STOPPED, type ToWorker } from '../worker/protocol.js';
+import { isControl, MSG_CALL, MSG_DROP, MSG_MANY, MSG_REPLY, parseThreadReady, THREAD_STOP, THREAD_STOPPED, type ToWorker } from '../worker/protocol.js';
 import type { ThreadData } from '../worker/thread-entry.js';
 import { packBatch, unpackResults } from '../worker/thread-channel.js';
 import { CLOSE_GRACE_MS, entryUrl, threadExecArgv, withDeadline, type LocalBackendOptions, type WorkerEvents } from './local.js';
@@ -41,6 +41,8 @@ export class ThreadBackend implements Backend {
   readonly #wake: Int32Array | undefined;
   readonly #recycling: Recycling;
   #retired = false;
+  /** Actor batches and drops of this turn, sent together at its end. */
+  #outbox: unknown[] = [];
 
   private constructor(
     piscina: Piscina, port: MessagePort, ready: { names: string[]; threadId: number }, options: LocalBackendOptions,
@@ -168,6 +170,7 @@ export class ThreadBackend implements Backend {
   dispatch(batch: Batch, transfer: TransferListItem[] | undefined): void {
     // A value that does not clone throws here, and the scheduler then sends the batch's tasks one by one.
     const posted = packBatch(batch, transfer);
+    if (batch.actor !== undefined && transfer === undefined) return this.#later(posted.message);
     this.#port.postMessage(posted.message, posted.transfer);
     this.#notify();
     // Actor messages do not count: a worker hosting actors is never recycled anyway.
@@ -181,10 +184,27 @@ export class ThreadBackend implements Backend {
   }
 
   drop(ids: readonly number[]): void {
-    if (this.#state !== 'running') return;
-    this.#port.postMessage({ t: MSG_DROP, ids } satisfies ToWorker);
-    this.#notify();
+    if (this.#state === 'running') this.#later({ t: MSG_DROP, ids } satisfies ToWorker);
   }
+
+  /**
+   * Actor traffic of one turn goes as one message: a thread handles each port message in a
+   * turn of its own and answers each, so batches for several actors sent apart would come
+   * back apart and shrink to one call each. Drops go the same way, so none overtakes the
+   * message it drops.
+   */
+  #later(message: unknown): void {
+    this.#outbox.push(message);
+    if (this.#outbox.length === 1) queueMicrotask(this.#sendLater);
+  }
+
+  readonly #sendLater = (): void => {
+    const list = this.#outbox;
+    this.#outbox = [];
+    if (this.#state !== 'running' || list.length === 0) return;
+    this.#port.postMessage(list.length === 1 ? list[0] : { t: MSG_MANY, list });
+    this.#notify();
+  };
 
   reply(reply: CallReply): void {
     if (this.#state !== 'running') return;

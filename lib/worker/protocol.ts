@@ -6,7 +6,7 @@
 
 import { MAX_ENTRIES } from './batch.js';
 import { parseCallReply, type CallReply } from './calls.js';
-import { isRecord, taskNames, wireIds } from './parse.js';
+import { denseArray, isRecord, taskNames, wireIds } from './parse.js';
 
 /** Process worker → primary: loaded, with these task names. */
 export const MSG_READY = 1;
@@ -34,6 +34,11 @@ export const MSG_DROP = 9;
 export const MSG_CALL = 10;
 /** Pool → worker: the reply to such a call. */
 export const MSG_REPLY = 11;
+/**
+ * Pool → worker thread: `{ t, list }`, several messages of one turn (actor batches, drops)
+ * in one, so that they run in one turn and their results leave together.
+ */
+export const MSG_MANY = 12;
 
 export type ToWorker =
   | { t: typeof MSG_RUN; b: unknown }
@@ -99,4 +104,10 @@ export function parseControl(value: unknown): { t: typeof MSG_DROP; ids: readonl
 /** Whether a message on a thread's port is the control message `t` (batches and results have no `t`). */
 export function isControl(value: unknown, t: typeof THREAD_STOP | typeof THREAD_STOPPED): boolean {
   return isRecord(value) && value.t === t;
+}
+
+/** The messages a MSG_MANY carries, or undefined when `value` is not one. */
+export function manyOf(value: unknown): readonly unknown[] | undefined {
+  if (!isRecord(value) || value.t !== MSG_MANY) return undefined;
+  return denseArray(value.list, MAX_ENTRIES, 'many.list');
 }

@@ -131,13 +131,17 @@ export class WorkerRuntime {
     this.#calls.settle(reply);
   }
 
-  run(batch: Batch): void {
+  /**
+   * Runs a batch; its synchronous results leave at once, unless `flush` is false (the caller
+   * runs several batches that came in one message and flushes once after the last).
+   */
+  run(batch: Batch, flush = true): void {
     const buffer = this.#buffer;
     if (batch.actor !== undefined) {
       const started = performance.now();
       this.#actors.deliver(batch);
       buffer.time(performance.now() - started, 0);
-      buffer.flush();
+      if (flush) buffer.flush();
       return;
     }
     const started = performance.now();
@@ -176,7 +180,12 @@ export class WorkerRuntime {
     tracking.current = 0;
     const busy = performance.now() - started;
     buffer.time(busy, sync > 0 ? busy : 0);
-    buffer.flush();
+    if (flush) buffer.flush();
+  }
+
+  /** Sends the results gathered so far. */
+  flush(): void {
+    this.#buffer.flush();
   }
 
   #settled(id: number, status: number, value: unknown, started: number): void {

@@ -9,7 +9,7 @@ import { loadHooks } from './hooks.js';
 import { WorkerRuntime, loadTasks } from './runtime.js';
 import { packResults, unpackBatch } from './thread-channel.js';
 import {
-  isControl, MSG_CALL, MSG_DROP, parseControl, THREAD_READY, THREAD_STOP, THREAD_STOPPED, type FromWorker, type ThreadReady,
+  isControl, manyOf, MSG_CALL, MSG_DROP, parseControl, THREAD_READY, THREAD_STOP, THREAD_STOPPED, type FromWorker, type ThreadReady,
 } from './protocol.js';
 
 export interface ThreadData {
@@ -42,14 +42,20 @@ export default function serve({ port, wake }: { port: MessagePort; wake?: Int32A
     },
     data.reportHeap,
   );
-  const handle = (message: unknown): void => {
+  const handle = (message: unknown, flush = true): void => {
     if (isControl(message, THREAD_STOP)) {
       stopping = true;
       void stop(port);
       return;
     }
+    const many = manyOf(message);
+    if (many !== undefined) {
+      for (const one of many) handle(one, false);
+      runtime.flush();
+      return;
+    }
     const control = parseControl(message);
-    if (control === undefined) runtime.run(unpackBatch(message));
+    if (control === undefined) runtime.run(unpackBatch(message), flush);
     else if (control.t === MSG_DROP) runtime.drop(control.ids);
     else runtime.reply(control.r);
   };
