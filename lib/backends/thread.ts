@@ -41,8 +41,10 @@ export class ThreadBackend implements Backend {
   readonly #wake: Int32Array | undefined;
   readonly #recycling: Recycling;
   #retired = false;
-  /** Actor batches and drops of this turn, sent together at its end. */
+  /** Actor batches and drops gathered, to go as one message. */
   #outbox: unknown[] = [];
+  /** A message of actor traffic is on its way and not answered yet. */
+  #actorsAwaited = false;
 
   private constructor(
     piscina: Piscina, port: MessagePort, ready: { names: string[]; threadId: number }, options: LocalBackendOptions,
@@ -70,6 +72,7 @@ export class ThreadBackend implements Backend {
           this.#host?.call(this, parseActorCall((message as { c: unknown }).c));
         } else {
           const results = unpackResults(message);
+          this.#answered();
           this.#recycling.reported(results);
           this.#host?.results(this, results);
         }
@@ -188,23 +191,32 @@ export class ThreadBackend implements Backend {
   }
 
   /**
-   * Actor traffic of one turn goes as one message: a thread handles each port message in a
-   * turn of its own and answers each, so batches for several actors sent apart would come
-   * back apart and shrink to one call each. Drops go the same way, so none overtakes the
-   * message it drops.
+   * Actor traffic goes as one message at a time, gathering what comes meanwhile: a thread
+   * handles each port message in a turn of its own and answers each, so batches for several
+   * actors sent apart would come back apart and shrink to one call each. The thread answers
+   * each such message at once (with an empty results message if need be), whatever its
+   * actors then await. Drops go the same way, so none overtakes the message it drops.
    */
   #later(message: unknown): void {
     this.#outbox.push(message);
-    if (this.#outbox.length === 1) queueMicrotask(this.#sendLater);
+    if (this.#outbox.length === 1 && !this.#actorsAwaited) queueMicrotask(this.#sendLater);
   }
 
   readonly #sendLater = (): void => {
     const list = this.#outbox;
+    if (this.#state !== 'running' || list.length === 0 || this.#actorsAwaited) return;
     this.#outbox = [];
-    if (this.#state !== 'running' || list.length === 0) return;
-    this.#port.postMessage(list.length === 1 ? list[0] : { t: MSG_MANY, list });
+    this.#actorsAwaited = true;
+    this.#port.postMessage({ t: MSG_MANY, list });
     this.#notify();
   };
+
+  /** The thread answered: the next gathered actor traffic may go. */
+  #answered(): void {
+    if (!this.#actorsAwaited) return;
+    this.#actorsAwaited = false;
+    if (this.#outbox.length > 0) queueMicrotask(this.#sendLater);
+  }
 
   reply(reply: CallReply): void {
     if (this.#state !== 'running') return;

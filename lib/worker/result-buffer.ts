@@ -61,9 +61,10 @@ export class ResultBuffer {
     queueMicrotask(this.flush);
   }
 
-  flush = (): void => {
+  /** Sends what is gathered; with `always`, an empty message too (it says the batches before it were handled). */
+  flush = (always = false): void => {
     this.#scheduled = false;
-    if (this.#values.length === 0 && this.#started === undefined && this.#progress === undefined) return;
+    if (!always && this.#values.length === 0 && this.#started === undefined && this.#progress === undefined) return;
     const results: Results = {
       progress: this.#progress && [...this.#progress],
       base: this.#base,

@@ -183,9 +183,9 @@ export class WorkerRuntime {
     if (flush) buffer.flush();
   }
 
-  /** Sends the results gathered so far. */
-  flush(): void {
-    this.#buffer.flush();
+  /** Sends the results gathered so far, as one message even if there are none: the pool's sign that what it sent was handled. */
+  answer(): void {
+    this.#buffer.flush(true);
   }
 
   #settled(id: number, status: number, value: unknown, started: number): void {

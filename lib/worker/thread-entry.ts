@@ -51,7 +51,7 @@ export default function serve({ port, wake }: { port: MessagePort; wake?: Int32A
     const many = manyOf(message);
     if (many !== undefined) {
       for (const one of many) handle(one, false);
-      runtime.flush();
+      runtime.answer();
       return;
     }
     const control = parseControl(message);
