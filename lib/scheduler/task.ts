@@ -10,6 +10,9 @@ export const QUEUED = 0;
 export const RUNNING = 1;
 export const DONE = 2;
 
+/** Workers an agent is taken to have before its results show more (it may announce up to 4,096). */
+const UNPROVEN_WORKERS = 64;
+
 /** How much work, in ms of task time, a worker is given beyond the task it runs. */
 const TARGET_BACKLOG_MS = 5;
 
@@ -153,7 +156,10 @@ export class Slot {
   constructor(readonly backend: Backend, initialWindow: number, now = performance.now()) {
     this.work = new BusyWindow(UTILIZATION_WINDOW_MS, now);
     this.idleSince = now;
-    this.window = Math.min(backend.capacity, initialWindow * backend.parallelism);
+    // An agent's workers are only its word: until its results show them, it is sent work for
+    // at most UNPROVEN_WORKERS (the window then grows with what it answers).
+    const workers = backend.kind === 'agent' ? Math.min(backend.parallelism, UNPROVEN_WORKERS) : backend.parallelism;
+    this.window = Math.min(backend.capacity, initialWindow * workers);
   }
 
   /** Room for more work: tasks that hold the worker stay within the window, all of them within capacity. */

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { AckDeadline } from '../../lib/backends/ack-deadline.js';
 import { AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RUN, type AgentHello } from '../../lib/backends/remote-protocol.js';
 import { connect } from '../../lib/transport/index.js';
+import { entryCount, parseBatch } from '../../lib/worker/batch.js';
 import { HOST, Scope, TASKS, joined, newKey, runMany, waitFor, within, type Tagged } from './helpers.js';
 
 test('AckDeadline: acknowledgements are cumulative; only the oldest batch still unacknowledged counts (injected clock)', () => {
@@ -32,7 +33,7 @@ test('AckDeadline: acknowledgements are cumulative; only the oldest batch still 
   }
 });
 
-test('an agent that never acknowledges is dropped after ackTimeoutMs; its tasks run on a good agent, no retry charged', async () => {
+test('an agent that never acknowledges is given work for at most 64 workers, dropped after ackTimeoutMs, and its tasks run on a good agent, no retry charged', async () => {
   const scope = new Scope();
   try {
     const key = newKey();
@@ -45,16 +46,19 @@ test('an agent that never acknowledges is dropped after ackTimeoutMs; its tasks 
     const fake = await within(connect({ host: HOST, port, authkey: key }), 5000, 'an authenticated connection');
     scope.defer(() => fake.destroy());
     let given = 0;
-    fake.on('message', (type) => type === AGENT_RUN && given++);
+    fake.on('message', (type, value) => {
+      if (type === AGENT_RUN) given += entryCount(parseBatch(value));
+    });
     const hello: AgentHello = {
       version: AGENT_PROTOCOL_VERSION, agentId: `silent-${randomBytes(4).toString('hex')}`, hostname: 'silent', pid: 1,
-      names: ['tagged'], parallelism: 64, capacity: 100_000, mode: 'thread',
+      names: ['tagged'], parallelism: 4_096, capacity: 100_000, mode: 'thread',
     };
     fake.send(AGENT_HELLO, hello);
     await waitFor(() => log.joins.some((a) => a.id === hello.agentId), 5000, 'the silent agent to join');
 
     const results = await runMany<Tagged>(pool, 'tagged', 300, (i) => [i], 20_000);
     assert.ok(given > 0, 'the silent agent was given work');
+    assert.ok(given <= 64, `an agent that never answered was given ${given} tasks, though it claims 4,096 workers`);
     results.forEach((r, i) => assert.equal([r.value, r.pid], [i * i, good.pid]));
     const leave = log.leaves.find((l) => l.agent.id === hello.agentId);
     assert.ok(leave, 'the silent agent was dropped');
