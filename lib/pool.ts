@@ -15,6 +15,7 @@ import { resolveSpawnOptions } from './actors/options.js';
 import type { ActorEvents, SpawnOptions } from './actors/types.js';
 import type { Connection } from './transport/connection.js';
 import { QueueStore } from './queues/store.js';
+import { WorkerQueueCalls } from './queues/worker-calls.js';
 import type { LocalQueue } from './queues/local-queue.js';
 import { MAX_PREFETCH } from './queues/protocol.js';
 import { ClientSession, type ClientInfo } from './queues/session.js';
@@ -72,6 +73,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       onDemand: options.maxSize > options.minSize ? (waiting) => this.#local?.grow(waiting) : undefined,
     });
     this.#queues = new QueueStore(options.maxQueues);
+    this.#scheduler.carryQueueCalls(new WorkerQueueCalls(this.#queues));
     this.#scheduler.on('drain', () => this.emit('drain'));
     this.#scheduler.on('idle', () => this.emit('idle'));
     this.#scheduler.on('retry', (info) => this.emit('retry', info));

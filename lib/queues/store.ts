@@ -29,6 +29,11 @@ export class QueueStore {
     return handle as LocalQueue<T>;
   }
 
+  /** The owner's handle on the queue code on a worker names, or undefined: a worker never creates one. */
+  handle(name: string): LocalQueue<unknown> | undefined {
+    return this.#queues.get(name)?.handle;
+  }
+
   /** The queue a client names, or undefined: a client never creates one. */
   find(name: string): QueueCore<unknown> | undefined {
     return this.#queues.get(name)?.core;

@@ -8,6 +8,7 @@ import { mayRetire, reviewRetirement } from '../backends/recycling.js';
 import { batchIds, type ActorCall, type Backend, type BackendHost, type Batch, type LostReason, type Results } from '../backends/types.js';
 import { BatchBuilder, failures, resultId } from '../worker/batch.js';
 import { MAX_DELAY_MS } from '../timers.js';
+import { TO_QUEUE } from '../worker/calls.js';
 import { IdTable } from './id-table.js';
 import { KnownNames } from './known-names.js';
 import { TaskQueue } from './task-queue.js';
@@ -17,10 +18,10 @@ import {
 import { Latency } from './stats.js';
 import { utilization } from './utilization.js';
 import type {
-  ActorTraffic, Host, RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats,
+  ActorTraffic, Host, QueueTraffic, RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats,
 } from './types.js';
 
-export type { ActorTraffic, Host, RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats };
+export type { ActorTraffic, Host, QueueTraffic, RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, WorkerStats };
 
 /**
  * Owns every task from `submit()` until its one settlement: queued → running on a
@@ -50,6 +51,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   readonly #runTime = new Latency();
   readonly #windowTime = new Latency();
   #actors: ActorTraffic | undefined;
+  #queueCalls: QueueTraffic | undefined;
 
   constructor(options: SchedulerOptions) {
     super();
@@ -118,8 +120,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     }
   }
 
+  /** Hands calls from workers to queues to `queues`, and tells it of backends that go. */
+  carryQueueCalls(queues: QueueTraffic): void {
+    this.#queueCalls = queues;
+  }
+
   call(backend: Backend, call: ActorCall): void {
-    if (this.#actors !== undefined) this.#actors.call(backend, call);
+    if (call.kind === TO_QUEUE) {
+      if (this.#queueCalls !== undefined) this.#queueCalls.call(backend, call);
+      else backend.reply({ id: call.id, ok: false, value: serializeError(new Error('this pool has no queues')) });
+    } else if (this.#actors !== undefined) this.#actors.call(backend, call);
     else if (!call.tell) backend.reply({ id: call.id, ok: false, value: serializeError(new Error('this pool hosts no actors')) });
   }
 
@@ -555,6 +565,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#names.detached(backend);
     if (slot.busy) backend.setBusy(false);
     this.#actors?.exited(backend, error);
+    this.#queueCalls?.exited(backend);
     this.#pump();
   }
 

@@ -87,3 +87,10 @@ export interface Host {
   backend: Backend;
   load: number;
 }
+
+/** Calls that code on backends makes to the pool's named queues (lib/queues/worker-calls.ts). */
+export interface QueueTraffic {
+  call(backend: Backend, call: ActorCall): void;
+  /** The backend is gone: what its code held goes back. */
+  exited(backend: Backend): void;
+}

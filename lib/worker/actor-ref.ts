@@ -7,17 +7,20 @@
 const KEY = Symbol.for('troupe.worker.calls');
 
 export interface CallPort {
-  /** Sends a call and resolves with its reply; for a tell, sends it and resolves undefined. */
-  send(actor: string, method: string, args: readonly unknown[], tell: boolean, timeout: number): Promise<unknown>;
+  /**
+   * Sends a call and resolves with its reply; for a tell, sends it and resolves undefined.
+   * `kind` 1 (TO_QUEUE of calls.ts): `target` is a queue, and the pool alone bounds the wait.
+   */
+  send(target: string, method: string, args: readonly unknown[], tell: boolean, timeout: number, kind?: number): Promise<unknown>;
 }
 
 export function installCallPort(port: CallPort): void {
   (globalThis as { [KEY]?: CallPort })[KEY] = port;
 }
 
-function callPort(): CallPort {
+export function callPort(): CallPort {
   const port = (globalThis as { [KEY]?: CallPort })[KEY];
-  if (port === undefined) throw new Error('actor() works only in code that a Troupe worker runs');
+  if (port === undefined) throw new Error('actor() and queue() work only in code that a Troupe worker runs');
   return port;
 }
 

@@ -8,7 +8,14 @@ import { DataCloneError, ProtocolError, serializeError } from '../errors.js';
 import { MAX_ARGS, MAX_CHAIN } from './batch.js';
 import { denseArray, isRecord, taskName, wireId, wireIds } from './parse.js';
 
+/** A call to an actor (`actor(name)` of troupe/worker). */
+export const TO_ACTOR = 0;
+/** A call to a named queue of the pool (`queue(name)` of troupe/worker): `actor` names the queue, `method` the operation. */
+export const TO_QUEUE = 1;
+
 export interface ActorCall {
+  /** TO_ACTOR (the default) or TO_QUEUE. */
+  readonly kind?: number;
   /** The caller's number for the call; its reply carries it back. Unused for a tell. */
   readonly id: number;
   /** The target actor's name. */
@@ -35,7 +42,10 @@ export function parseActorCall(value: unknown): ActorCall {
   const timeout = value.timeout ?? Infinity;
   if (typeof timeout !== 'number' || !(timeout > 0)) throw new ProtocolError('call.timeout must be ms > 0');
   if (typeof value.tell !== 'boolean') throw new ProtocolError('call.tell must be a boolean');
+  const kind = value.kind ?? TO_ACTOR;
+  if (kind !== TO_ACTOR && kind !== TO_QUEUE) throw new ProtocolError('call.kind must be TO_ACTOR or TO_QUEUE');
   return {
+    kind,
     id: wireId(value.id, 'call.id'),
     actor: taskName(value.actor),
     method: taskName(value.method),

@@ -8,6 +8,7 @@ import { followTasks, reportProgress } from './progress.js';
 followTasks();
 
 export { actor, type WorkerActorRef } from './actor-ref.js';
+export { queue, type WorkerQueue } from './queue-ref.js';
 
 /**
  * Returns `value` marked to be moved back to the caller rather than copied, when the task

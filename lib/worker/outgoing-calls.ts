@@ -7,7 +7,7 @@ import { deserializeError, TimeoutError } from '../errors.js';
 import { setDelay } from '../timers.js';
 import { callChain } from './actor-host.js';
 import type { CallPort } from './actor-ref.js';
-import type { ActorCall, CallReply } from './calls.js';
+import { TO_ACTOR, type ActorCall, type CallReply } from './calls.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -29,13 +29,14 @@ export class OutgoingCalls implements CallPort {
     return this.#pending.size;
   }
 
-  send(actor: string, method: string, args: readonly unknown[], tell: boolean, timeout: number): Promise<unknown> {
+  send(actor: string, method: string, args: readonly unknown[], tell: boolean, timeout: number, kind = TO_ACTOR): Promise<unknown> {
     const id = ++this.#nextId;
-    const chain = tell ? [] : (callChain.getStore() ?? []);
-    this.#send({ id, actor, method, args, tell, chain, timeout });
+    const chain = tell || kind !== TO_ACTOR ? [] : (callChain.getStore() ?? []);
+    this.#send({ kind, id, actor, method, args, tell, chain, timeout });
     if (tell) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
-      const timer = setDelay(() => {
+      // A queue's wait is bounded by the pool alone: its answer says whether an item was handed over.
+      const timer = kind !== TO_ACTOR ? undefined : setDelay(() => {
         this.#pending.delete(id);
         reject(new TimeoutError(timeout));
       }, timeout);

@@ -143,4 +143,23 @@ test("SIGKILL of an agent's worker process hosting the actor: it restarts, the a
   }
 });
 
+test("code on an agent's workers consumes and fills the scheduler's named queues", async () => {
+  const scope = new Scope();
+  try {
+    const { pool } = await poolAndAgent(scope, 0);
+    const jobs = pool.queue<number>('jobs', { capacity: 10 });
+    const out = pool.queue<number>('out');
+    const consumers = [pool.run<number>('squareAll', ['jobs', 'out']), pool.run<number>('squareAll', ['jobs', 'out'])];
+    for (let n = 0; n < 100; n++) await within(jobs.put(n), 10_000, `put ${n}`);
+    jobs.close();
+    const results: number[] = [];
+    for (let i = 0; i < 100; i++) results.push(await within(out.get(), 10_000, `result ${i}`));
+    const counts = await within(Promise.all(consumers), 10_000, 'the consumers to end');
+    assert.is(counts[0] + counts[1], 100);
+    assert.equal(results.sort((a, b) => a - b), Array.from({ length: 100 }, (_, n) => n * n));
+  } finally {
+    await scope.close();
+  }
+});
+
 test.run();
