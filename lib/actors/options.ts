@@ -57,5 +57,3 @@ export function checkCallOptions(options: CallOptions | undefined): { signal: Ab
   if (typeof timeout !== 'number' || !(timeout > 0)) throw new InvalidOptionError(`call(): options.timeout must be ms > 0; got ${describe(timeout)}`);
   return { signal, timeout };
 }
-
-

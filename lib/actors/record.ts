@@ -16,8 +16,8 @@ export class Message {
   wireId = 0;
   /** The backend holding it, while it is in flight. */
   host: Backend | undefined = undefined;
-  /** The backend it was sent to, while its outcome is awaited. */
-  holder: Backend | undefined = undefined;
+  /** Someone waits on its outcome (so its backend keeps this process alive). */
+  awaited = false;
   timer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   signal: AbortSignal | undefined = undefined;

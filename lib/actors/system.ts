@@ -19,8 +19,8 @@ import type { ActorEvents, Placement, ResolvedSpawnOptions } from './types.js';
 
 /** An actor's spawn or stop entry, in flight. */
 class Lifecycle {
-  holder: Backend | undefined = undefined;
   host: Backend | undefined = undefined;
+  awaited = false;
   constructor(
     readonly kind: 'spawn' | 'stop',
     readonly actor: ActorRecord,
@@ -414,7 +414,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     this.#entries.set(id, entry);
     entry.host = backend;
     this.#held.set(backend, (this.#held.get(backend) ?? 0) + 1);
-    entry.holder = backend;
+    entry.awaited = true;
     const count = (this.#awaited.get(backend) ?? 0) + 1;
     this.#awaited.set(backend, count);
     if (count === 1) this.#scheduler.awaitActors(backend, true);
@@ -435,9 +435,9 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   }
 
   #release(entry: Entry): void {
-    const backend = entry.holder;
-    if (backend === undefined) return;
-    entry.holder = undefined;
+    if (!entry.awaited) return;
+    entry.awaited = false;
+    const backend = entry.host!;
     const count = this.#awaited.get(backend)! - 1;
     if (count > 0) return void this.#awaited.set(backend, count);
     this.#awaited.delete(backend);

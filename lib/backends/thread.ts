@@ -44,7 +44,7 @@ export class ThreadBackend implements Backend {
   /** Actor batches and drops gathered, to go as one message. */
   #outbox: unknown[] = [];
   /** A message of actor traffic is on its way and not answered yet. */
-  #actorsAwaited = false;
+  #actorMessageUnanswered = false;
 
   private constructor(
     piscina: Piscina, port: MessagePort, ready: { names: string[]; threadId: number }, options: LocalBackendOptions,
@@ -199,22 +199,22 @@ export class ThreadBackend implements Backend {
    */
   #later(message: unknown): void {
     this.#outbox.push(message);
-    if (this.#outbox.length === 1 && !this.#actorsAwaited) queueMicrotask(this.#sendLater);
+    if (this.#outbox.length === 1 && !this.#actorMessageUnanswered) queueMicrotask(this.#sendLater);
   }
 
   readonly #sendLater = (): void => {
     const list = this.#outbox;
-    if (this.#state !== 'running' || list.length === 0 || this.#actorsAwaited) return;
+    if (this.#state !== 'running' || list.length === 0 || this.#actorMessageUnanswered) return;
     this.#outbox = [];
-    this.#actorsAwaited = true;
+    this.#actorMessageUnanswered = true;
     this.#port.postMessage({ t: MSG_MANY, list });
     this.#notify();
   };
 
   /** The thread answered: the next gathered actor traffic may go. */
   #answered(): void {
-    if (!this.#actorsAwaited) return;
-    this.#actorsAwaited = false;
+    if (!this.#actorMessageUnanswered) return;
+    this.#actorMessageUnanswered = false;
     if (this.#outbox.length > 0) queueMicrotask(this.#sendLater);
   }
 

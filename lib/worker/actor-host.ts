@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ActorMethodError, ActorStoppedError, serializeError, UnknownActorClassError } from '../errors.js';
 import { entryArgs, entryCount, entryName, ERR, OK, SPAWN, STOP, type Batch } from './batch.js';
 import type { ResultBuffer } from './result-buffer.js';
+import { isThenable } from './values.js';
 
 export type ActorClass = new (...args: unknown[]) => object;
 type Method = (...args: unknown[]) => unknown;
@@ -56,10 +57,6 @@ function methodsOf(cls: ActorClass): Map<string, Method> {
     }
   }
   return methods;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
 export class ActorHost {

@@ -13,6 +13,7 @@ import { RESERVED_NAMES } from './hooks.js';
 import { OutgoingCalls } from './outgoing-calls.js';
 import { progressRegistry } from './progress.js';
 import { ResultBuffer } from './result-buffer.js';
+import { isThenable } from './values.js';
 
 /** Progress reports leave a worker at most this often (the latest of each task is kept). */
 const PROGRESS_FLUSH_MS = 5;
@@ -57,10 +58,6 @@ export async function loadTasks(href: string): Promise<TaskModule> {
     for (const [name, value] of Object.entries(fallback)) add(name, value);
   }
   return { tasks, classes };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**

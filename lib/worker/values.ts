@@ -8,6 +8,10 @@
 import { deserialize, serialize } from 'node:v8';
 import { DataCloneError } from '../errors.js';
 
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
 /** Carried alike by structured clone and v8. */
 function isPlain(value: unknown): boolean {
   const type = typeof value;
