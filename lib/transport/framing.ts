@@ -17,6 +17,16 @@ export const MIN_FRAME_LENGTH = 2;
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** The length field is 32 bits wide, so no setting can go past this. */
 export const MAX_FRAME_BYTES_LIMIT = 0xffff_ffff;
+/**
+ * Once this much of one body has arrived in pieces, the body gets one buffer of its full
+ * length and later pieces are copied straight in. A buffer that large comes from its own
+ * mapping, which goes back to the system when freed; thousands of socket-sized pieces
+ * would instead be scattered over the allocator's heap, whose freed middle is never
+ * returned (a peer hoarding partial frames could then raise RSS for good). Below it,
+ * pieces are kept as they came, so a lying header costs only what was really sent, and
+ * the address space claimed is at most (budget ÷ this) × maxFrameBytes.
+ */
+export const GATHER_FROM_BYTES = 1024 * 1024;
 
 export interface Frame {
   type: number;
@@ -65,8 +75,9 @@ export interface FrameDecoderOptions {
 /**
  * Turns a stream of chunks into frames. Each byte is copied at most once: a body that
  * lies inside one chunk is returned as a view of it, a body spread over chunks is joined
- * once when its last byte arrives. Memory held for a frame in progress is what has
- * arrived, never what the header claims, so a lying header costs nothing.
+ * once (when its last byte arrives, or into one buffer from GATHER_FROM_BYTES on). Memory
+ * held for a frame in progress is what has arrived, never what the header claims, so a
+ * lying header costs nothing.
  *
  * After the first fault the decoder stays broken: the stream position is unknown, and the
  * only sane answer is to drop the connection.
@@ -80,6 +91,8 @@ export class FrameDecoder {
   #bodyLength = -1;
   #parts: Buffer[] = [];
   #partsFill = 0;
+  /** The body's own buffer, once GATHER_FROM_BYTES of it have arrived. */
+  #gathered: Buffer | undefined;
   #fault: Error | undefined;
 
   constructor(options: FrameDecoderOptions = {}) {
@@ -121,23 +134,39 @@ export class FrameDecoder {
         if (this.#partsFill === 0 && take === this.#bodyLength) {
           this.#complete(frames, piece);
         } else {
-          this.#parts.push(piece);
-          this.#partsFill += take;
+          this.#keep(piece);
           if (this.#partsFill === this.#bodyLength) {
-            const body = Buffer.concat(this.#parts, this.#partsFill);
-            this.#parts = [];
-            this.#partsFill = 0;
+            const body = this.#gathered ?? Buffer.concat(this.#parts, this.#partsFill);
+            this.#dropParts();
             this.#complete(frames, body);
           }
         }
       }
     } catch (err) {
       this.#fault = err as Error;
-      this.#parts = [];
-      this.#partsFill = 0;
+      this.#dropParts();
       throw err;
     }
     return frames;
+  }
+
+  #keep(piece: Buffer): void {
+    if (this.#gathered === undefined && this.#partsFill + piece.length >= GATHER_FROM_BYTES) {
+      // pages of a fresh mapping are only resident once written: RSS follows what arrived
+      this.#gathered = Buffer.allocUnsafeSlow(this.#bodyLength);
+      let at = 0;
+      for (const part of this.#parts) at += part.copy(this.#gathered, at);
+      this.#parts = [];
+    }
+    if (this.#gathered) piece.copy(this.#gathered, this.#partsFill);
+    else this.#parts.push(piece);
+    this.#partsFill += piece.length;
+  }
+
+  #dropParts(): void {
+    this.#parts = [];
+    this.#partsFill = 0;
+    this.#gathered = undefined;
   }
 
   #readHeader(source: Buffer, at: number): void {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrameTooLargeError, ProtocolError } from '../../lib/errors.js';
-import { FrameDecoder, HEADER_BYTES, encodeFrame, encodeFrameHeader, type Frame } from '../../lib/transport/framing.js';
+import { FrameDecoder, GATHER_FROM_BYTES, HEADER_BYTES, encodeFrame, encodeFrameHeader, type Frame } from '../../lib/transport/framing.js';
 
 const isA = (Class: abstract new (...args: any[]) => Error) => (err: Error) => err instanceof Class;
 
@@ -89,6 +89,24 @@ test('a large frame spread over many chunks is buffered as it arrives, not as de
     if (frames.length === 0) assert.is(decoder.bufferedBytes, Math.min(at + 1000, frame.length) - HEADER_BYTES);
   }
   same(frames, [{ type: 20, body }]);
+});
+
+test('a body past GATHER_FROM_BYTES, gathered into a buffer of its own, comes out whole and right', () => {
+  const body = Buffer.from(Array.from({ length: GATHER_FROM_BYTES * 3 + 5 }, (_, i) => i % 251));
+  const frame = encodeFrame(21, body);
+  const decoder = new FrameDecoder();
+  const chunks: Buffer[] = [];
+  const frames: Frame[] = [];
+  for (let at = 0; at < frame.length; at += 65_536) {
+    const chunk = Buffer.from(frame.subarray(at, at + 65_536)); // a fresh buffer, as a socket gives
+    chunks.push(chunk);
+    frames.push(...decoder.push(chunk));
+  }
+  same(frames, [{ type: 21, body }]);
+  assert.is(frames[0].body.byteLength, frames[0].body.buffer.byteLength, 'the body is the whole of its buffer');
+  assert.ok(chunks.every((c) => c.buffer !== frames[0].body.buffer));
+  assert.is(decoder.bufferedBytes, 0);
+  same(decoder.push(encodeFrame(16, Buffer.from('next'))), [{ type: 16, body: Buffer.from('next') }]);
 });
 
 test('a wrong version is a ProtocolError', () => {
