@@ -4,7 +4,8 @@
  * (multiprocessing.managers, bench/python/managers_bench.py) and against Troupe's own
  * remote task throughput (one agent of 2 worker processes, `run('square')` with 1,000 in
  * flight), interleaved round by round in the same run. Ratios are taken within a round;
- * the table gives their median (min – max). Writes bench/results/seed-queues.{json,md}.
+ * the table gives their median (min – max). Both Troupe contenders keep `--in-flight` items
+ * (tasks) in the hands of their workers. Writes bench/results/seed-queues.{json,md}.
  *
  *   node --import tsx bench/seed-queues.ts [--rounds 5] [--tasks 100000] [--python-tasks 20000]
  *       [--remote-tasks 100000] [--in-flight 1000] [--results-dir-tiny 0]
@@ -37,7 +38,7 @@ const TARGETS = { python: 25, remote: 0.5 };
 
 export async function runQueuesBench(opts: QueuesBenchOptions, dir: string): Promise<Record<string, unknown>> {
   const machine = machineInfo();
-  const queues = troupeQueues(2);
+  const queues = troupeQueues(2, opts.inFlight);
   const python = pythonManagers(opts.pythonTasks);
   const remote = troupeRemote(2);
   queues.tasks = opts.tasks;

@@ -4,11 +4,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPool, type LocalQueue, type Pool } from '../../dist/index.js';
+import { MAX_PREFETCH } from '../../dist/queues/protocol.js';
 import { childEnv, fixture, sleep, type Contender } from '../lib/harness.js';
 
 const JOIN_TIMEOUT_MS = 20_000;
 
-export function troupeQueues(consumers = 2, loops = 128, prefetch = 512): Contender {
+/**
+ * `inFlight` items are in the consumers' hands at once, as many as tasks in flight in the
+ * remote-task contender: each consumer runs inFlight ÷ consumers loops, each awaiting its
+ * put. A loop's current item counts against the prefetch window until acknowledged, so the
+ * window is twice the loops (at most the pool's limit) and the next items wait buffered.
+ */
+export function troupeQueues(consumers: number, inFlight: number): Contender {
+  const loops = Math.ceil(inFlight / consumers);
+  const prefetch = Math.min(MAX_PREFETCH, 2 * loops);
   let pool: Pool | undefined;
   let tasks: LocalQueue<number>;
   let results: LocalQueue<number>;

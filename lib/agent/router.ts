@@ -6,6 +6,7 @@ import { parseCallReply } from '../worker/calls.js';
 import { ResultBuffer } from '../worker/result-buffer.js';
 import { IdTable } from '../scheduler/id-table.js';
 import { reviewRetirement } from '../backends/recycling.js';
+import { QueueHolds, takesFrom } from './queue-holds.js';
 import type { Connection } from '../transport/connection.js';
 
 interface Route {
@@ -36,6 +37,8 @@ interface UpCall {
   backend: Backend;
   /** The worker's own number for it. */
   id: number;
+  /** For a take from a queue: the queue's name (the item it brings is held for the worker). */
+  takesFrom: string | undefined;
 }
 
 /**
@@ -74,6 +77,7 @@ export class Router implements BackendHost {
   readonly #actors = new Map<number, Route>();
   readonly #upCalls = new Map<number, UpCall>();
   #nextCallId = 0;
+  readonly #queueHolds = new QueueHolds();
   /** The base of the last batch that arrived this turn, to acknowledge at its end. */
   #ackUpTo: number | undefined;
 
@@ -137,6 +141,7 @@ export class Router implements BackendHost {
     const lost = serializeError(new PeerLostError('the scheduler connection closed'));
     for (const call of this.#upCalls.values()) call.backend.reply({ id: call.id, ok: false, value: lost });
     this.#upCalls.clear();
+    this.#queueHolds.clear();
   }
 
   /** The local ids of a forwarded batch's tasks that have not come back yet. */
@@ -230,13 +235,18 @@ export class Router implements BackendHost {
     }
   }
 
-  /** The answer to a call that code here made to an actor. */
+  /** The answer to a call that code here made to an actor or a queue. */
   reply(message: unknown): void {
     const reply = parseCallReply(message);
     const call = this.#upCalls.get(reply.id);
     if (call === undefined) return;
     this.#upCalls.delete(reply.id);
-    call.backend.reply({ ...reply, id: call.id });
+    const alive = this.#routes.has(call.backend);
+    if (call.takesFrom !== undefined) {
+      const giveBack = this.#queueHolds.taken(call.backend, call.takesFrom, reply, alive);
+      if (giveBack) this.#send(AGENT_CALL, giveBack);
+    }
+    if (alive) call.backend.reply({ ...reply, id: call.id });
   }
 
   call(backend: Backend, call: ActorCall): void {
@@ -244,10 +254,11 @@ export class Router implements BackendHost {
       if (!call.tell) backend.reply({ id: call.id, ok: false, value: serializeError(new PeerLostError('no scheduler is connected')) });
       return;
     }
+    this.#queueHolds.passing(backend, call);
     let id = 0;
     if (!call.tell) {
       id = ++this.#nextCallId;
-      this.#upCalls.set(id, { backend, id: call.id });
+      this.#upCalls.set(id, { backend, id: call.id, takesFrom: takesFrom(call) });
     }
     const error = this.#send(AGENT_CALL, { ...call, id });
     if (error !== undefined && !call.tell) this.reply({ id, ok: false, value: serializeError(error) });
@@ -351,7 +362,9 @@ export class Router implements BackendHost {
     const route = this.#routes.get(backend);
     if (route === undefined) return;
     this.#routes.delete(backend);
-    for (const [id, call] of this.#upCalls) if (call.backend === backend) this.#upCalls.delete(id);
+    // A take still unanswered stays: the item it brings goes back as soon as it comes.
+    for (const [id, call] of this.#upCalls) if (call.backend === backend && call.takesFrom === undefined) this.#upCalls.delete(id);
+    for (const giveBack of this.#queueHolds.release(backend)) this.#send(AGENT_CALL, giveBack);
     const ids: number[] = [];
     for (const batch of this.#batches()) if (batch.route === route) ids.push(...this.#stillHeld(batch));
     this.#report(route, ids, reason, error);

@@ -1,5 +1,6 @@
 // Actors behind CLI agents on 127.0.0.1: placement, order, calls across media, and restarts
-// after the hosting agent or the agent's worker process is SIGKILLed.
+// after the hosting agent or the agent's worker process is SIGKILLed; the scheduler's queues
+// from code on the agent's workers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ActorInfo } from '../../lib/index.js';
@@ -157,6 +158,24 @@ test("code on an agent's workers consumes and fills the scheduler's named queues
     const counts = await within(Promise.all(consumers), 10_000, 'the consumers to end');
     assert.is(counts[0] + counts[1], 100);
     assert.equal(results.sort((a, b) => a - b), Array.from({ length: 100 }, (_, n) => n * n));
+  } finally {
+    await scope.close();
+  }
+});
+
+test("an item held by an agent's worker that dies goes back to the front while the agent stays", async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    const { pool, log } = await scope.pool({ tasks: ACTORS, size: 0, retries: 0, listen: { host: HOST, port: 0, authkey: key } });
+    const child = scope.cliAgent({ tasks: ACTORS, mode: 'process', size: 2, port: pool.address()!.port, keyFile: scope.keyFile(key) });
+    const info = await joined(log, child);
+    const jobs = pool.queue<number>('jobs');
+    for (let n = 0; n < 5; n++) await jobs.put(n);
+    await expectCode(pool.run('crashAt', ['jobs', 2]), 'ERR_TROUPE_WORKER_LOST', 'the task whose worker exits holding item 2');
+    assert.is(await within(jobs.get(), 10_000, 'item 2, given back by the agent'), 2);
+    assert.is(await jobs.get(), 3);
+    assert.ok(pool.stats().workers.some((w) => w.id === `agent-${info.id}`), 'the agent is still attached');
   } finally {
     await scope.close();
   }
