@@ -1,8 +1,8 @@
 /**
  * The pool's side of `queue(name)` in code running on its workers and agents: each call
- * comes up a backend's channel (as calls to actors do) and is answered on it. Items a
- * loop there takes stay held by that backend until acknowledged; when the backend goes
- * (a worker dies, an agent is lost), they go back to the front of their queues.
+ * comes up a backend's channel (as calls to actors do) and is answered on it. Items taken
+ * there (by a loop or a get) stay held by that backend until acknowledged; when the backend
+ * goes (a worker dies, an agent is lost), they go back to the front of their queues.
  */
 import { InvalidArgumentError, serializeError, UnknownQueueError } from '../errors.js';
 import type { ActorCall, Backend, CallReply } from '../backends/types.js';
@@ -29,12 +29,10 @@ export class WorkerQueueCalls {
     switch (call.method) {
       case 'put':
         return void queue.put(call.args[0], { timeout }).then(() => answer({ ok: true, value: undefined }), fail);
-      case 'get':
-        return void queue.get({ timeout }).then((value) => answer({ ok: true, value }), fail);
       case 'size':
         return answer({ ok: true, value: queue.size() });
       case 'take':
-        return void queue.get({ ack: 'manual' }).then((receipt) => {
+        return void queue.get({ ack: 'manual', timeout }).then((receipt) => {
           if (this.#gone.has(backend)) return receipt.nack();
           const delivery = ++this.#nextDelivery;
           this.#held.set(delivery, { backend, receipt });

@@ -12,7 +12,7 @@ export interface WorkerQueue<T = unknown> {
   readonly name: string;
   /** Resolves once the item is in the queue; waits while it is full, at most `timeout` ms. */
   put(item: T, options?: { timeout?: number }): Promise<void>;
-  /** The front item (acknowledged at once), waiting at most `timeout` ms. */
+  /** The front item (acknowledged once it has arrived), waiting at most `timeout` ms. */
   get(options?: { timeout?: number }): Promise<T>;
   size(): Promise<number>;
   [Symbol.asyncIterator](): AsyncIterator<T>;
@@ -37,7 +37,12 @@ export function queue<T = unknown>(name: string): WorkerQueue<T> {
   return {
     name,
     put: (item, options) => send(name, 'put', [item], timeoutOf(options)) as Promise<void>,
-    get: (options) => send(name, 'get', [], timeoutOf(options)) as Promise<T>,
+    // Taken held, then acknowledged on arrival: an item on its way to a worker that dies goes back.
+    get: async (options) => {
+      const held = (await send(name, 'take', [], timeoutOf(options))) as { value: T; delivery: number };
+      void send(name, 'ack', [held.delivery]).catch(() => {});
+      return held.value;
+    },
     size: () => send(name, 'size', []) as Promise<number>,
     async *[Symbol.asyncIterator]() {
       for (;;) {

@@ -1,5 +1,5 @@
 // queue(name) of troupe/worker: code on threads and processes takes from and puts into the
-// pool's named queues; an item held by a worker that dies goes back to the front.
+// pool's named queues; an item held by (or on its way to) a worker that dies goes back to the front.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fixture, MODES, rejection, within, withPool } from './helpers.js';
@@ -35,6 +35,19 @@ for (const mode of MODES) {
       const results: number[] = [];
       while (out.size() > 0) results.push(await out.get());
       assert.equal(results, [9, 16, 25, 36, 49, 64, 81], 'item 3 came back first, then the rest, each once');
+    }));
+
+  test(`${mode}: an item on its way to a get() whose worker died goes back, not lost`, () =>
+    withPool(mode, { ...TASKS, size: 1, retries: 0 }, async (pool) => {
+      const jobs = pool.queue<number>('jobs3');
+      const trigger = pool.queue<number>('trigger');
+      const waiting = pool.run('getOne', ['jobs3', 60_000]);
+      await trigger.put(0);
+      // the same (only) worker exits while the get waits
+      await rejection(pool.run('crashAt', ['trigger', 0]), 'ERR_TROUPE_WORKER_LOST', 15_000);
+      await rejection(waiting, 'ERR_TROUPE_WORKER_LOST', 15_000);
+      await jobs.put(7);
+      assert.is(await within(jobs.get(), 10_000, 'item 7, back from the dead worker'), 7);
     }));
 }
 
