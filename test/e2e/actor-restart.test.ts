@@ -47,7 +47,12 @@ for (const mode of MODES) {
     withPool(mode, { ...ACTORS, size: undefined, minSize: 0, maxSize: 2, idleTimeout: 50 }, async (pool) => {
       const c = await pool.spawn('Counter', [1]);
       const before = await c.call<{ pid: number; threadId: number }>('where');
+      let started = 0;
+      pool.on('workerStart', () => started++);
+      // Tasks wait for room (windows start at one task), so a second worker starts for them;
+      // it may be ready only after they have all run on the first.
       await within(Promise.all(Array.from({ length: 200 }, (_, i) => pool.run('square', [i]))), 10_000, 'tasks');
+      await waitFor(() => started === 1, 10_000, 'a second worker to start for the tasks');
       await waitFor(() => pool.stats().workers.length === 1, 10_000, 'the idle workers to stop');
       // Several idle timeouts later, the actor's worker is still the one it was.
       await new Promise((resolve) => setTimeout(resolve, 300));
