@@ -49,8 +49,8 @@ export class ActorRecord {
   /** When it was restarted, within the policy's window. */
   readonly restartTimes: number[] = [];
   restarts = 0;
-  /** Sent and not yet settled, by wire id. */
-  readonly inFlight = new Map<number, Message>();
+  /** Messages sent and not yet settled (the system finds them by wire id). */
+  inFlight = 0;
   /** Not sent yet, in the order sent: waiting for the end of the turn, for a placement, or for room in the mailbox. */
   unsent: Message[] = [];
   /** Stopping, and its STOP entry is on its way. */
@@ -75,7 +75,7 @@ export class ActorRecord {
 
   /** What its mailbox holds: messages sent and unsettled, and those not sent yet. */
   get queued(): number {
-    return this.inFlight.size + this.unsent.length;
+    return this.inFlight + this.unsent.length;
   }
 
   /** How it is named in errors. */

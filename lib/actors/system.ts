@@ -12,8 +12,9 @@ import {
 } from '../errors.js';
 import type { ActorCall, Backend, CallReply } from '../backends/types.js';
 import type { ActorTraffic, Host, Scheduler } from '../scheduler/scheduler.js';
+import { IdTable } from '../scheduler/id-table.js';
 import { setDelay } from '../timers.js';
-import { ACTOR_CREDIT, BatchBuilder, SPAWN, STOP, type Batch } from '../worker/batch.js';
+import { ACTOR_CREDIT, BatchBuilder, SPAWN, STOP } from '../worker/batch.js';
 import { ActorRecord, LIVE, Message, PLACING, STOPPED, STOPPING, type Reply } from './record.js';
 import type { ActorEvents, Placement, ResolvedSpawnOptions } from './types.js';
 
@@ -24,6 +25,7 @@ class Lifecycle {
   constructor(
     readonly kind: 'spawn' | 'stop',
     readonly actor: ActorRecord,
+    readonly id: number,
   ) {}
 }
 
@@ -43,8 +45,8 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   readonly #byName = new Map<string, ActorRecord>();
   /** Every actor not stopped. */
   readonly #live = new Set<ActorRecord>();
-  /** Entries sent and not settled, by wire id. */
-  readonly #entries = new Map<number, Entry>();
+  /** Entries sent and not settled, by wire id (a spawn entry, held for the actor's life, ends up a straggler). */
+  readonly #entries = new IdTable<Entry>();
   /** Per backend, entries someone waits on: while any is, the backend keeps this process alive. */
   readonly #awaited = new Map<Backend, number>();
   /** Per backend, entries it holds (an actor's spawn entry for its whole life): at most its actor credit. */
@@ -102,7 +104,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     record.constructed = false;
     record.stopSent = false;
     this.#hosted.set(backend, fewest + 1);
-    this.#enter(id, new Lifecycle('spawn', record), backend);
+    this.#enter(id, new Lifecycle('spawn', record, id), backend);
     this.#scheduler.sendDirect(backend, { base: id, name: record.className, args: [record.args], actor: id, op: SPAWN });
     if (record.unsent.length > 0) this.#markDirty(record);
   }
@@ -171,7 +173,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (message.wireId === 0) record.unsent.splice(record.unsent.indexOf(message), 1);
     else {
       this.#take(message.wireId);
-      record.inFlight.delete(message.wireId);
+      record.inFlight--;
       record.backend?.drop([message.wireId]);
       if (record.unsent.length > 0) this.#markDirty(record);
     }
@@ -198,9 +200,10 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     const backend = record.backend;
     if ((record.state !== LIVE && record.state !== STOPPING) || backend === undefined) return;
     while (record.unsent.length > 0) {
-      const count = Math.min(record.unsent.length, record.options.mailbox - record.inFlight.size, this.#credit(backend), MAX_BATCH);
+      const count = Math.min(record.unsent.length, record.options.mailbox - record.inFlight, this.#credit(backend), MAX_BATCH);
       if (count <= 0) break;
       const sending = record.unsent.splice(0, count);
+      record.inFlight += count;
       const base = this.#scheduler.reserveIds(count);
       const builder = new BatchBuilder(base);
       let chains: (readonly number[])[] | undefined;
@@ -208,19 +211,17 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
         const message = sending[i];
         message.wireId = base + i;
         this.#enter(message.wireId, message, backend);
-        record.inFlight.set(message.wireId, message);
         builder.add(message.method, message.args);
         if (message.chain.length > 0) chains ??= sending.slice(0, i).map(() => []);
         chains?.push(message.chain);
       }
-      const batch: Batch = { ...builder.build(), actor: record.incarnation, ...(chains && { chains }) };
-      this.#scheduler.sendDirect(backend, batch);
+      this.#scheduler.sendDirect(backend, builder.build(record.incarnation, chains));
     }
     if (record.unsent.length > 0 && this.#credit(backend) < 1) this.#starving.add(record);
     if (record.state === STOPPING && record.unsent.length === 0 && !record.stopSent && this.#credit(backend) >= 1) {
       record.stopSent = true;
       const id = this.#scheduler.reserveIds(1);
-      this.#enter(id, new Lifecycle('stop', record), backend);
+      this.#enter(id, new Lifecycle('stop', record, id), backend);
       this.#scheduler.sendDirect(backend, { base: id, name: 'stop', args: [[]], actor: record.incarnation, op: STOP });
     } else if (record.state === STOPPING && !record.stopSent) this.#starving.add(record);
   }
@@ -237,7 +238,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (entry === undefined) return;
     const record = entry.actor;
     if (entry instanceof Message) {
-      record.inFlight.delete(id);
+      record.inFlight--;
       if (ok) this.#resolve(entry, value);
       else this.#rejectSerialized(entry, value);
       if (record.unsent.length > 0) this.#markDirty(record);
@@ -270,7 +271,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (entry === undefined) return;
     const record = entry.actor;
     if (entry instanceof Message) {
-      record.inFlight.delete(id);
+      record.inFlight--;
       this.#reject(entry, error instanceof DataCloneError ? error : new ActorLostError(record.label, error));
     } else if (entry.kind === 'spawn' && record.incarnation === id) {
       this.#unhost(record, backend);
@@ -300,11 +301,11 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
 
   /** Its worker is gone: what it held is rejected (at most once), and it restarts within its policy. */
   #died(record: ActorRecord, error: Error): void {
-    for (const message of record.inFlight.values()) {
+    for (const message of this.#messagesOf(record)) {
       this.#take(message.wireId);
       this.#reject(message, new ActorLostError(record.label, error));
     }
-    record.inFlight.clear();
+    record.inFlight = 0;
     record.lastError = error;
     if (record.state === STOPPING) return this.#stopped(record);
     const policy = record.options.restart;
@@ -401,13 +402,20 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   destroy(): void {
     this.#refusing = new PoolDestroyedError();
     for (const record of this.#live) {
-      for (const message of [...record.inFlight.values(), ...record.unsent]) this.#reject(message, this.#refusing);
-      record.inFlight.clear();
+      for (const message of [...this.#messagesOf(record), ...record.unsent]) this.#reject(message, this.#refusing);
+      record.inFlight = 0;
       record.unsent = [];
       record.backend = undefined;
       this.#stopped(record, this.#refusing);
     }
-    for (const id of [...this.#entries.keys()]) this.#take(id);
+    for (const entry of [...this.#entries.values()]) this.#take(entry instanceof Message ? entry.wireId : entry.id);
+  }
+
+  /** The record's messages in flight, oldest first (when its worker dies: rare enough to look through all). */
+  #messagesOf(record: ActorRecord): Message[] {
+    const messages: Message[] = [];
+    for (const entry of this.#entries.values()) if (entry instanceof Message && entry.actor === record) messages.push(entry);
+    return messages;
   }
 
   #enter(id: number, entry: Entry, backend: Backend): void {

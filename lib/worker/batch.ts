@@ -137,9 +137,12 @@ export class BatchBuilder {
     this.#count++;
   }
 
-  build(): Batch {
+  /** The batch; for an actor's messages, with its id and the entries' chains (CALL is the default op). */
+  build(actor?: number, chains?: readonly (readonly number[])[]): Batch {
+    const { base } = this;
     const name = this.#names ?? this.#name!;
-    return this.#one !== undefined ? { base: this.base, name, one: this.#one } : { base: this.base, name, args: this.#args };
+    if (actor === undefined) return this.#one !== undefined ? { base, name, one: this.#one } : { base, name, args: this.#args };
+    return this.#one !== undefined ? { base, name, one: this.#one, actor, op: CALL, chains } : { base, name, args: this.#args, actor, op: CALL, chains };
   }
 }
 
@@ -179,8 +182,10 @@ export function parseBatch(value: unknown): Batch {
     if (names.length !== count) throw new ProtocolError('batch.name must have one name per entry');
     name = names.map(taskName);
   }
-  const batch: Batch = one !== undefined ? { base, name, one } : { base, name, args };
-  return value.actor === undefined ? batch : { ...batch, ...parseActorFields(value, count) };
+  if (value.actor === undefined) return one !== undefined ? { base, name, one } : { base, name, args };
+  // One literal, not a spread of two: actor batches keep one shape on the hot path.
+  const { actor, op, chains } = parseActorFields(value, count);
+  return one !== undefined ? { base, name, one, actor, op, chains } : { base, name, args, actor, op, chains };
 }
 
 function parseActorFields(value: Record<string, unknown>, count: number): Pick<Batch, 'actor' | 'op' | 'chains'> {
