@@ -6,10 +6,11 @@ import { DataCloneError, deserializeError, ProtocolError, ResourceLimitError, Wo
 import { entryCount, parseResults } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
 import {
-  MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseFromWorker,
+  MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, REAPED_ENV, TASKS_ENV, parseFromWorker,
   type ToWorker,
 } from '../worker/protocol.js';
 import { CLOSE_GRACE_MS, entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
+import { reaper } from './reaper.js';
 import { Recycling } from './recycling.js';
 import { batchIds, type Backend, type BackendHost, type Batch, type CallReply, type WorkerInfo } from './types.js';
 
@@ -93,9 +94,14 @@ export class ProcessBackend implements Backend {
     });
     let worker: Worker;
     try {
-      worker = cluster.fork({ ...options.env, [TASKS_ENV]: options.tasks.href });
+      worker = cluster.fork({ ...options.env, [TASKS_ENV]: options.tasks.href, ...(reaper.ensure() && { [REAPED_ENV]: '1' }) });
     } finally {
       cluster.setupPrimary(previous);
+    }
+    const pid = worker.process.pid;
+    if (pid !== undefined) {
+      reaper.watch(pid);
+      worker.process.once('exit', () => reaper.forget(pid));
     }
     return new Promise((resolve, reject) => {
       const done = (error?: Error, names?: string[]) => {

@@ -60,6 +60,8 @@ export interface ThreadReady {
 
 /** The environment variable that names the task module for a worker process. */
 export const TASKS_ENV = 'TROUPE_TASKS';
+/** Set to '1' for a worker process whose primary's reaper ends it if the primary dies: it needs no watchdog thread. */
+export const REAPED_ENV = 'TROUPE_REAPED';
 
 /** The names a worker announces, or undefined if they are not such. */
 function names(value: unknown): string[] | undefined {

@@ -1,5 +1,5 @@
 // Worker processes busy in a CPU-bound task leave within ~1 s of their primary's death:
-// the watchdog thread in each (lib/worker/watchdog.ts) does not need the busy event loop.
+// the primary's reaper shell (lib/backends/reaper.ts) does not need their busy event loops.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { postAuthFrames } from './forge.js';
-import { Network, childPids, markedPids } from './net.js';
+import { Network, markedPids, workerPids } from './net.js';
 import { Proc, type Event } from './proc.js';
 
 const TASKS = fileURLToPath(new URL('./tasks.js', import.meta.url));
@@ -121,7 +121,7 @@ async function workerChaos(): Promise<string[]> {
     while (!stop) {
       await sleep(150 + Math.random() * 100);
       const agent = agents[Math.floor(Math.random() * agents.length)];
-      const workers = childPids(agent.pid);
+      const workers = workerPids(agent.pid);
       if (workers.length === 0) continue;
       try {
         process.kill(workers[Math.floor(Math.random() * workers.length)], 'SIGKILL');

@@ -38,6 +38,17 @@ export function markedPids(marker: string): number[] {
   return pids;
 }
 
+/** Worker processes among the children of `pid`: not the reaper shell a primary or an agent also runs. */
+export function workerPids(pid: number): number[] {
+  return childPids(pid).filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/cmdline`, 'latin1').includes('process-entry');
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Children of `pid` (Linux: from /proc). */
 export function childPids(pid: number): number[] {
   const out: number[] = [];
