@@ -23,7 +23,8 @@ const MAX_STARTS = 5;
 /** Seconds the workers get to run their teardown after this process is gone. */
 const GRACE_S = 0.5;
 
-const SCRIPT = `
+/** The shell's program: `+pid` and `-pid` lines until the pipe closes, then the kill. */
+export const REAPER_SCRIPT = `
 pids=" "
 while IFS= read -r line; do
   p=\${line#?}
@@ -72,7 +73,7 @@ class Reaper {
     this.#starts++;
     let child: ChildProcess;
     try {
-      child = spawn(SHELL, ['-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'] });
+      child = spawn(SHELL, ['-c', REAPER_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'] });
     } catch (error) {
       debug('the reaper could not start: %s', (error as Error).message);
       return undefined;
