@@ -8,7 +8,8 @@
  * costs about 1.5 MiB once. Where there is no /bin/sh, workers keep their watchdog thread.
  *
  * Pids are ours (from fork), written as `+pid` when a worker starts and `-pid` when it has
- * exited, so a pid the system hands out again is never killed.
+ * exited, so a number the system hands out again later is not killed (but for the half
+ * second after this process's death, when nobody is left to withdraw one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
