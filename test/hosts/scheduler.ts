@@ -9,6 +9,7 @@
  *   { cmd: 'rss' }                                       heap and RSS after GC
  *   { cmd: 'exit' }
  */
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createInterface } from 'node:readline';
 import { createPool } from '../../lib/index.js';
 
@@ -109,7 +110,8 @@ async function queues(r: { id: string; count: number }): Promise<void> {
 function rss(): void {
   for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  emit('rss', { rss: m.rss, heap: m.heapUsed });
+  const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+  emit('rss', { rss: m.rss, heap: m.heapUsed, young });
 }
 
 // A tick every 100 ms: how late it is tells whether the scheduler's loop is frozen.
