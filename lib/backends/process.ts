@@ -34,7 +34,7 @@ export class ProcessBackend implements Backend {
   #sent = 0;
   #written = 0;
   #congestedUntil = 0;
-  readonly #recycling: Recycling;
+  readonly recycling: Recycling;
   #retired = false;
 
   private constructor(worker: Worker, names: string[], options: LocalBackendOptions, events: WorkerEvents) {
@@ -43,7 +43,7 @@ export class ProcessBackend implements Backend {
     this.id = `process-${this.pid}`;
     this.names = new Set(names);
     this.capacity = options.maxInFlight;
-    this.#recycling = new Recycling(options);
+    this.recycling = new Recycling(options);
     // Idle workers must not keep the primary alive; setBusy() refs the process and its
     // channel while tasks run, so that a worker dying mid-task is still seen (its channel
     // closes before its exit is reported).
@@ -54,7 +54,7 @@ export class ProcessBackend implements Backend {
       try {
         if (message?.t === MSG_RESULTS) {
           const results = parseResults(message.r);
-          this.#recycling.reported(results);
+          this.recycling.reported(results);
           this.#host?.results(this, results);
         } else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));
       } catch (error) {
@@ -139,19 +139,7 @@ export class ProcessBackend implements Backend {
   }
 
   get ready(): boolean {
-    return this.#state === 'running' && !this.#killedByUs && this.#worker.isConnected() && this.#written >= this.#congestedUntil && !this.#recycling.due;
-  }
-
-  get budget(): number {
-    return this.#recycling.budget;
-  }
-
-  get retiring(): boolean {
-    return this.#recycling.due;
-  }
-
-  reprieve(): void {
-    this.#recycling.reprieve();
+    return this.#state === 'running' && !this.#killedByUs && this.#worker.isConnected() && this.#written >= this.#congestedUntil && !this.recycling.due;
   }
 
   retire(): void {
@@ -175,7 +163,7 @@ export class ProcessBackend implements Backend {
       throw new DataCloneError((error as Error).message, { cause: error });
     }
     // Actor messages do not count: a worker hosting actors is never recycled anyway.
-    if (batch.actor === undefined) this.#recycling.dispatched(entryCount(batch));
+    if (batch.actor === undefined) this.recycling.dispatched(entryCount(batch));
     const sequence = ++this.#sent;
     if (!accepted) this.#congestedUntil = sequence;
   }

@@ -5,7 +5,7 @@
  * `mayRetire` allows.
  */
 import type { Results } from '../worker/batch.js';
-import type { Backend } from './types.js';
+import type { Backend, RecyclingState } from './types.js';
 
 const MIB = 1024 * 1024;
 
@@ -14,7 +14,7 @@ export interface RecyclingOptions {
   maxMemoryPerWorker: number;
 }
 
-export class Recycling {
+export class Recycling implements RecyclingState {
   #budget: number;
   readonly #maxHeapBytes: number;
   #overMemory = false;
@@ -61,7 +61,7 @@ export class Recycling {
  * recycled or idle: never while it holds a task, so that no task is lost or run twice.
  * Nor while it hosts actors: they would have to restart elsewhere, and lose their state.
  */
-export function mayRetire(_backend: Backend, inFlight: number, actors: number): boolean {
+export function mayRetire(inFlight: number, actors: number): boolean {
   return inFlight === 0 && actors === 0;
 }
 
@@ -70,7 +70,8 @@ export function mayRetire(_backend: Backend, inFlight: number, actors: number): 
  * reprieve one hosting actors (it serves on rather than holding back tasks for their life).
  */
 export function reviewRetirement(backend: Backend, inFlight: number, actors: number): void {
-  if (!backend.retiring) return;
-  if (actors > 0) backend.reprieve?.();
-  else if (mayRetire(backend, inFlight, actors)) backend.retire?.();
+  const recycling = backend.recycling;
+  if (recycling === undefined || !recycling.due) return;
+  if (actors > 0) recycling.reprieve();
+  else if (mayRetire(inFlight, actors)) backend.retire?.();
 }

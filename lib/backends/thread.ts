@@ -39,7 +39,7 @@ export class ThreadBackend implements Backend {
   #stopped: (() => void) | undefined;
   /** atomics: 'sync': counted up and notified after each message, to wake the blocked thread. */
   readonly #wake: Int32Array | undefined;
-  readonly #recycling: Recycling;
+  readonly recycling: Recycling;
   #retired = false;
   /** Actor batches and drops gathered, to go as one message. */
   #outbox: unknown[] = [];
@@ -57,7 +57,7 @@ export class ThreadBackend implements Backend {
     this.id = `thread-${ready.threadId}`;
     this.names = new Set(ready.names);
     this.capacity = options.maxInFlight;
-    this.#recycling = new Recycling(options);
+    this.recycling = new Recycling(options);
     piscina.on('error', (error: Error) => (this.#lastError = error));
     let released = false;
     piscina.once('workerDestroy', () => (released = true));
@@ -73,7 +73,7 @@ export class ThreadBackend implements Backend {
         } else {
           const results = unpackResults(message);
           this.#answered();
-          this.#recycling.reported(results);
+          this.recycling.reported(results);
           this.#host?.results(this, results);
         }
       } catch (error) {
@@ -145,19 +145,7 @@ export class ThreadBackend implements Backend {
   }
 
   get ready(): boolean {
-    return this.#state === 'running' && !this.#killedByUs && !this.#recycling.due;
-  }
-
-  get budget(): number {
-    return this.#recycling.budget;
-  }
-
-  get retiring(): boolean {
-    return this.#recycling.due;
-  }
-
-  reprieve(): void {
-    this.#recycling.reprieve();
+    return this.#state === 'running' && !this.#killedByUs && !this.recycling.due;
   }
 
   retire(): void {
@@ -177,7 +165,7 @@ export class ThreadBackend implements Backend {
     this.#port.postMessage(posted.message, posted.transfer);
     this.#notify();
     // Actor messages do not count: a worker hosting actors is never recycled anyway.
-    if (batch.actor === undefined) this.#recycling.dispatched(entryCount(batch));
+    if (batch.actor === undefined) this.recycling.dispatched(entryCount(batch));
   }
 
   #notify(): void {

@@ -45,6 +45,16 @@ export interface BackendHost {
   call(backend: Backend, call: ActorCall): void;
 }
 
+/** What the pool reads of a worker's recycling (backends/recycling.ts keeps it). */
+export interface RecyclingState {
+  /** Tasks it may still be sent. */
+  readonly budget: number;
+  /** It takes nothing new and waits to be retired once `mayRetire` allows. */
+  readonly due: boolean;
+  /** It hosts actors, so it is not recycled: it serves on with a fresh budget. */
+  reprieve(): void;
+}
+
 export interface Backend {
   readonly id: string;
   readonly kind: WorkerInfo['kind'];
@@ -74,14 +84,10 @@ export interface Backend {
   /** Its tasks are holding work: keep the process alive (true) or not (false). */
   setBusy(busy: boolean): void;
   info(inFlight: number): WorkerInfo[];
-  /** Tasks it may still be sent before it is recycled; absent for no limit. */
-  readonly budget?: number;
-  /** It takes nothing new and waits to be retired (retire()) once `mayRetire` allows. */
-  readonly retiring?: boolean;
+  /** When it is due to be replaced (local workers only; see backends/recycling.ts). */
+  readonly recycling?: RecyclingState;
   /** Stops it on purpose (teardown runs); whoever started it starts a replacement. */
   retire?(): void;
-  /** It hosts actors, so it is not recycled: it serves on with a fresh budget. */
-  reprieve?(): void;
   /** Stops after its in-flight tasks (the scheduler has drained it first). */
   close(): Promise<void>;
   /** Stops now. */

@@ -308,7 +308,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #dispatch(slot: Slot, limit: number): number {
     // A worker due to be recycled after so many tasks is sent no more than that.
-    limit = Math.min(limit, slot.backend.budget ?? Infinity);
+    limit = Math.min(limit, slot.backend.recycling?.budget ?? Infinity);
     let transfer: TransferListItem[] | undefined;
     let cancellable = false;
     const tasks = this.#queue.take(limit, (task, taken) => {
@@ -573,7 +573,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   retirable(backend: Backend, idleMs: number): boolean {
     const slot = this.#slots.get(backend);
     if (slot === undefined || slot.gone || slot.busy) return false;
-    return performance.now() - slot.idleSince >= idleMs && mayRetire(backend, slot.inFlight, this.#actors?.hosted(backend) ?? 0);
+    return performance.now() - slot.idleSince >= idleMs && mayRetire(slot.inFlight, this.#actors?.hosted(backend) ?? 0);
   }
 
   writable(_backend: Backend): void {

@@ -2,28 +2,25 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Batch } from '../../lib/backends/types.js';
+import { Recycling } from '../../lib/backends/recycling.js';
 import { ResourceLimitError } from '../../lib/errors.js';
 import { entryCount } from '../../lib/worker/batch.js';
 import { FakeBackend, flush, makeScheduler, track } from './fake-backend.js';
 
 /** A backend due to be recycled after `budget` tasks, as thread and process backends are. */
 class RecyclingFake extends FakeBackend {
-  budget: number;
+  readonly recycling: Recycling;
   retired = 0;
 
   constructor(budget: number) {
     super();
-    this.budget = budget;
-  }
-
-  get retiring(): boolean {
-    return this.budget <= 0;
+    this.recycling = new Recycling({ maxTasksPerWorker: budget, maxMemoryPerWorker: Infinity });
   }
 
   override dispatch(batch: Batch): void {
     super.dispatch(batch);
-    this.budget -= entryCount(batch);
-    if (this.budget <= 0) this.ready = false;
+    this.recycling.dispatched(entryCount(batch));
+    if (this.recycling.due) this.ready = false;
   }
 
   retire(): void {
