@@ -1,23 +1,31 @@
 /**
- * pool.map(): a task per input item, results as an async iterable (Python's `imap` and
- * `imap_unordered`). Items are read lazily, at most `concurrency` ahead of what the
- * caller has taken; outcomes go to one sink, with no promise per task.
+ * pool.map(): an async iterable of `name(item)` for each input item (Python's `imap` and
+ * `imap_unordered`). Items travel in chunks, as with Python's `chunksize`: a chunk is one
+ * task whose worker runs `name` on each of its items, so the scheduler's cost is paid per
+ * chunk. Chunks are sized from what earlier ones took, small for long tasks (the work stays
+ * spread over the workers) and large for tiny ones. The input is read lazily, at most
+ * `concurrency` items ahead of what the loop has taken, and there is no promise per item.
  */
-import { AbortError, InvalidArgumentError } from './errors.js';
+import { AbortError, deserializeError, InvalidArgumentError } from './errors.js';
 import { describe, milliseconds } from './options.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { Sink } from './scheduler/task.js';
+import { parseChunkOutcome } from './worker/batch.js';
 
 export interface MapOptions {
   /** Yield results in input order (`imap`), or as they settle (`imap_unordered`). @default true */
   ordered?: boolean;
-  /** Items read from the input and submitted together. @default 256 */
+  /**
+   * Items sent to a worker as one task (Python's `chunksize`). By default chunks are sized
+   * to about 2 ms of work each, from what earlier chunks took: 1 item at first, then up
+   * to 1,024 (at most a quarter of `concurrency`).
+   */
   chunkSize?: number;
-  /** Most items submitted and not yet taken by the loop. @default 2048 */
+  /** Most items submitted and not yet taken by the loop. @default 4096 */
   concurrency?: number;
   /** Stops the iteration: it throws ERR_TROUPE_ABORTED, and items not yet started never run. */
   signal?: AbortSignal;
-  /** Per-task timeout in ms, as for run(). */
+  /** Timeout in ms of each chunk (a chunk is one task), as for run(). */
   timeout?: number;
   /**
    * 'throw' (the default, as Python's imap): a failed item throws its error at its place and
@@ -34,88 +42,22 @@ export class MapError {
   ) {}
 }
 
-const PENDING = 0;
-const OK = 1;
-const FAILED = 2;
-
-/** Outcomes by index (ordered), or in settlement order (unordered), read from `#head` on. */
-class Outcomes implements Sink {
-  #status: number[] = [];
-  #values: unknown[] = [];
-  #indexes: number[] = [];
-  /** The index of the item at position 0 (ordered). */
-  #base = 0;
-  #head = 0;
-  #wake: (() => void) | undefined;
-
-  constructor(readonly ordered: boolean) {}
-
-  settled(index: number, ok: boolean, value: unknown): void {
-    if (this.ordered) {
-      this.#status[index - this.#base] = ok ? OK : FAILED;
-      this.#values[index - this.#base] = value;
-    } else {
-      this.#status.push(ok ? OK : FAILED);
-      this.#values.push(value);
-      this.#indexes.push(index);
-    }
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  /** The next outcome, if it is there: [ok, value, index]. */
-  take(): [boolean, unknown, number] | undefined {
-    const head = this.#head;
-    const status = this.#status[head];
-    if (status === undefined || status === PENDING) return undefined;
-    const outcome: [boolean, unknown, number] = [status === OK, this.#values[head], this.ordered ? this.#base + head : this.#indexes[head]];
-    this.#values[head] = undefined;
-    this.#head++;
-    // What was taken is dropped now and then, not for every item.
-    if (this.#head >= 1024 && this.#head * 2 >= this.#status.length) {
-      this.#status = this.#status.slice(this.#head);
-      this.#values = this.#values.slice(this.#head);
-      if (!this.ordered) this.#indexes = this.#indexes.slice(this.#head);
-      this.#base += this.#head;
-      this.#head = 0;
-    }
-    return outcome;
-  }
-
-  /** Makes room for an item submitted under `index` (ordered). */
-  expect(index: number): void {
-    if (this.ordered) this.#status[index - this.#base] = PENDING;
-  }
-
-  wait(signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        signal?.removeEventListener('abort', wake);
-        resolve();
-      };
-      this.#wake = wake;
-      signal?.addEventListener('abort', wake, { once: true });
-    });
-  }
-}
-
-function positive(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new InvalidArgumentError(`map(): options.${name} must be an integer >= 1; got ${describe(value)}`);
-  }
-  return value as number;
-}
-
-/** Map options with their defaults filled in. */
+/** Map options with their defaults filled in; `chunkSize` undefined means sized as chunks come back. */
 export interface ResolvedMapOptions {
   ordered: boolean;
-  chunkSize: number;
+  chunkSize: number | undefined;
   concurrency: number;
   errors: 'throw' | 'yield';
   signal: AbortSignal | undefined;
   timeout: number | undefined;
+}
+
+function positive(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw new InvalidArgumentError(`map(): options.${name} must be an integer >= 1; got ${describe(value)}`);
+  }
+  return value as number;
 }
 
 export function checkMapOptions(options: MapOptions | undefined): ResolvedMapOptions {
@@ -138,13 +80,23 @@ export function checkMapOptions(options: MapOptions | undefined): ResolvedMapOpt
   }
   return {
     ordered,
-    chunkSize: positive('chunkSize', options?.chunkSize, 256),
-    concurrency: positive('concurrency', options?.concurrency, 2048),
+    chunkSize: positive('chunkSize', options?.chunkSize),
+    concurrency: positive('concurrency', options?.concurrency) ?? 4096,
     errors,
     signal,
     timeout: checkedTimeout,
   };
 }
+
+/** Work per chunk that sized chunks aim at: the tail's imbalance over workers stays about this small. */
+const CHUNK_TARGET_MS = 2;
+/** Largest sized chunk. */
+const MAX_SIZED_CHUNK = 1_024;
+/**
+ * Chunks in flight while sized chunks are still growing toward what fits (before any has
+ * come back, each is one item): filling `concurrency` with them would send it all small.
+ */
+const GROWING_AHEAD = 64;
 
 type Input = Iterable<unknown> | AsyncIterable<unknown>;
 
@@ -159,50 +111,253 @@ function iteratorOf(input: Input): { iterator: Iterator<unknown> | AsyncIterator
   throw new InvalidArgumentError(`map(): items must be an iterable or an async iterable; got ${describe(input)}`);
 }
 
-export async function* mapTasks<R>(
-  scheduler: Scheduler, name: string, input: Input, options: ResolvedMapOptions,
-): AsyncGenerator<R | MapError, void, undefined> {
-  const { iterator, sync } = iteratorOf(input);
-  const outcomes = new Outcomes(options.ordered);
-  const { signal, concurrency, chunkSize } = options;
-  const runOptions = options.timeout === undefined ? undefined : { timeout: options.timeout };
-  let submitted = 0;
-  let taken = 0;
-  let exhausted = false;
-  try {
-    for (;;) {
-      if (signal?.aborted) throw new AbortError(signal.reason);
-      // Read ahead a whole chunk at a time, once there is room for one (or nothing is left
-      // in flight): refilling a task at a time would send batches of one.
-      while (!exhausted && (concurrency - (submitted - taken) >= chunkSize || submitted === taken)) {
-        const room = Math.min(chunkSize, concurrency - (submitted - taken));
-        for (let i = 0; i < room; i++) {
-          const next = sync ? (iterator as Iterator<unknown>).next() : await iterator.next();
-          if (next.done) {
-            exhausted = true;
-            break;
-          }
-          const index = submitted++;
-          outcomes.expect(index);
-          const refusal = scheduler.submitTo(outcomes, index, name, [next.value], runOptions);
-          if (refusal) outcomes.settled(index, false, refusal);
-        }
-      }
-      if (exhausted && taken === submitted) return;
-      const outcome = outcomes.take();
-      if (outcome === undefined) {
-        await outcomes.wait(signal);
-        continue;
-      }
-      taken++;
-      const [ok, value, index] = outcome;
-      if (ok) yield value as R;
-      else if (options.errors === 'yield') yield new MapError(index, value as Error);
-      else throw value;
+/** A chunk from submission until the loop has taken its last item. */
+class Chunk {
+  settled = false;
+  /** Each item's value, or undefined when the whole chunk failed (`error`). */
+  values: readonly unknown[] | undefined = undefined;
+  /** Indexes of failed items, ascending. */
+  failed: readonly number[] | undefined = undefined;
+  error: Error | undefined = undefined;
+
+  constructor(
+    /** Input index of its first item. */
+    readonly first: number,
+    readonly count: number,
+  ) {}
+}
+
+const DONE: IteratorReturnResult<void> = { value: undefined, done: true };
+/** #take() found no item ready. */
+const NONE = Symbol('none');
+
+/**
+ * The iterator pool.map() returns. A hand-written AsyncGenerator rather than an `async
+ * function*`: an item already back is handed over with one resolved promise, which costs a
+ * fraction of a generator's step.
+ */
+export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefined>, Sink {
+  readonly #scheduler: Scheduler;
+  readonly #name: string;
+  readonly #options: ResolvedMapOptions;
+  readonly #runOptions: { timeout: number } | undefined;
+  readonly #iterator: Iterator<unknown> | AsyncIterator<unknown>;
+  readonly #sync: boolean;
+  /** Chunks submitted, by sequence number, until they settle. */
+  readonly #inFlight = new Map<number, Chunk>();
+  /** Chunks to read, in input order (ordered) or as they settled (unordered). */
+  #queue: Chunk[] = [];
+  #queueHead = 0;
+  #current: Chunk | undefined = undefined;
+  /** The next item of #current to hand over, and the next of its failures. */
+  #k = 0;
+  #f = 0;
+  #seq = 0;
+  #submitted = 0;
+  #taken = 0;
+  #exhausted = false;
+  #finished = false;
+  /** Items per chunk now (sized), and ms per item as measured so far (-1: none back yet). */
+  #size = 1;
+  #msPerItem = -1;
+  /** Sized chunks are smaller than what fits, and double with each chunk back. */
+  #growing: boolean;
+  /** Calls of next() waiting for a chunk to settle. */
+  #wakers: (() => void)[] = [];
+  /** The input is being read: one reader at a time keeps items in order. */
+  #refilling: Promise<void> | undefined = undefined;
+
+  constructor(scheduler: Scheduler, name: string, input: Input, options: ResolvedMapOptions) {
+    const { iterator, sync } = iteratorOf(input);
+    this.#scheduler = scheduler;
+    this.#name = name;
+    this.#options = options;
+    this.#runOptions = options.timeout === undefined ? undefined : { timeout: options.timeout };
+    this.#iterator = iterator;
+    this.#sync = sync;
+    if (options.chunkSize !== undefined) this.#size = options.chunkSize;
+    this.#growing = options.chunkSize === undefined;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<R | MapError, void>> {
+    // The common case: an item is here and no refill is due.
+    if (!this.#finished && !this.#refillDue() && this.#options.signal?.aborted !== true) {
+      const item = this.#take();
+      if (item !== NONE) return item;
     }
-  } finally {
-    // break, return, a throw or an abort: what has not started never will.
-    scheduler.drop(outcomes);
-    if (!exhausted) await (iterator as AsyncIterator<unknown>).return?.();
+    return this.#advance();
+  }
+
+  async return(): Promise<IteratorResult<R | MapError, void>> {
+    await this.#finish();
+    return DONE;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<R | MapError, void>> {
+    await this.#finish();
+    throw error;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#finish();
+  }
+
+  /** Sink: a chunk settled (its task's value is the chunk's outcome) or failed as a whole. */
+  settled(seq: number, ok: boolean, value: unknown): void {
+    const chunk = this.#inFlight.get(seq);
+    if (chunk === undefined) return;
+    this.#inFlight.delete(seq);
+    chunk.settled = true;
+    if (!ok) chunk.error = value as Error;
+    else {
+      try {
+        const outcome = parseChunkOutcome(value, chunk.count);
+        chunk.values = outcome.values;
+        chunk.failed = outcome.failed;
+        this.#measured(outcome.ms, chunk.count);
+      } catch (error) {
+        chunk.error = error as Error;
+      }
+    }
+    if (!this.#options.ordered) this.#queue.push(chunk);
+    this.#wakeAll();
+  }
+
+  #wakeAll(): void {
+    const wakers = this.#wakers;
+    if (wakers.length === 0) return;
+    this.#wakers = [];
+    for (const wake of wakers) wake();
+  }
+
+  async #advance(): Promise<IteratorResult<R | MapError, void>> {
+    const { signal } = this.#options;
+    try {
+      for (;;) {
+        if (this.#finished) return DONE;
+        if (signal?.aborted) throw new AbortError(signal.reason);
+        if (this.#refillDue()) {
+          await (this.#refilling ??= this.#refill().finally(() => {
+            this.#refilling = undefined;
+          }));
+        }
+        const item = this.#take();
+        if (item !== NONE) return await item;
+        if (this.#exhausted && this.#taken === this.#submitted) {
+          await this.#finish();
+          return DONE;
+        }
+        await this.#wait(signal);
+      }
+    } catch (error) {
+      await this.#finish();
+      throw error;
+    }
+  }
+
+  /** Room for a chunk (or nothing in flight), and input left. */
+  #refillDue(): boolean {
+    if (this.#exhausted) return false;
+    const inFlight = this.#submitted - this.#taken;
+    if (inFlight === 0) return true;
+    if (this.#growing && this.#inFlight.size >= GROWING_AHEAD) return false;
+    return this.#options.concurrency - inFlight >= this.#size;
+  }
+
+  /** Reads the input and submits chunks while one is due. */
+  async #refill(): Promise<void> {
+    const iterator = this.#iterator;
+    while (this.#refillDue()) {
+      const size = Math.max(1, Math.min(this.#size, this.#options.concurrency - (this.#submitted - this.#taken)));
+      const items: unknown[] = [];
+      while (items.length < size) {
+        const next = this.#sync ? (iterator as Iterator<unknown>).next() : await iterator.next();
+        if (next.done) {
+          this.#exhausted = true;
+          break;
+        }
+        items.push(next.value);
+      }
+      if (items.length === 0) return;
+      const seq = this.#seq++;
+      const chunk = new Chunk(this.#submitted, items.length);
+      this.#submitted += items.length;
+      this.#inFlight.set(seq, chunk);
+      if (this.#options.ordered) this.#queue.push(chunk);
+      const refusal = this.#scheduler.submitChunk(this, seq, this.#name, items, this.#runOptions);
+      if (refusal) this.settled(seq, false, refusal);
+    }
+  }
+
+  /** The next item's result if it is back, as a promise (rejected for a failure when errors are thrown). */
+  #take(): Promise<IteratorResult<R | MapError, void>> | typeof NONE {
+    let chunk = this.#current;
+    while (chunk === undefined || this.#k >= chunk.count) {
+      chunk = this.#queue[this.#queueHead];
+      if (chunk === undefined || !chunk.settled) return NONE;
+      this.#queue[this.#queueHead++] = undefined!;
+      if (this.#queueHead >= 1024) {
+        this.#queue = this.#queue.slice(this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#current = chunk;
+      this.#k = 0;
+      this.#f = 0;
+    }
+    const k = this.#k++;
+    this.#taken++;
+    let error = chunk.error;
+    if (error === undefined) {
+      const failed = chunk.failed;
+      if (failed === undefined || failed[this.#f] !== k) return Promise.resolve({ value: chunk.values![k] as R, done: false });
+      this.#f++;
+      error = deserializeError(chunk.values![k]);
+    }
+    if (this.#options.errors === 'yield') return Promise.resolve({ value: new MapError(chunk.first + k, error), done: false });
+    return this.#finish().then(() => Promise.reject(error));
+  }
+
+  /**
+   * Sizes later chunks to about CHUNK_TARGET_MS each, growing at most twofold per chunk back.
+   * A worker that was preempted mid-chunk (three threads on two cores) reports a chunk many
+   * times slower than it is: a rise moves the estimate a tenth of the way, a fall halfway.
+   */
+  #measured(ms: number, count: number): void {
+    const perItem = ms / count;
+    const previous = this.#msPerItem;
+    this.#msPerItem = previous < 0 ? perItem : previous + (perItem - previous) * (perItem > previous ? 0.1 : 0.5);
+    if (this.#options.chunkSize !== undefined) return;
+    const most = Math.max(1, Math.min(MAX_SIZED_CHUNK, Math.floor(this.#options.concurrency / 4)));
+    const fits = this.#msPerItem > 0 ? Math.floor(CHUNK_TARGET_MS / this.#msPerItem) : most;
+    const target = Math.max(1, Math.min(fits, most));
+    this.#size = Math.min(target, 2 * this.#size);
+    this.#growing = this.#size < target;
+  }
+
+  #wait(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.#wakers.push(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** break, return, a throw, a failure or an abort: what has not started never will. */
+  async #finish(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#scheduler.drop(this);
+    this.#inFlight.clear();
+    this.#queue = [];
+    this.#current = undefined;
+    this.#wakeAll();
+    if (!this.#exhausted) await (this.#iterator as AsyncIterator<unknown>).return?.();
   }
 }

@@ -5,7 +5,7 @@ import { describe, milliseconds, resolvePoolOptions, type PoolOptions, type Reso
 import { Scheduler, type RunOptions, type SchedulerStats } from './scheduler/scheduler.js';
 import { LocalWorkers } from './backends/local-workers.js';
 import { AgentListener } from './backends/remote-listener.js';
-import { checkMapOptions, mapTasks, type MapError, type MapOptions } from './map.js';
+import { checkMapOptions, MapIterator, type MapError, type MapOptions } from './map.js';
 import type { AgentInfo, RemoteBackend } from './backends/remote.js';
 import { AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME, type ClientHello } from './backends/remote-protocol.js';
 import type { WorkerInfo } from './backends/types.js';
@@ -190,7 +190,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   map<R = unknown>(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions & { errors: 'yield' }): AsyncGenerator<R | MapError, void, undefined>;
   map<R = unknown>(name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncGenerator<R | MapError, void, undefined> {
     if (typeof name !== 'string') throw new InvalidArgumentError(`map(): name must be a string; got ${describe(name)}`);
-    return mapTasks<R>(this.#scheduler, name, items, checkMapOptions(options));
+    return new MapIterator<R>(this.#scheduler, name, items, checkMapOptions(options));
   }
 
   /**

@@ -152,13 +152,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   /**
-   * Submits a task whose outcome goes to `sink` under `index`, with no promise of its own
-   * (pool.map). Returns the refusal instead of throwing it.
+   * Submits a task whose outcome goes to `sink` under `index`, with no promise of its own:
+   * a map chunk (pool.map), which runs `name` on each of `items`. Returns the refusal
+   * instead of throwing it.
    */
-  submitTo(sink: Sink, index: number, name: string, args: unknown[], options?: RunOptions): Error | undefined {
+  submitChunk(sink: Sink, index: number, name: string, items: unknown[], options?: RunOptions): Error | undefined {
     const refusal = this.#refusal(name, options?.signal);
     if (refusal) return refusal;
-    const task = this.#newTask(name, args, options);
+    const task = this.#newTask(name, [items], options);
+    task.markChunk();
     task.sink = sink;
     task.index = index;
     this.#enqueue(task);
@@ -344,7 +346,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
         if (extras.transfer) (transfer ??= []).push(...extras.transfer);
         if (task.cancellable) cancellable = true;
       }
-      builder.add(task.name, task.args);
+      builder.add(task.name, task.args, task.chunk);
       if (this.#isolates(slot, task)) slot.isolating = task;
     }
     slot.inFlight += taken;

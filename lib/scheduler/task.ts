@@ -27,6 +27,7 @@ const SOLO = 1;
 const SUSPECT = 2;
 const CANCELLABLE = 4;
 const ASYNC = 8;
+const CHUNK = 16;
 
 /** What only some tasks need, kept out of Task so that the common one stays small. */
 export class Extras {
@@ -94,6 +95,15 @@ export class Task {
 
   set async(value: boolean) {
     this.#flags = value ? this.#flags | ASYNC : this.#flags & ~ASYNC;
+  }
+
+  /** A map chunk: its one argument lists items, and its task runs once per item (pool.map). */
+  get chunk(): boolean {
+    return (this.#flags & CHUNK) !== 0;
+  }
+
+  markChunk(): void {
+    this.#flags |= CHUNK;
   }
 
   isolate(suspect: boolean): void {

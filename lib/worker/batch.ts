@@ -10,8 +10,8 @@
 import { ProtocolError } from '../errors.js';
 import { denseArray, isRecord, taskName, wireId, wireIds } from './parse.js';
 
-/** Goes up whenever the shape of a batch or of results changes (3: batches for actors). */
-export const BATCH_FORMAT = 3;
+/** Goes up whenever the shape of a batch or of results changes (3: batches for actors; 4: map chunks). */
+export const BATCH_FORMAT = 4;
 
 /** Most entries in one batch or one results message that a receiver accepts. */
 export const MAX_ENTRIES = 65_536;
@@ -53,6 +53,19 @@ export interface Batch {
   readonly op?: number;
   /** For each entry, the actors whose calls wait on it, outermost first; absent when none do. */
   readonly chains?: readonly (readonly number[])[];
+  /**
+   * Indexes (ascending) of the entries that are map chunks: the entry's one argument is a list
+   * of items, its task runs once per item, and it settles with a ChunkOutcome.
+   */
+  readonly each?: readonly number[];
+}
+
+/** What a map chunk settles with: a value per item, SerializedErrors at the indexes in `failed`. */
+export interface ChunkOutcome {
+  readonly values: readonly unknown[];
+  readonly failed: readonly number[] | undefined;
+  /** ms from the chunk's start to the settlement of its last item, in its worker. */
+  readonly ms: number;
 }
 
 export const OK = 0;
@@ -113,6 +126,7 @@ export class BatchBuilder {
   #names: string[] | undefined = undefined;
   #one: unknown[] | undefined = [];
   #args: (readonly unknown[])[] | undefined = undefined;
+  #each: number[] | undefined = undefined;
   #count = 0;
 
   constructor(readonly base: number) {}
@@ -121,7 +135,9 @@ export class BatchBuilder {
     return this.#count;
   }
 
-  add(name: string, args: readonly unknown[]): void {
+  /** Adds an entry; with `each`, a map chunk (its one argument is the list of items). */
+  add(name: string, args: readonly unknown[], each = false): void {
+    if (each) (this.#each ??= []).push(this.#count);
     if (this.#count === 0) this.#name = name;
     else if (this.#names !== undefined) this.#names.push(name);
     else if (name !== this.#name) {
@@ -141,6 +157,8 @@ export class BatchBuilder {
   build(actor?: number, chains?: readonly (readonly number[])[]): Batch {
     const { base } = this;
     const name = this.#names ?? this.#name!;
+    const each = this.#each;
+    if (each !== undefined) return this.#one !== undefined ? { base, name, one: this.#one, each } : { base, name, args: this.#args, each };
     if (actor === undefined) return this.#one !== undefined ? { base, name, one: this.#one } : { base, name, args: this.#args };
     return this.#one !== undefined ? { base, name, one: this.#one, actor, op: CALL, chains } : { base, name, args: this.#args, actor, op: CALL, chains };
   }
@@ -182,6 +200,11 @@ export function parseBatch(value: unknown): Batch {
     if (names.length !== count) throw new ProtocolError('batch.name must have one name per entry');
     name = names.map(taskName);
   }
+  if (value.each !== undefined) {
+    if (value.actor !== undefined) throw new ProtocolError('a batch for an actor has no map chunks');
+    const each = parseEach(value.each, count, (i) => (one !== undefined ? [one[i]] : args![i]));
+    return one !== undefined ? { base, name, one, each } : { base, name, args, each };
+  }
   if (value.actor === undefined) return one !== undefined ? { base, name, one } : { base, name, args };
   // One literal, not a spread of two: actor batches keep one shape on the hot path.
   const { actor, op, chains } = parseActorFields(value, count);
@@ -197,6 +220,38 @@ function parseActorFields(value: Record<string, unknown>, count: number): Pick<B
   const chains = denseArray(value.chains, MAX_ENTRIES, 'batch.chains').map((chain) => wireIds(chain, MAX_CHAIN, 'batch.chains[]'));
   if (chains.length !== count) throw new ProtocolError('batch.chains must have one chain per entry');
   return { actor, op, chains };
+}
+
+function parseEach(value: unknown, count: number, argsOf: (i: number) => readonly unknown[]): number[] {
+  const each = denseArray(value, count, 'batch.each');
+  let previous = -1;
+  for (const index of each) {
+    if (!Number.isInteger(index) || (index as number) <= previous || (index as number) >= count) {
+      throw new ProtocolError('batch.each must list indexes of entries, ascending');
+    }
+    previous = index as number;
+    const args = argsOf(previous);
+    if (args.length !== 1) throw new ProtocolError('a map chunk takes one argument, its items');
+    denseArray(args[0], MAX_ENTRIES, 'the items of a map chunk');
+  }
+  return each as number[];
+}
+
+/** The value a map chunk of `items` items settled with, as its worker sent it; throws ProtocolError if malformed. */
+export function parseChunkOutcome(value: unknown, items: number): ChunkOutcome {
+  if (!isRecord(value)) throw new ProtocolError('a map chunk outcome must be an object');
+  const values = denseArray(value.values, MAX_ENTRIES, 'chunk.values');
+  if (values.length !== items) throw new ProtocolError(`a map chunk of ${items} items came back with ${values.length} values`);
+  let failed: number[] | undefined;
+  if (value.failed !== undefined) {
+    failed = denseArray(value.failed, items, 'chunk.failed') as number[];
+    let previous = -1;
+    for (const index of failed) {
+      if (!Number.isInteger(index) || index <= previous || index >= items) throw new ProtocolError('chunk.failed must list indexes of values, ascending');
+      previous = index;
+    }
+  }
+  return { values, failed, ms: finiteMs(value.ms, 'chunk.ms') };
 }
 
 /** Checks results that came from a worker or an agent; throws ProtocolError naming what is wrong. */

@@ -3,11 +3,12 @@
  * their results as they settle. Threads and processes run it behind a small channel (their
  * entry files); an agent's router forwards batches to it unchanged.
  */
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { cloneable, DataCloneError, serializeError, UnknownTaskError } from '../errors.js';
 import { ActorHost, type ActorClass } from './actor-host.js';
 import { installCallPort } from './actor-ref.js';
-import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type Results } from './batch.js';
+import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type ChunkOutcome, type Results } from './batch.js';
 import type { ActorCall, CallReply } from './calls.js';
 import { RESERVED_NAMES } from './hooks.js';
 import { OutgoingCalls } from './outgoing-calls.js';
@@ -147,16 +148,25 @@ export class WorkerRuntime {
     tracking.sink = this.#progress;
     const context = tracking.context;
     let sync = 0;
+    const each = batch.each;
+    let chunkAt = 0;
+    let nextChunk = each === undefined ? -1 : each[0];
     for (let i = 0; i < count; i++) {
       const id = batch.base + i;
+      const isChunk = i === nextChunk;
+      if (isChunk) nextChunk = ++chunkAt < each!.length ? each![chunkAt] : -1;
       const name = entryName(batch, i);
       const fn = this.#tasks.get(name);
       if (fn === undefined) {
         buffer.push(id, ERR, serializeError(new UnknownTaskError(name, this.#classes.has(name))));
         continue;
       }
+      tracking.current = id;
+      if (isChunk) {
+        if (this.#runChunk(id, fn, entryArgs(batch, i)[0] as readonly unknown[], context)) sync++;
+        continue;
+      }
       try {
-        tracking.current = id;
         const value = context === undefined ? fn(...entryArgs(batch, i)) : context.run(id, fn, ...entryArgs(batch, i));
         if (isThenable(value)) {
           buffer.started(id);
@@ -183,6 +193,53 @@ export class WorkerRuntime {
   /** Sends the results gathered so far, as one message even if there are none: the pool's sign that what it sent was handled. */
   answer(): void {
     this.#buffer.flush(true);
+  }
+
+  /**
+   * Runs a map chunk: its task once per item, the items' promises overlapping. Each item's
+   * failure is its own (a SerializedError in its place); the chunk settles when its last
+   * item does, and returns true if that was at once.
+   */
+  #runChunk(id: number, fn: TaskFunction, items: readonly unknown[], context: AsyncLocalStorage<number> | undefined): boolean {
+    const started = performance.now();
+    const values = new Array<unknown>(items.length);
+    let failed: number[] | undefined;
+    const outcome = (): ChunkOutcome => ({ values, failed: failed?.sort((a, b) => a - b), ms: performance.now() - started });
+    // The loop holds one count itself, so a thenable that settles synchronously cannot end the chunk early.
+    let unsettled = 1;
+    const fail = (k: number, error: unknown) => {
+      values[k] = serializeError(error);
+      (failed ??= []).push(k);
+    };
+    for (let k = 0; k < items.length; k++) {
+      try {
+        const value = context === undefined ? fn(items[k]) : context.run(id, fn, items[k]);
+        if (!isThenable(value)) {
+          values[k] = value;
+          continue;
+        }
+        unsettled++;
+        value.then(
+          (v) => {
+            values[k] = v;
+            if (--unsettled === 0) this.#settled(id, OK, outcome(), started);
+          },
+          (e) => {
+            fail(k, e);
+            if (--unsettled === 0) this.#settled(id, OK, outcome(), started);
+          },
+        );
+      } catch (error) {
+        fail(k, error);
+      }
+    }
+    if (--unsettled === 0) {
+      this.#buffer.push(id, OK, outcome());
+      return true;
+    }
+    this.#buffer.started(id);
+    this.#pending++;
+    return false;
   }
 
   #settled(id: number, status: number, value: unknown, started: number): void {

@@ -26,9 +26,13 @@ function bytes(value: unknown): Posted {
   return { message: encoded, transfer: [encoded.buffer as ArrayBuffer] };
 }
 
+/** A map chunk's items (an array) and its outcome ({ values, failed }) are plain this many levels down. */
+const CHUNK_DEPTH = 2;
+
 function plainBatch(batch: Batch): boolean {
-  if (batch.one !== undefined) return allPlain(batch.one);
-  for (const args of batch.args!) if (!allPlain(args)) return false;
+  const depth = batch.each === undefined ? 0 : CHUNK_DEPTH;
+  if (batch.one !== undefined) return allPlain(batch.one, depth);
+  for (const args of batch.args!) if (!allPlain(args, depth)) return false;
   return true;
 }
 
@@ -52,7 +56,7 @@ export function packResults(results: Results): Posted {
   if (moved !== undefined) {
     return { message: { moving: results, buffers: bufferPositions(results.values) ?? [] } satisfies Moving, transfer: moved };
   }
-  return allPlain(results.values) ? { message: results, transfer: undefined } : bytes(results);
+  return allPlain(results.values, CHUNK_DEPTH) ? { message: results, transfer: undefined } : bytes(results);
 }
 
 function isMoving(value: unknown): value is Moving {

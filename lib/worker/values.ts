@@ -12,14 +12,22 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
-/** Carried alike by structured clone and v8. */
-function isPlain(value: unknown): boolean {
+/**
+ * Carried alike by structured clone and v8: primitives, and (`depth` levels down) arrays and
+ * plain objects of them, such as a map chunk's items and its outcome.
+ */
+function isPlain(value: unknown, depth: number): boolean {
   const type = typeof value;
-  return type === 'number' || type === 'string' || type === 'boolean' || value === null || value === undefined;
+  if (type === 'number' || type === 'string' || type === 'boolean' || value === null || value === undefined) return true;
+  if (depth === 0 || type !== 'object') return false;
+  if (Array.isArray(value)) return allPlain(value, depth - 1);
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) if (!isPlain((value as Record<string, unknown>)[key], depth - 1)) return false;
+  return true;
 }
 
-export function allPlain(values: readonly unknown[]): boolean {
-  for (let i = 0; i < values.length; i++) if (!isPlain(values[i])) return false;
+export function allPlain(values: readonly unknown[], depth = 0): boolean {
+  for (let i = 0; i < values.length; i++) if (!isPlain(values[i], depth)) return false;
   return true;
 }
 

@@ -52,6 +52,35 @@ for (const mode of MODES) {
     });
   });
 
+  test(`${mode}: the items of one chunk fail on their own, each in its place`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      const out = await collect(pool.map<number>('squareUnless13', [12, 13, 14, 13], { chunkSize: 4, errors: 'yield' }));
+      assert.equal(out.map((value) => (value instanceof MapError ? [value.index, value.error.constructor.name] : value)), [
+        144, [1, 'RangeError'], 196, [3, 'RangeError'],
+      ]);
+      assert.is(pool.stats().completed, 1, 'the four items went as one task');
+    });
+  });
+
+  test(`${mode}: async items of one chunk all settle, failures in place`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      const out = await collect(pool.map('rejectOdd', [2, 3, 4, 5, 6], { chunkSize: 5, errors: 'yield' }));
+      assert.equal(out.map((value) => (value instanceof MapError ? value.error.message : value)), [4, 'odd 3', 8, 'odd 5', 12]);
+    });
+  });
+
+  test(`${mode}: chunks are sized by what items cost: tiny ones many to a task, sleeping ones one each`, async () => {
+    await withPool(mode, { size: 2 }, async (pool) => {
+      const tiny = await collect(pool.map<number>('square', Array.from({ length: 20_000 }, (_, i) => i)));
+      assert.is(tiny.length, 20_000);
+      const tasks = pool.stats().completed;
+      assert.ok(tasks < 1_000, `20,000 tiny items went as ${tasks} tasks`);
+      // 5 ms each: about 2 ms of work per chunk means one item per chunk.
+      await collect(pool.map('sleep', Array.from({ length: 200 }, () => 5)));
+      assert.is(pool.stats().completed - tasks, 200);
+    });
+  });
+
   test(`${mode}: a lazy async input is read at most concurrency ahead; break stops it cleanly`, async () => {
     await withPool(mode, { size: 2 }, async (pool) => {
       let produced = 0;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BatchBuilder, entryArgs, entryCount, entryName, parseBatch, parseResults, resultId } from '../../lib/worker/batch.js';
+import { BatchBuilder, entryArgs, entryCount, entryName, parseBatch, parseChunkOutcome, parseResults, resultId } from '../../lib/worker/batch.js';
 import { ResultBuffer } from '../../lib/worker/result-buffer.js';
 import { packBatch, packResults, unpackBatch, unpackResults } from '../../lib/worker/thread-channel.js';
 import { markMoved } from '../../lib/worker/moved.js';
@@ -42,6 +42,31 @@ test('parseBatch accepts what the builder makes and refuses malformed or sparse 
     { base: 2 ** 53 - 1, name: 'a', one: [1, 2] },
   ];
   bad.forEach((value, i) => assert.throws(() => parseBatch(value), /./, `bad batch ${i}`));
+});
+
+test('map chunks: the builder lists them in `each`, and parseBatch checks each is one list of items', () => {
+  const builder = new BatchBuilder(5);
+  builder.add('square', [1]);
+  builder.add('square', [[2, 3]], true);
+  const batch = builder.build();
+  assert.equal(batch, { base: 5, name: 'square', one: [1, [2, 3]], each: [1] });
+  assert.equal(parseBatch(structuredClone(batch)), batch);
+  const bad: unknown[] = [
+    { base: 1, name: 'a', one: [[1]], each: [1] }, { base: 1, name: 'a', one: [[1], [2]], each: [1, 0] },
+    { base: 1, name: 'a', one: [7], each: [0] }, { base: 1, name: 'a', args: [[[1], [2]]], each: [0] },
+    { base: 1, name: 'a', one: [sparse()], each: [0] }, { base: 1, name: 'a', one: [[1]], each: [0], actor: 3 },
+  ];
+  bad.forEach((value, i) => assert.throws(() => parseBatch(value), /ProtocolError|batch|chunk/, `bad batch ${i}`));
+});
+
+test('parseChunkOutcome: a value per item, failure indexes ascending, a time', () => {
+  assert.equal(parseChunkOutcome({ values: [1, 'e'], failed: [1], ms: 0.5 }, 2), { values: [1, 'e'], failed: [1], ms: 0.5 });
+  assert.equal(parseChunkOutcome({ values: [1], ms: 0 }, 1).failed, undefined);
+  const bad: unknown[] = [
+    null, [1], { values: [1], ms: 0 }, { values: [1, 2], failed: [2], ms: 0 }, { values: [1, 2], failed: [1, 0], ms: 0 },
+    { values: [1, 2], ms: -1 }, { values: sparse(), ms: 0 },
+  ];
+  bad.forEach((value, i) => assert.throws(() => parseChunkOutcome(value, 2), /chunk/, `bad outcome ${i}`));
 });
 
 test('parseBatch is quick on a sparse array of length 2^32-1 (it never walks it)', () => {
