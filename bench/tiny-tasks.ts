@@ -34,7 +34,7 @@ const opts = numericArgs({
 /** Throughput ratios are against this contender, in the same round. */
 const REFERENCE = 'piscina';
 /** Latency p50 ratios: each of these against the reference named beside it. */
-const LATENCY_REFERENCES = ['piscina', 'raw postMessage round trip', 'raw IPC 1/msg', 'raw TCP round trip'];
+const LATENCY_REFERENCES = ['piscina', 'raw postMessage round trip', 'raw IPC 1/msg', 'raw TCP round trip', 'raw TCP + IPC hop round trip'];
 
 /** Issue 6's targets, all in one place: ratios against the raw media, in the same run. */
 const TARGETS = {
@@ -75,6 +75,7 @@ const contenders: Contender[] = [
   rawIpcBatched(),
   rawTcpBatched(),
   rawTcpRoundTrip(),
+  rawTcpRoundTrip(true),
   pythonManagers(opts.pythonTasks),
 ];
 
@@ -237,18 +238,23 @@ async function main(): Promise<void> {
           met: judge(rel, (x) => x >= atLeast),
         });
       }
-      const rel = ratios(p50sOf(m.run), p50sOf(m.rawRoundTrip));
-      targetRows.push({
-        mode: m.mode,
-        comparison: `p50 one in flight ÷ ${m.rawRoundTrip}`,
-        troupe: median(p50sOf(m.run)),
-        raw: median(p50sOf(m.rawRoundTrip)),
-        unit: 'µs',
-        ratios: rel,
-        medianRatio: median(rel),
-        target: `≤ ${p50AtMost.toFixed(2)}×`,
-        met: judge(rel, (x) => x <= p50AtMost),
-      });
+      // Remote also against the floor of the agent's hop to a worker process: not the issue's
+      // target, but how much of the gap to raw TCP is that hop.
+      const roundTrips = m.mode === 'remote' ? [m.rawRoundTrip, 'raw TCP + IPC hop round trip'] : [m.rawRoundTrip];
+      for (const reference of roundTrips) {
+        const rel = ratios(p50sOf(m.run), p50sOf(reference));
+        targetRows.push({
+          mode: m.mode,
+          comparison: `p50 one in flight ÷ ${reference}`,
+          troupe: median(p50sOf(m.run)),
+          raw: median(p50sOf(reference)),
+          unit: 'µs',
+          ratios: rel,
+          medianRatio: median(rel),
+          target: `≤ ${p50AtMost.toFixed(2)}×`,
+          met: judge(rel, (x) => x <= p50AtMost),
+        });
+      }
     }
     const heapRows = [...heapBefore].map(([name, before]) => {
       const after = heapAfter.get(name) ?? [];

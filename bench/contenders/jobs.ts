@@ -130,16 +130,18 @@ export function rawFork(size: number, serialization: 'json' | 'advanced'): JobRu
 }
 
 /** One child with a plain `net` server on 127.0.0.1: a v8-serialized value per frame, echoed. */
-export function rawTcp(): JobRunner {
+/** With `hop`, the TCP child hands each value to a forked worker process and back (an agent's hop, with no agent). */
+export function rawTcp(hop = false): JobRunner {
   let child: ChildProcessByStdio<Writable, Readable, null> | undefined;
   let socket: Socket | undefined;
   const waiters: ((value: unknown) => void)[] = [];
   const onData = frameReader((body) => waiters.shift()?.(deserialize(body)));
   return {
-    name: 'raw TCP',
-    detail: '1 child, plain net server on 127.0.0.1, length-prefixed v8.serialize frames, echoed',
+    name: hop ? 'raw TCP + IPC hop' : 'raw TCP',
+    detail: `1 child, plain net server on 127.0.0.1, length-prefixed v8.serialize frames, echoed${hop ? " by its own forked child ('advanced' IPC)" : ''}`,
     async setup() {
-      child = spawn(process.execPath, [fileURLToPath(fixture('raw-tcp-echo-child.js'))], { stdio: ['pipe', 'pipe', 'inherit'], env: childEnv() });
+      const args = [fileURLToPath(fixture('raw-tcp-echo-child.js')), ...(hop ? ['--hop'] : [])];
+      child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], env: childEnv() });
       const lines = createInterface({ input: child.stdout });
       const [line] = (await Promise.race([once(lines, 'line'), sleep(10_000, true).then(() => ['timeout'])])) as string[];
       lines.close();

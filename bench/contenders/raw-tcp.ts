@@ -31,8 +31,11 @@ class TcpEchoChild {
   #pending: Buffer | null = null;
   #failed: ((error: Error) => void) | undefined;
 
+  /** With `hop`, the child has each batch squared by a forked worker process of its own. */
+  constructor(readonly hop = false) {}
+
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [fileURLToPath(fixture('tcp-echo-child.js'))], {
+    const child = spawn(process.execPath, [fileURLToPath(fixture('tcp-echo-child.js')), ...(this.hop ? ['--hop'] : [])], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: childEnv(),
     });
@@ -160,12 +163,16 @@ export function rawTcpBatched(batch = RAW_TCP_BATCH): Contender {
   };
 }
 
-/** "raw TCP round trip": one one-task frame out, its answer back, one at a time. */
-export function rawTcpRoundTrip(): Contender {
-  const child = new TcpEchoChild();
+/**
+ * "raw TCP round trip": one one-task frame out, its answer back, one at a time. With `hop`,
+ * the TCP child hands the task to a forked worker process and back ('advanced' IPC), as an
+ * agent does: the floor under remote mode's round trip with the agent's hop.
+ */
+export function rawTcpRoundTrip(hop = false): Contender {
+  const child = new TcpEchoChild(hop);
   return {
-    name: 'raw TCP round trip',
-    detail: '1 child, plain net server on 127.0.0.1, one one-task frame (v8.serialize) at a time',
+    name: hop ? 'raw TCP + IPC hop round trip' : 'raw TCP round trip',
+    detail: `1 child, plain net server on 127.0.0.1, one one-task frame (v8.serialize) at a time${hop ? ", squared by the child's own forked child" : ''}`,
     setup: () => child.start(),
     roundTrip(i) {
       return new Promise((resolve, reject) => {

@@ -30,6 +30,7 @@ const entries = (): Entry[] => [
   { runner: rawFork(1, 'json'), kinds: ['string'], job: 'echo' },
   { runner: rawFork(1, 'advanced'), kinds: ['string', 'Buffer'], job: 'echo' },
   { runner: rawTcp(), kinds: ['string', 'Buffer'], job: 'echo' },
+  { runner: rawTcp(true), kinds: ['string', 'Buffer'], job: 'echo' },
 ];
 
 function maker(kind: Kind, bytes: number): () => { arg: unknown; transfer?: ArrayBuffer[]; bytes: number } {

@@ -65,16 +65,12 @@ export class ResultBuffer {
   flush = (always = false): void => {
     this.#scheduled = false;
     if (!always && this.#values.length === 0 && this.#started === undefined && this.#progress === undefined) return;
-    const results: Results = {
-      progress: this.#progress && [...this.#progress],
-      base: this.#base,
-      ids: this.#ids,
-      values: this.#values,
-      failed: this.#failed,
-      started: this.#started,
-      busy: this.#busy,
-      run: this.#run,
-    };
+    // Fields that are absent are left out, not sent as undefined: every one costs on the channel.
+    const results: { -readonly [K in keyof Results]: Results[K] } = { base: this.#base, values: this.#values, busy: this.#busy, run: this.#run };
+    if (this.#progress !== undefined) results.progress = [...this.#progress];
+    if (this.#ids !== undefined) results.ids = this.#ids;
+    if (this.#failed !== undefined) results.failed = this.#failed;
+    if (this.#started !== undefined) results.started = this.#started;
     this.clear();
     this.#emit(results);
   };
