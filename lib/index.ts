@@ -5,7 +5,7 @@ export type { QueueHandle, QueueOptions, QueueGetOptions, QueuePutOptions, Recei
 export type { ClientInfo } from './queues/session.js';
 export { connect, Hub, type HubOptions, type HubEvents, type HubQueue } from './client/hub.js';
 export type { PoolMode, PoolOptions } from './options.js';
-export { MapError, type MapOptions } from './map.js';
+export { MapError, type MapOptions } from './map-options.js';
 export { ActorRef, type ActorClasses, type TypedActor } from './actors/ref.js';
 export type { ActorEvents, ActorInfo, CallOptions, Placement, RestartPolicy, SpawnOptions } from './actors/types.js';
 export type { RunOptions, SchedulerStats as PoolStats, WorkerStats } from './scheduler/scheduler.js';

@@ -6,92 +6,14 @@
  * spread over the workers) and large for tiny ones. The input is read lazily, at most
  * `concurrency` items ahead of what the loop has taken, and there is no promise per item.
  */
+import { ChunkSizer } from './chunk-sizer.js';
 import { AbortError, deserializeError, InvalidArgumentError } from './errors.js';
-import { describe, milliseconds } from './options.js';
+import { MapError, type ResolvedMapOptions } from './map-options.js';
+import { describe } from './options.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { Sink } from './scheduler/task.js';
 import { parseChunkOutcome } from './worker/batch.js';
 
-export interface MapOptions {
-  /** Yield results in input order (`imap`), or as they settle (`imap_unordered`). @default true */
-  ordered?: boolean;
-  /**
-   * Items sent to a worker as one task (Python's `chunksize`). By default chunks are sized
-   * to about 2 ms of work each, from what earlier chunks took: 1 item at first, then up
-   * to 1,024 (at most a quarter of `concurrency`).
-   */
-  chunkSize?: number;
-  /** Most items submitted and not yet taken by the loop. @default 4096 */
-  concurrency?: number;
-  /** Stops the iteration: it throws ERR_TROUPE_ABORTED, and items not yet started never run. */
-  signal?: AbortSignal;
-  /** Timeout in ms of each chunk (a chunk is one task), as for run(). */
-  timeout?: number;
-  /**
-   * 'throw' (the default, as Python's imap): a failed item throws its error at its place and
-   * the rest is dropped. 'yield': failures are yielded as `MapError` values and iteration goes on.
-   */
-  errors?: 'throw' | 'yield';
-}
-
-/** A failed item, yielded in place of its result when `errors: 'yield'`. */
-export class MapError {
-  constructor(
-    readonly index: number,
-    readonly error: Error,
-  ) {}
-}
-
-/** Map options with their defaults filled in; `chunkSize` undefined means sized as chunks come back. */
-export interface ResolvedMapOptions {
-  ordered: boolean;
-  chunkSize: number | undefined;
-  concurrency: number;
-  errors: 'throw' | 'yield';
-  signal: AbortSignal | undefined;
-  timeout: number | undefined;
-}
-
-function positive(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new InvalidArgumentError(`map(): options.${name} must be an integer >= 1; got ${describe(value)}`);
-  }
-  return value as number;
-}
-
-export function checkMapOptions(options: MapOptions | undefined): ResolvedMapOptions {
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw new InvalidArgumentError(`map(): options must be an object; got ${describe(options)}`);
-  }
-  const { ordered = true, signal, timeout, errors = 'throw' } = options ?? {};
-  if (typeof ordered !== 'boolean') throw new InvalidArgumentError(`map(): options.ordered must be a boolean; got ${describe(ordered)}`);
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidArgumentError(`map(): options.signal must be an AbortSignal; got ${describe(signal)}`);
-  }
-  if (errors !== 'throw' && errors !== 'yield') {
-    throw new InvalidArgumentError(`map(): options.errors must be 'throw' or 'yield'; got ${describe(errors)}`);
-  }
-  let checkedTimeout: number | undefined;
-  try {
-    checkedTimeout = timeout === undefined ? undefined : milliseconds('timeout', timeout, Infinity);
-  } catch (error) {
-    throw new InvalidArgumentError(`map(): ${(error as Error).message}`);
-  }
-  return {
-    ordered,
-    chunkSize: positive('chunkSize', options?.chunkSize),
-    concurrency: positive('concurrency', options?.concurrency) ?? 4096,
-    errors,
-    signal,
-    timeout: checkedTimeout,
-  };
-}
-
-/** Work per chunk that sized chunks aim at: the tail's imbalance over workers stays about this small. */
-const CHUNK_TARGET_MS = 2;
-/** Largest sized chunk. */
-const MAX_SIZED_CHUNK = 1_024;
 /**
  * Chunks in flight while sized chunks are still growing toward what fits (before any has
  * come back, each is one item): filling `concurrency` with them would send it all small.
@@ -157,11 +79,7 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
   #taken = 0;
   #exhausted = false;
   #finished = false;
-  /** Items per chunk now (sized), and ms per item as measured so far (-1: none back yet). */
-  #size = 1;
-  #msPerItem = -1;
-  /** Sized chunks are smaller than what fits, and double with each chunk back. */
-  #growing: boolean;
+  readonly #sizer: ChunkSizer;
   /** Calls of next() waiting for a chunk to settle. */
   #wakers: (() => void)[] = [];
   /** The input is being read: one reader at a time keeps items in order. */
@@ -175,8 +93,7 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     this.#runOptions = options.timeout === undefined ? undefined : { timeout: options.timeout };
     this.#iterator = iterator;
     this.#sync = sync;
-    if (options.chunkSize !== undefined) this.#size = options.chunkSize;
-    this.#growing = options.chunkSize === undefined;
+    this.#sizer = new ChunkSizer(options.chunkSize, options.concurrency);
   }
 
   [Symbol.asyncIterator](): this {
@@ -218,7 +135,7 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
         const outcome = parseChunkOutcome(value, chunk.count);
         chunk.values = outcome.values;
         chunk.failed = outcome.failed;
-        this.#measured(outcome.ms, chunk.count);
+        this.#sizer.measured(outcome.ms, chunk.count);
       } catch (error) {
         chunk.error = error as Error;
       }
@@ -264,15 +181,15 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     if (this.#exhausted) return false;
     const inFlight = this.#submitted - this.#taken;
     if (inFlight === 0) return true;
-    if (this.#growing && this.#inFlight.size >= GROWING_AHEAD) return false;
-    return this.#options.concurrency - inFlight >= this.#size;
+    if (this.#sizer.growing && this.#inFlight.size >= GROWING_AHEAD) return false;
+    return this.#options.concurrency - inFlight >= this.#sizer.size;
   }
 
   /** Reads the input and submits chunks while one is due. */
   async #refill(): Promise<void> {
     const iterator = this.#iterator;
     while (this.#refillDue()) {
-      const size = Math.max(1, Math.min(this.#size, this.#options.concurrency - (this.#submitted - this.#taken)));
+      const size = Math.max(1, Math.min(this.#sizer.size, this.#options.concurrency - (this.#submitted - this.#taken)));
       const items: unknown[] = [];
       while (items.length < size) {
         const next = this.#sync ? (iterator as Iterator<unknown>).next() : await iterator.next();
@@ -319,23 +236,6 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     }
     if (this.#options.errors === 'yield') return Promise.resolve({ value: new MapError(chunk.first + k, error), done: false });
     return this.#finish().then(() => Promise.reject(error));
-  }
-
-  /**
-   * Sizes later chunks to about CHUNK_TARGET_MS each, growing at most twofold per chunk back.
-   * A worker that was preempted mid-chunk (three threads on two cores) reports a chunk many
-   * times slower than it is: a rise moves the estimate a tenth of the way, a fall halfway.
-   */
-  #measured(ms: number, count: number): void {
-    const perItem = ms / count;
-    const previous = this.#msPerItem;
-    this.#msPerItem = previous < 0 ? perItem : previous + (perItem - previous) * (perItem > previous ? 0.1 : 0.5);
-    if (this.#options.chunkSize !== undefined) return;
-    const most = Math.max(1, Math.min(MAX_SIZED_CHUNK, Math.floor(this.#options.concurrency / 4)));
-    const fits = this.#msPerItem > 0 ? Math.floor(CHUNK_TARGET_MS / this.#msPerItem) : most;
-    const target = Math.max(1, Math.min(fits, most));
-    this.#size = Math.min(target, 2 * this.#size);
-    this.#growing = this.#size < target;
   }
 
   #wait(signal: AbortSignal | undefined): Promise<void> {

@@ -5,7 +5,8 @@ import { describe, milliseconds, resolvePoolOptions, type PoolOptions, type Reso
 import { Scheduler, type RunOptions, type SchedulerStats } from './scheduler/scheduler.js';
 import { LocalWorkers } from './backends/local-workers.js';
 import { AgentListener } from './backends/remote-listener.js';
-import { checkMapOptions, MapIterator, type MapError, type MapOptions } from './map.js';
+import { checkMapOptions, type MapError, type MapOptions } from './map-options.js';
+import { MapIterator } from './map.js';
 import type { AgentInfo, RemoteBackend } from './backends/remote.js';
 import { AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME, type ClientHello } from './backends/remote-protocol.js';
 import type { WorkerInfo } from './backends/types.js';
