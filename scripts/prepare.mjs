@@ -1,4 +1,4 @@
-// `npm run prepare`: builds dist/ with the TypeScript compiler. npm runs it on `npm install`
+// `npm run prepare`: builds dist/ with the TypeScript compiler (then bundles the worker entries). npm runs it on `npm install`
 // in a clone, for a git dependency (after installing devDependencies) and for `npm pack`;
 // also for `npm install <folder>`, but without installing the folder's devDependencies, so
 // there it says what to do instead of failing with "tsc: not found".
@@ -23,4 +23,6 @@ try {
   process.exit(1);
 }
 const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-process.exit(result.status ?? 1);
+if (result.status !== 0) process.exit(result.status ?? 1);
+const bundled = spawnSync(process.execPath, [`${root}scripts/bundle-workers.mjs`], { cwd: root, stdio: 'inherit' });
+process.exit(bundled.status ?? 1);
