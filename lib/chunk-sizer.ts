@@ -7,14 +7,21 @@
 export const CHUNK_TARGET_MS = 2;
 /** Largest sized chunk. */
 export const MAX_SIZED_CHUNK = 1_024;
+/**
+ * Chunks that must come back before sized chunks count as settled: the first measures a
+ * single item, and one preempted item would otherwise pass for slow and fill `concurrency`
+ * with single-item chunks.
+ */
+export const SETTLE_CHUNKS = 8;
 
 /** How many items go in a map chunk: fixed (`chunkSize`), or sized from what chunks took. */
 export class ChunkSizer {
   /** Items in the next chunk. */
   size: number;
-  /** Sized chunks are still smaller than what fits, and double with each chunk back. */
+  /** Sized chunks are still smaller than what fits (or too few have come back to say), and double with each chunk back. */
   growing: boolean;
   #msPerItem = -1;
+  #measuredChunks = 0;
   readonly #fixed: boolean;
   readonly #most: number;
 
@@ -38,7 +45,8 @@ export class ChunkSizer {
     this.#msPerItem = previous < 0 ? perItem : previous + (perItem - previous) * (perItem > previous ? 0.1 : 0.5);
     const fits = this.#msPerItem > 0 ? Math.floor(CHUNK_TARGET_MS / this.#msPerItem) : this.#most;
     const target = Math.max(1, Math.min(fits, this.#most));
+    this.#measuredChunks++;
     this.size = Math.min(target, 2 * this.size);
-    this.growing = this.size < target;
+    this.growing = this.size < target || this.#measuredChunks < SETTLE_CHUNKS;
   }
 }

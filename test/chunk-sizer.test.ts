@@ -1,7 +1,7 @@
 // How pool.map() sizes its chunks, fed measurements directly (no workers, no clock).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CHUNK_TARGET_MS, ChunkSizer, MAX_SIZED_CHUNK } from '../lib/chunk-sizer.js';
+import { CHUNK_TARGET_MS, ChunkSizer, MAX_SIZED_CHUNK, SETTLE_CHUNKS } from '../lib/chunk-sizer.js';
 
 test('tiny items: the size doubles with each chunk back up to the largest, then stops growing', () => {
   const sizer = new ChunkSizer(undefined, 4096);
@@ -21,10 +21,22 @@ test('the largest sized chunk is a quarter of concurrency when that is less', ()
   assert.equal([sizer.size, sizer.growing], [25, false]);
 });
 
-test('long items go one to a chunk', () => {
+test('long items go one to a chunk, settled once a few chunks have come back', () => {
   const sizer = new ChunkSizer(undefined, 4096);
+  for (let i = 1; i < SETTLE_CHUNKS; i++) {
+    sizer.measured(5, 1);
+    assert.equal([sizer.size, sizer.growing], [1, true], `after ${i} chunks`);
+  }
   sizer.measured(5, 1);
   assert.equal([sizer.size, sizer.growing], [1, false]);
+});
+
+test('one slow first item does not settle the size at one: later tiny ones grow it', () => {
+  const sizer = new ChunkSizer(undefined, 4096);
+  sizer.measured(3, 1); // preempted
+  assert.ok(sizer.growing, 'not settled on one sample');
+  for (let i = 0; i < 40 && sizer.size < MAX_SIZED_CHUNK; i++) sizer.measured(0.0005 * sizer.size, sizer.size);
+  assert.is(sizer.size, MAX_SIZED_CHUNK);
 });
 
 test('a chunk that seemed slow (a preempted worker) moves the size a little; items that stay slower bring it to what fits them', () => {
