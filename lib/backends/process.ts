@@ -31,6 +31,12 @@ export class ProcessBackend implements Backend {
   #host: BackendHost | undefined;
   #state: 'running' | 'stopping' | 'exited' = 'running';
   #killedByUs = false;
+  /**
+   * A write to the worker failed: it is gone, whatever isConnected() says until the event
+   * loop sees its channel close. Work re-queued meanwhile must not come back here: that
+   * write fails on the next tick too, and the loop never gets to the close.
+   */
+  #writeFailed = false;
   #sent = 0;
   #written = 0;
   #congestedUntil = 0;
@@ -139,7 +145,10 @@ export class ProcessBackend implements Backend {
   }
 
   get ready(): boolean {
-    return this.#state === 'running' && !this.#killedByUs && this.#worker.isConnected() && this.#written >= this.#congestedUntil && !this.recycling.due;
+    return (
+      this.#state === 'running' && !this.#killedByUs && !this.#writeFailed && this.#worker.isConnected() &&
+      this.#written >= this.#congestedUntil && !this.recycling.due
+    );
   }
 
   retire(): void {
@@ -172,7 +181,10 @@ export class ProcessBackend implements Backend {
     const wasCongested = !this.ready;
     this.#written++;
     // Never written (the worker is gone or going): it never ran, so it costs no attempt.
-    if (error) this.#host?.lost(this, batchIds(batch), 'stopped', error);
+    if (error) {
+      this.#writeFailed = true;
+      this.#host?.lost(this, batchIds(batch), 'stopped', error);
+    }
     else if (wasCongested && this.ready) this.#host?.writable(this);
   }
 

@@ -35,6 +35,12 @@ test('when the primary is SIGKILLed its worker processes are gone within 2 s', a
   }
 });
 
+test('a write to a worker process that has just died fails: its tasks go to the other worker, not back to it on every tick', async () => {
+  const result = await runNode(['--import', 'tsx', fixture('e2e-write-fails.ts').pathname], 30_000);
+  assert.is(result.code, 0, result.stderr);
+  assert.ok(result.stdout.includes(`ok ${JSON.stringify(Array.from({ length: 20 }, (_, i) => i * i))}`), result.stdout);
+});
+
 for (const mode of MODES) {
   test(`${mode}: close() lets in-flight and queued tasks finish, refuses new ones, then stops every worker`, async () => {
     const pool = await openPool(mode, { size: 2, maxInFlight: 1 });
