@@ -35,7 +35,6 @@ function iteratorOf(input: Input): { iterator: Iterator<unknown> | AsyncIterator
 
 /** A chunk from submission until the loop has taken its last item. */
 class Chunk {
-  settled = false;
   /** Each item's value, or undefined when the whole chunk failed (`error`). */
   values: readonly unknown[] | undefined = undefined;
   /** Indexes of failed items, ascending. */
@@ -47,6 +46,10 @@ class Chunk {
     readonly first: number,
     readonly count: number,
   ) {}
+
+  get settled(): boolean {
+    return this.values !== undefined || this.error !== undefined;
+  }
 }
 
 const DONE: IteratorReturnResult<void> = { value: undefined, done: true };
@@ -128,7 +131,6 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     const chunk = this.#inFlight.get(seq);
     if (chunk === undefined) return;
     this.#inFlight.delete(seq);
-    chunk.settled = true;
     if (!ok) chunk.error = value as Error;
     else {
       try {

@@ -184,8 +184,7 @@ export class ProcessBackend implements Backend {
     if (error) {
       this.#writeFailed = true;
       this.#host?.lost(this, batchIds(batch), 'stopped', error);
-    }
-    else if (wasCongested && this.ready) this.#host?.writable(this);
+    } else if (wasCongested && this.ready) this.#host?.writable(this);
   }
 
   drop(ids: readonly number[]): void {

@@ -8,7 +8,7 @@
  * of plain arguments: `{ base, name: 'square', one: [1, 2, 3] }`.
  */
 import { ProtocolError } from '../errors.js';
-import { denseArray, isRecord, taskName, wireId, wireIds } from './parse.js';
+import { ascendingIndexes, denseArray, isRecord, taskName, wireId, wireIds } from './parse.js';
 
 /** Goes up whenever the shape of a batch or of results changes (3: batches for actors; 4: map chunks). */
 export const BATCH_FORMAT = 4;
@@ -63,7 +63,7 @@ export interface Batch {
 /** What a map chunk settles with: a value per item, SerializedErrors at the indexes in `failed`. */
 export interface ChunkOutcome {
   readonly values: readonly unknown[];
-  readonly failed: readonly number[] | undefined;
+  readonly failed?: readonly number[];
   /** ms from the chunk's start to the settlement of its last item, in its worker. */
   readonly ms: number;
 }
@@ -223,18 +223,13 @@ function parseActorFields(value: Record<string, unknown>, count: number): Pick<B
 }
 
 function parseEach(value: unknown, count: number, argsOf: (i: number) => readonly unknown[]): number[] {
-  const each = denseArray(value, count, 'batch.each');
-  let previous = -1;
+  const each = ascendingIndexes(value, count, 'batch.each');
   for (const index of each) {
-    if (!Number.isInteger(index) || (index as number) <= previous || (index as number) >= count) {
-      throw new ProtocolError('batch.each must list indexes of entries, ascending');
-    }
-    previous = index as number;
-    const args = argsOf(previous);
+    const args = argsOf(index);
     if (args.length !== 1) throw new ProtocolError('a map chunk takes one argument, its items');
     denseArray(args[0], MAX_ENTRIES, 'the items of a map chunk');
   }
-  return each as number[];
+  return each;
 }
 
 /** The value a map chunk of `items` items settled with, as its worker sent it; throws ProtocolError if malformed. */
@@ -242,15 +237,7 @@ export function parseChunkOutcome(value: unknown, items: number): ChunkOutcome {
   if (!isRecord(value)) throw new ProtocolError('a map chunk outcome must be an object');
   const values = denseArray(value.values, MAX_ENTRIES, 'chunk.values');
   if (values.length !== items) throw new ProtocolError(`a map chunk of ${items} items came back with ${values.length} values`);
-  let failed: number[] | undefined;
-  if (value.failed !== undefined) {
-    failed = denseArray(value.failed, items, 'chunk.failed') as number[];
-    let previous = -1;
-    for (const index of failed) {
-      if (!Number.isInteger(index) || index <= previous || index >= items) throw new ProtocolError('chunk.failed must list indexes of values, ascending');
-      previous = index;
-    }
-  }
+  const failed = value.failed === undefined ? undefined : ascendingIndexes(value.failed, items, 'chunk.failed');
   return { values, failed, ms: finiteMs(value.ms, 'chunk.ms') };
 }
 

@@ -26,6 +26,19 @@ export function wireId(value: unknown, what: string): number {
   return value as number;
 }
 
+/** Indexes into `count` things, each once and in ascending order. */
+export function ascendingIndexes(value: unknown, count: number, what: string): number[] {
+  const indexes = denseArray(value, count, what);
+  let previous = -1;
+  for (const index of indexes) {
+    if (!Number.isInteger(index) || (index as number) <= previous || (index as number) >= count) {
+      throw new ProtocolError(`${what} must list indexes below ${count}, ascending`);
+    }
+    previous = index as number;
+  }
+  return indexes as number[];
+}
+
 /** A dense array of at most `max` wire ids. */
 export function wireIds(value: unknown, max: number, what: string): number[] {
   return denseArray(value, max, what).map((id) => wireId(id, `${what}[]`));

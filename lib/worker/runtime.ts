@@ -204,7 +204,10 @@ export class WorkerRuntime {
     const started = performance.now();
     const values = new Array<unknown>(items.length);
     let failed: number[] | undefined;
-    const outcome = (): ChunkOutcome => ({ values, failed: failed?.sort((a, b) => a - b), ms: performance.now() - started });
+    const outcome = (): ChunkOutcome => {
+      const ms = performance.now() - started;
+      return failed === undefined ? { values, ms } : { values, failed: failed.sort((a, b) => a - b), ms };
+    };
     // The loop holds one count itself, so a thenable that settles synchronously cannot end the chunk early.
     let unsettled = 1;
     const fail = (k: number, error: unknown) => {
