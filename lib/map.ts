@@ -13,6 +13,7 @@ import { describe } from './options.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { Sink } from './scheduler/task.js';
 import { parseChunkOutcome } from './worker/batch.js';
+import { packNumbers } from './worker/packed.js';
 
 /**
  * Chunks in flight while sized chunks are still growing toward what fits (before any has
@@ -36,7 +37,7 @@ function iteratorOf(input: Input): { iterator: Iterator<unknown> | AsyncIterator
 /** A chunk from submission until the loop has taken its last item. */
 class Chunk {
   /** Each item's value, or undefined when the whole chunk failed (`error`). */
-  values: readonly unknown[] | undefined = undefined;
+  values: ArrayLike<unknown> | undefined = undefined;
   /** Indexes of failed items, ascending. */
   failed: readonly number[] | undefined = undefined;
   error: Error | undefined = undefined;
@@ -207,7 +208,7 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
       this.#submitted += items.length;
       this.#inFlight.set(seq, chunk);
       if (this.#options.ordered) this.#queue.push(chunk);
-      const refusal = this.#scheduler.submitChunk(this, seq, this.#name, items, this.#runOptions);
+      const refusal = this.#scheduler.submitChunk(this, seq, this.#name, packNumbers(items), this.#runOptions);
       if (refusal) this.settled(seq, false, refusal);
     }
   }

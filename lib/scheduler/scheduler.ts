@@ -156,7 +156,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
    * a map chunk (pool.map), which runs `name` on each of `items`. Returns the refusal
    * instead of throwing it.
    */
-  submitChunk(sink: Sink, index: number, name: string, items: unknown[], options?: RunOptions): Error | undefined {
+  submitChunk(sink: Sink, index: number, name: string, items: ArrayLike<unknown>, options?: RunOptions): Error | undefined {
     const refusal = this.#refusal(name, options?.signal);
     if (refusal) return refusal;
     const task = this.#newTask(name, [items], options);

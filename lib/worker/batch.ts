@@ -8,10 +8,11 @@
  * of plain arguments: `{ base, name: 'square', one: [1, 2, 3] }`.
  */
 import { ProtocolError } from '../errors.js';
-import { ascendingIndexes, denseArray, isRecord, taskName, wireId, wireIds } from './parse.js';
+import { packNumbers } from './packed.js';
+import { ascendingIndexes, denseArray, isRecord, taskName, valueList, wireId, wireIds } from './parse.js';
 
-/** Goes up whenever the shape of a batch or of results changes (3: batches for actors; 4: map chunks). */
-export const BATCH_FORMAT = 4;
+/** Goes up whenever the shape of a batch or of results changes (3: batches for actors; 4: map chunks; 5: numbers packed). */
+export const BATCH_FORMAT = 5;
 
 /** Most entries in one batch or one results message that a receiver accepts. */
 export const MAX_ENTRIES = 65_536;
@@ -45,8 +46,8 @@ export interface Batch {
   readonly name: string | readonly string[];
   /** Each entry's arguments, when entries take other than exactly one. */
   readonly args?: readonly (readonly unknown[])[];
-  /** Each entry's only argument, when every entry takes exactly one. */
-  readonly one?: readonly unknown[];
+  /** Each entry's only argument, when every entry takes exactly one (numbers may be packed in a Float64Array). */
+  readonly one?: ArrayLike<unknown>;
   /** The actor every entry is for (the id of its spawn entry); absent for tasks. */
   readonly actor?: number;
   /** What the entries do to the actor: CALL (the default), SPAWN or STOP. */
@@ -55,14 +56,16 @@ export interface Batch {
   readonly chains?: readonly (readonly number[])[];
   /**
    * Indexes (ascending) of the entries that are map chunks: the entry's one argument is a list
-   * of items, its task runs once per item, and it settles with a ChunkOutcome.
+   * of items (an array, or numbers packed in a Float64Array), its task runs once per item, and
+   * it settles with a ChunkOutcome.
    */
   readonly each?: readonly number[];
 }
 
 /** What a map chunk settles with: a value per item, SerializedErrors at the indexes in `failed`. */
 export interface ChunkOutcome {
-  readonly values: readonly unknown[];
+  /** An array, or numbers packed in a Float64Array. */
+  readonly values: ArrayLike<unknown>;
   readonly failed?: readonly number[];
   /** ms from the chunk's start to the settlement of its last item, in its worker. */
   readonly ms: number;
@@ -75,8 +78,8 @@ export interface Results {
   /** Ids are `base + i` for `values[i]`, unless `ids` lists them. */
   readonly base: number;
   readonly ids?: readonly number[];
-  /** Each entry's return value, or a SerializedError for the indexes listed in `failed`. */
-  readonly values: readonly unknown[];
+  /** Each entry's return value, or a SerializedError for the indexes listed in `failed` (numbers may be packed in a Float64Array). */
+  readonly values: ArrayLike<unknown>;
   readonly failed?: readonly number[];
   /**
    * Ids of entries that began and now wait on a promise: they no longer hold the worker,
@@ -158,9 +161,10 @@ export class BatchBuilder {
     const { base } = this;
     const name = this.#names ?? this.#name!;
     const each = this.#each;
-    if (each !== undefined) return this.#one !== undefined ? { base, name, one: this.#one, each } : { base, name, args: this.#args, each };
-    if (actor === undefined) return this.#one !== undefined ? { base, name, one: this.#one } : { base, name, args: this.#args };
-    return this.#one !== undefined ? { base, name, one: this.#one, actor, op: CALL, chains } : { base, name, args: this.#args, actor, op: CALL, chains };
+    const one = this.#one === undefined ? undefined : packNumbers(this.#one);
+    if (each !== undefined) return one !== undefined ? { base, name, one, each } : { base, name, args: this.#args, each };
+    if (actor === undefined) return one !== undefined ? { base, name, one } : { base, name, args: this.#args };
+    return one !== undefined ? { base, name, one, actor, op: CALL, chains } : { base, name, args: this.#args, actor, op: CALL, chains };
   }
 }
 
@@ -181,10 +185,10 @@ export function parseBatch(value: unknown): Batch {
   if (!isRecord(value)) throw new ProtocolError('a batch must be an object');
   const base = wireId(value.base, 'batch.base');
   let count: number;
-  let one: readonly unknown[] | undefined;
+  let one: ArrayLike<unknown> | undefined;
   let args: (readonly unknown[])[] | undefined;
   if (value.one !== undefined) {
-    one = denseArray(value.one, MAX_ENTRIES, 'batch.one');
+    one = valueList(value.one, MAX_ENTRIES, 'batch.one');
     count = one.length;
   } else {
     const list = denseArray(value.args, MAX_ENTRIES, 'batch.args');
@@ -227,7 +231,7 @@ function parseEach(value: unknown, count: number, argsOf: (i: number) => readonl
   for (const index of each) {
     const args = argsOf(index);
     if (args.length !== 1) throw new ProtocolError('a map chunk takes one argument, its items');
-    denseArray(args[0], MAX_ENTRIES, 'the items of a map chunk');
+    valueList(args[0], MAX_ENTRIES, 'the items of a map chunk');
   }
   return each;
 }
@@ -235,7 +239,7 @@ function parseEach(value: unknown, count: number, argsOf: (i: number) => readonl
 /** The value a map chunk of `items` items settled with, as its worker sent it; throws ProtocolError if malformed. */
 export function parseChunkOutcome(value: unknown, items: number): ChunkOutcome {
   if (!isRecord(value)) throw new ProtocolError('a map chunk outcome must be an object');
-  const values = denseArray(value.values, MAX_ENTRIES, 'chunk.values');
+  const values = valueList(value.values, MAX_ENTRIES, 'chunk.values');
   if (values.length !== items) throw new ProtocolError(`a map chunk of ${items} items came back with ${values.length} values`);
   const failed = value.failed === undefined ? undefined : ascendingIndexes(value.failed, items, 'chunk.failed');
   return { values, failed, ms: finiteMs(value.ms, 'chunk.ms') };
@@ -245,7 +249,7 @@ export function parseChunkOutcome(value: unknown, items: number): ChunkOutcome {
 export function parseResults(value: unknown): Results {
   if (!isRecord(value)) throw new ProtocolError('results must be an object');
   const base = wireId(value.base, 'results.base');
-  const values = denseArray(value.values, MAX_ENTRIES, 'results.values');
+  const values = valueList(value.values, MAX_ENTRIES, 'results.values');
   let ids: readonly number[] | undefined;
   if (value.ids !== undefined) {
     ids = wireIds(value.ids, MAX_ENTRIES, 'results.ids');

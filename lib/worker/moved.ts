@@ -36,12 +36,13 @@ export function markMoved<T>(value: T): T {
 }
 
 /** The buffers to transfer for these values, if any were marked. */
-export function takeMoved(values: readonly unknown[]): ArrayBuffer[] | undefined {
+export function takeMoved(values: ArrayLike<unknown>): ArrayBuffer[] | undefined {
   const r = registry();
   if (r.pending === 0) return undefined;
   r.pending = 0;
   let out: ArrayBuffer[] | undefined;
-  for (const value of values) {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
     if (value === null || typeof value !== 'object' || !r.values.has(value)) continue;
     r.values.delete(value);
     const buffer = ownBuffer(value);

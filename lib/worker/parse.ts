@@ -13,11 +13,22 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+function atMost(length: number, max: number, what: string): void {
+  if (length > max) throw new ProtocolError(`${what} has ${length} elements; at most ${max} are accepted`);
+}
+
 /** A dense array of at most `max` elements. */
 export function denseArray(value: unknown, max: number, what: string): readonly unknown[] {
   if (!Array.isArray(value)) throw new ProtocolError(`${what} must be an array`);
-  if (value.length > max) throw new ProtocolError(`${what} has ${value.length} elements; at most ${max} are accepted`);
+  atMost(value.length, max, what);
   for (let i = 0; i < value.length; i++) if (!(i in value)) throw new ProtocolError(`${what} is sparse`);
+  return value;
+}
+
+/** A dense array, or numbers packed in a Float64Array (packed.ts), of at most `max` elements. */
+export function valueList(value: unknown, max: number, what: string): ArrayLike<unknown> {
+  if (!(value instanceof Float64Array)) return denseArray(value, max, what);
+  atMost(value.length, max, what);
   return value;
 }
 

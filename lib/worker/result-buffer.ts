@@ -1,4 +1,5 @@
 import { OK, type Results } from './batch.js';
+import { packNumbers } from './packed.js';
 
 /**
  * Results gathered until they are sent: whatever settles in one turn goes out as one
@@ -66,7 +67,7 @@ export class ResultBuffer {
     this.#scheduled = false;
     if (!always && this.#values.length === 0 && this.#started === undefined && this.#progress === undefined) return;
     // Fields that are absent are left out, not sent as undefined: every one costs on the channel.
-    const results: { -readonly [K in keyof Results]: Results[K] } = { base: this.#base, values: this.#values, busy: this.#busy, run: this.#run };
+    const results: { -readonly [K in keyof Results]: Results[K] } = { base: this.#base, values: packNumbers(this.#values), busy: this.#busy, run: this.#run };
     if (this.#progress !== undefined) results.progress = [...this.#progress];
     if (this.#ids !== undefined) results.ids = this.#ids;
     if (this.#failed !== undefined) results.failed = this.#failed;

@@ -12,6 +12,7 @@ import { entryArgs, entryCount, entryName, ERR, OK, type Batch, type ChunkOutcom
 import type { ActorCall, CallReply } from './calls.js';
 import { RESERVED_NAMES } from './hooks.js';
 import { OutgoingCalls } from './outgoing-calls.js';
+import { packNumbers } from './packed.js';
 import { progressRegistry } from './progress.js';
 import { ResultBuffer } from './result-buffer.js';
 import { isThenable } from './values.js';
@@ -163,7 +164,7 @@ export class WorkerRuntime {
       }
       tracking.current = id;
       if (isChunk) {
-        if (this.#runChunk(id, fn, entryArgs(batch, i)[0] as readonly unknown[], context)) sync++;
+        if (this.#runChunk(id, fn, entryArgs(batch, i)[0] as ArrayLike<unknown>, context)) sync++;
         continue;
       }
       try {
@@ -200,13 +201,13 @@ export class WorkerRuntime {
    * failure is its own (a SerializedError in its place); the chunk settles when its last
    * item does, and returns true if that was at once.
    */
-  #runChunk(id: number, fn: TaskFunction, items: readonly unknown[], context: AsyncLocalStorage<number> | undefined): boolean {
+  #runChunk(id: number, fn: TaskFunction, items: ArrayLike<unknown>, context: AsyncLocalStorage<number> | undefined): boolean {
     const started = performance.now();
     const values = new Array<unknown>(items.length);
     let failed: number[] | undefined;
     const outcome = (): ChunkOutcome => {
       const ms = performance.now() - started;
-      return failed === undefined ? { values, ms } : { values, failed: failed.sort((a, b) => a - b), ms };
+      return failed === undefined ? { values: packNumbers(values), ms } : { values, failed: failed.sort((a, b) => a - b), ms };
     };
     // The loop holds one count itself, so a thenable that settles synchronously cannot end the chunk early.
     let unsettled = 1;
@@ -259,7 +260,7 @@ export class WorkerRuntime {
  */
 function cloneableResults(results: Results): Results {
   const failed = new Set(results.failed);
-  const values = results.values.map((value, i) => {
+  const values = Array.from(results.values, (value, i) => {
     if (failed.has(i) || cloneable(value)) return value;
     failed.add(i);
     return serializeError(new DataCloneError("a task's return value could not be cloned"));

@@ -13,12 +13,14 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Carried alike by structured clone and v8: primitives, and (`depth` levels down) arrays and
- * plain objects of them, such as a map chunk's items and its outcome.
+ * Carried alike by structured clone and v8: primitives and Float64Arrays, and (`depth` levels
+ * down) arrays and plain objects of them, such as a map chunk's items and its outcome.
  */
 function isPlain(value: unknown, depth: number): boolean {
   const type = typeof value;
   if (type === 'number' || type === 'string' || type === 'boolean' || value === null || value === undefined) return true;
+  // Numbers packed for the wire (packed.ts): a Float64Array is one, cloned or v8-serialized.
+  if (value instanceof Float64Array) return true;
   if (depth === 0 || type !== 'object') return false;
   if (Array.isArray(value)) return allPlain(value, depth - 1);
   if (Object.getPrototypeOf(value) !== Object.prototype) return false;
@@ -26,7 +28,8 @@ function isPlain(value: unknown, depth: number): boolean {
   return true;
 }
 
-export function allPlain(values: readonly unknown[], depth = 0): boolean {
+export function allPlain(values: ArrayLike<unknown>, depth = 0): boolean {
+  if (values instanceof Float64Array) return true;
   for (let i = 0; i < values.length; i++) if (!isPlain(values[i], depth)) return false;
   return true;
 }
@@ -45,7 +48,7 @@ export function fromBytes(bytes: Uint8Array): unknown {
 }
 
 /** Positions of the Buffers among `values`, so that they can be made Buffers again after a structured clone. */
-export function bufferPositions(values: readonly unknown[]): number[] | undefined {
+export function bufferPositions(values: ArrayLike<unknown>): number[] | undefined {
   let out: number[] | undefined;
   for (let i = 0; i < values.length; i++) if (Buffer.isBuffer(values[i])) (out ??= []).push(i);
   return out;

@@ -79,6 +79,16 @@ for (const mode of MODES) {
     });
   });
 
+  test(`${mode}: numbers sent many at a time (packed for the wire) arrive and come back exactly`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      const edges = [-0, 0, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 0.1, -(2 ** 31) - 1];
+      const numbers = Array.from({ length: 200 }, (_, i) => edges[i % edges.length]);
+      const back = await Promise.all(numbers.map((n) => pool.run<number>('echo', [n])));
+      assert.ok(back.every((value, i) => Object.is(value, numbers[i])), 'every number exactly as sent');
+      assert.equal(await Promise.all(numbers.map((_, i) => pool.run<number>('square', [i]))), numbers.map((_, i) => i * i));
+    });
+  });
+
   // A Buffer that arrived as a bare Uint8Array would turn `buffer.toString()` into
   // "104,195,…" without any error; worker processes (and agents) keep Buffers as Buffers.
   test(`${mode}: a Buffer reaches the task as a Buffer and comes back as one`, async () => {

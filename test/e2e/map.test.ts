@@ -5,6 +5,9 @@ import * as assert from 'uvu/assert';
 import { MapError } from '../../lib/index.js';
 import { MODES, within, withPool } from './helpers.js';
 
+/** Numbers a packed chunk must carry exactly. */
+const EDGE_NUMBERS = [-0, 0, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, -1.5, 0.1, 2 ** 31, -(2 ** 31) - 1];
+
 async function collect<T>(iterable: AsyncIterable<T>, ms = 20_000): Promise<T[]> {
   return within((async () => {
     const out: T[] = [];
@@ -20,6 +23,19 @@ for (const mode of MODES) {
       assert.equal(await collect(pool.map<number>('square', items)), items.map((i) => i * i));
       const unordered = await collect(pool.map<number>('square', items, { ordered: false }));
       assert.equal([...unordered].sort((a, b) => a - b), items.map((i) => i * i));
+    });
+  });
+
+  test(`${mode}: numbers cross packed and come back exactly (-0, NaN, ±Infinity, 2^53 - 1); other items as they are`, async () => {
+    await withPool(mode, { size: 2 }, async (pool) => {
+      const numbers = Array.from({ length: 200 }, (_, i) => EDGE_NUMBERS[i % EDGE_NUMBERS.length]);
+      const back = await collect(pool.map<number>('echo', numbers, { chunkSize: 50 }));
+      assert.ok(back.length === numbers.length && back.every((value, i) => Object.is(value, numbers[i])), 'every number exactly as sent');
+      // A chunk with one string in it goes as a plain list; a Float64Array item stays one.
+      const mixed = [...numbers.slice(0, 30), 'thirty', new Float64Array([1.5, -0])];
+      const mixedBack = await collect(pool.map<unknown>('echo', mixed, { chunkSize: 64 }));
+      assert.equal(mixedBack.slice(0, 31), mixed.slice(0, 31));
+      assert.ok(mixedBack[31] instanceof Float64Array && Object.is(mixedBack[31][1], -0), 'a Float64Array item comes back as one');
     });
   });
 

@@ -24,7 +24,7 @@ export function fixture(name: string): string {
 export const TASKS = fixture('remote-tasks.js');
 /** What TASKS exports, sorted. */
 export const TASK_NAMES = [
-  'Counter', 'blob', 'slowTagged', 'spinForever', 'spinTagged', 'square', 'tagged', 'throwNamed', 'throwTyped', 'whoami',
+  'Counter', 'blob', 'echo', 'slowTagged', 'spinForever', 'spinTagged', 'square', 'tagged', 'throwNamed', 'throwTyped', 'whoami',
 ];
 /** The same, plus `agentOnly`, which the scheduler's own workers do not have. */
 export const AGENT_TASKS = fixture('remote-agent-tasks.js');

@@ -14,6 +14,16 @@ test('map() over an agent: ordered results, a lazy input read in bounded steps, 
     })(), 30_000, 'map() over the agent');
     assert.equal(squares, Array.from({ length: 3_000 }, (_, i) => i * i));
 
+    // Chunks of numbers cross packed, through the agent to its workers and back, exactly.
+    const edges = [-0, NaN, -Infinity, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 0.1];
+    const numbers = Array.from({ length: 120 }, (_, i) => edges[i % edges.length]);
+    const echoed = await within((async () => {
+      const out: number[] = [];
+      for await (const value of pool.map<number>('echo', numbers, { chunkSize: 40 })) out.push(value);
+      return out;
+    })(), 30_000, 'map() of numbers over the agent');
+    assert.ok(echoed.length === numbers.length && echoed.every((value, i) => Object.is(value, numbers[i])), 'every number exactly as sent');
+
     let produced = 0;
     function* forever() {
       for (;;) yield produced++;

@@ -18,7 +18,7 @@ export function batchOf(triples: readonly unknown[]): Batch {
 export function resultTriples(message: unknown): [number, number, unknown][] {
   const results = parseResults(message);
   const failed = new Set(results.failed);
-  return results.values.map((value, i) => [resultId(results, i), failed.has(i) ? 1 : 0, value]);
+  return Array.from(results.values, (value, i): [number, number, unknown] => [resultId(results, i), failed.has(i) ? 1 : 0, value]);
 }
 
 /** A results message from `[id, status, value, …]` triples. */

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BatchBuilder, entryArgs, entryCount, entryName, parseBatch, parseChunkOutcome, parseResults, resultId } from '../../lib/worker/batch.js';
+import { BatchBuilder, entryArgs, entryCount, entryName, MAX_ENTRIES, parseBatch, parseChunkOutcome, parseResults, resultId, type Results } from '../../lib/worker/batch.js';
+import { MIN_PACKED, packNumbers } from '../../lib/worker/packed.js';
 import { ResultBuffer } from '../../lib/worker/result-buffer.js';
 import { packBatch, packResults, unpackBatch, unpackResults } from '../../lib/worker/thread-channel.js';
 import { markMoved } from '../../lib/worker/moved.js';
@@ -67,6 +68,45 @@ test('parseChunkOutcome: a value per item, failure indexes ascending, a time', (
     { values: [1, 2], ms: -1 }, { values: sparse(), ms: 0 },
   ];
   bad.forEach((value, i) => assert.throws(() => parseChunkOutcome(value, 2), /chunk/, `bad outcome ${i}`));
+});
+
+test('numbers packed: 16 or more numbers go as one Float64Array, anything else as it is; parsers take both', () => {
+  const numbers = Array.from({ length: MIN_PACKED }, (_, i) => i - 0.5);
+  const packed = packNumbers(numbers);
+  assert.ok(packed instanceof Float64Array);
+  assert.equal(Array.from(packed), numbers);
+  const short = numbers.slice(1);
+  assert.is(packNumbers(short), short);
+  const mixed = [...numbers, '1'];
+  assert.is(packNumbers(mixed), mixed);
+
+  const batch = { base: 1, name: 'echo', one: [packed], each: [0] };
+  assert.is(entryArgs(parseBatch(structuredClone(batch)), 0)[0] instanceof Float64Array, true);
+  assert.is(packBatch(batch, undefined).message, batch, 'a thread posts packed items by structured clone, not as v8 bytes');
+  const outcome = parseChunkOutcome({ values: packed, ms: 1 }, MIN_PACKED);
+  assert.is(outcome.values, packed);
+  assert.throws(() => parseChunkOutcome({ values: packed, ms: 1 }, MIN_PACKED + 1), /came back with 16 values/);
+  const tooLong = { base: 1, name: 'echo', one: [new Float64Array(MAX_ENTRIES + 1)], each: [0] };
+  assert.throws(() => parseBatch(tooLong), /at most 65536/);
+  assert.throws(() => parseBatch({ base: 1, name: 'echo', one: [new Int32Array(20)], each: [0] }), /must be an array/);
+});
+
+test('numbers packed: a batch of one-number calls, and results that are all numbers, go as Float64Arrays', () => {
+  const builder = new BatchBuilder(1);
+  for (let n = 0; n < MIN_PACKED; n++) builder.add('square', [n + 0.5]);
+  const batch = parseBatch(structuredClone(builder.build()));
+  assert.ok(batch.one instanceof Float64Array);
+  assert.equal(entryArgs(batch, 3), [3.5]);
+
+  const sent: Results[] = [];
+  const buffer = new ResultBuffer((r) => sent.push(parseResults(structuredClone(r))));
+  for (let n = 0; n < MIN_PACKED; n++) buffer.push(1 + n, 0, -n);
+  buffer.flush();
+  buffer.push(100, 0, 'a string');
+  buffer.flush();
+  assert.ok(sent[0].values instanceof Float64Array);
+  assert.ok(Object.is(sent[0].values[0], -0));
+  assert.equal(sent[1].values, ['a string']);
 });
 
 test('parseBatch is quick on a sparse array of length 2^32-1 (it never walks it)', () => {
