@@ -11,7 +11,7 @@ export interface MapOptions {
    * to 1,024 (at most a quarter of `concurrency`).
    */
   chunkSize?: number;
-  /** Most items submitted and not yet taken by the loop. @default 4096 */
+  /** Most items submitted and not yet taken by the loop. @default 16384 */
   concurrency?: number;
   /** Stops the iteration: it throws ERR_TROUPE_ABORTED, and items not yet started never run. */
   signal?: AbortSignal;
@@ -71,7 +71,7 @@ export function checkMapOptions(options: MapOptions | undefined): ResolvedMapOpt
   return {
     ordered,
     chunkSize: positive('chunkSize', options?.chunkSize),
-    concurrency: positive('concurrency', options?.concurrency) ?? 4096,
+    concurrency: positive('concurrency', options?.concurrency) ?? 16_384,
     errors,
     signal,
     timeout: checkedTimeout,

@@ -4,14 +4,14 @@ import * as assert from 'uvu/assert';
 import { CHUNK_TARGET_MS, ChunkSizer, MAX_SIZED_CHUNK, SETTLE_CHUNKS } from '../lib/chunk-sizer.js';
 
 test('tiny items: the size doubles with each chunk back up to the largest, then stops growing', () => {
-  const sizer = new ChunkSizer(undefined, 4096);
+  const sizer = new ChunkSizer(undefined, 4 * MAX_SIZED_CHUNK);
   assert.equal([sizer.size, sizer.growing], [1, true]);
   const sizes: number[] = [];
   while (sizer.growing) {
-    sizer.measured(0.0005 * sizer.size, sizer.size);
+    sizer.measured(0.0001 * sizer.size, sizer.size);
     sizes.push(sizer.size);
   }
-  assert.equal(sizes, [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+  assert.equal(sizes, [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]);
   assert.is(sizer.size, MAX_SIZED_CHUNK);
 });
 
@@ -32,10 +32,10 @@ test('long items go one to a chunk, settled once a few chunks have come back', (
 });
 
 test('one slow first item does not settle the size at one: later tiny ones grow it', () => {
-  const sizer = new ChunkSizer(undefined, 4096);
+  const sizer = new ChunkSizer(undefined, 4 * MAX_SIZED_CHUNK);
   sizer.measured(3, 1); // preempted
   assert.ok(sizer.growing, 'not settled on one sample');
-  for (let i = 0; i < 40 && sizer.size < MAX_SIZED_CHUNK; i++) sizer.measured(0.0005 * sizer.size, sizer.size);
+  for (let i = 0; i < 40 && sizer.size < MAX_SIZED_CHUNK; i++) sizer.measured(0.0001 * sizer.size, sizer.size);
   assert.is(sizer.size, MAX_SIZED_CHUNK);
 });
 
