@@ -8,7 +8,7 @@ export interface MapOptions {
   /**
    * Items sent to a worker as one task (Python's `chunksize`). By default chunks are sized
    * to about 2 ms of work each, from what earlier chunks took: 1 item at first, then up
-   * to 1,024 (at most a quarter of `concurrency`).
+   * to 4,096 (at most a quarter of `concurrency`).
    */
   chunkSize?: number;
   /** Most items submitted and not yet taken by the loop. @default 16384 */

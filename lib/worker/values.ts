@@ -7,20 +7,21 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { DataCloneError } from '../errors.js';
+import { isPackedNumbers } from './packed.js';
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**
- * Carried alike by structured clone and v8: primitives and Float64Arrays, and (`depth` levels
- * down) arrays and plain objects of them, such as a map chunk's items and its outcome.
+ * Carried alike by structured clone and v8: primitives and packed numbers (packed.ts), and
+ * (`depth` levels down) arrays and plain objects of them, such as a map chunk's items and its
+ * outcome.
  */
 function isPlain(value: unknown, depth: number): boolean {
   const type = typeof value;
   if (type === 'number' || type === 'string' || type === 'boolean' || value === null || value === undefined) return true;
-  // Numbers packed for the wire (packed.ts): a Float64Array is one, cloned or v8-serialized.
-  if (value instanceof Float64Array) return true;
+  if (isPackedNumbers(value)) return true;
   if (depth === 0 || type !== 'object') return false;
   if (Array.isArray(value)) return allPlain(value, depth - 1);
   if (Object.getPrototypeOf(value) !== Object.prototype) return false;
@@ -29,7 +30,7 @@ function isPlain(value: unknown, depth: number): boolean {
 }
 
 export function allPlain(values: ArrayLike<unknown>, depth = 0): boolean {
-  if (values instanceof Float64Array) return true;
+  if (isPackedNumbers(values)) return true;
   for (let i = 0; i < values.length; i++) if (!isPlain(values[i], depth)) return false;
   return true;
 }

@@ -83,6 +83,10 @@ test('numbers packed: 16 or more numbers go as one Float64Array, anything else a
   const batch = { base: 1, name: 'echo', one: [packed], each: [0] };
   assert.is(entryArgs(parseBatch(structuredClone(batch)), 0)[0] instanceof Float64Array, true);
   assert.is(packBatch(batch, undefined).message, batch, 'a thread posts packed items by structured clone, not as v8 bytes');
+  // Structured clone would share a SharedArrayBuffer and copy all of a view's buffer: those go as v8 bytes.
+  const shared = new Float64Array(new SharedArrayBuffer(64));
+  const view = new Float64Array(new ArrayBuffer(800), 8, 2);
+  for (const arg of [shared, view]) assert.ok(packBatch({ base: 1, name: 'f', one: [arg] }, undefined).message instanceof Uint8Array);
   const outcome = parseChunkOutcome({ values: packed, ms: 1 }, MIN_PACKED);
   assert.is(outcome.values, packed);
   assert.throws(() => parseChunkOutcome({ values: packed, ms: 1 }, MIN_PACKED + 1), /came back with 16 values/);
