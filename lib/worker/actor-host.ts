@@ -64,17 +64,23 @@ export class ActorHost {
   readonly #methods = new Map<ActorClass, Map<string, Method>>();
   readonly #actors = new Map<number, Actor>();
   readonly #buffer: ResultBuffer;
+  /** Actors whose method (or stop hook) awaits; an actor that is not busy has an empty mailbox. */
+  #busy = 0;
 
   constructor(classes: ReadonlyMap<string, ActorClass>, buffer: ResultBuffer) {
     this.#classes = classes;
     this.#buffer = buffer;
   }
 
-  /** Actors running an async method or holding queued messages. */
+  /** Actors running an async method (their queued messages wait on it), counted as they change, not walked. */
   get pending(): number {
-    let count = 0;
-    for (const actor of this.#actors.values()) if (actor.busy || actor.head < actor.mailbox.length) count++;
-    return count;
+    return this.#busy;
+  }
+
+  #setBusy(actor: Actor, busy: boolean): void {
+    if (actor.busy === busy) return;
+    actor.busy = busy;
+    this.#busy += busy ? 1 : -1;
   }
 
   deliver(batch: Batch): void {
@@ -148,7 +154,7 @@ export class ActorHost {
         buffer.push(message.id, OK, value);
         continue;
       }
-      actor.busy = true;
+      this.#setBusy(actor, true);
       value.then(
         (v) => this.#settled(actor, message.id, OK, v),
         (e) => this.#settled(actor, message.id, ERR, serializeError(e)),
@@ -157,7 +163,7 @@ export class ActorHost {
   }
 
   #settled(actor: Actor, id: number, status: number, value: unknown): void {
-    actor.busy = false;
+    this.#setBusy(actor, false);
     this.#buffer.push(id, status, value);
     this.#buffer.flushSoon();
     if (this.#actors.get(actor.id) === actor) this.#pump(actor);
@@ -165,7 +171,7 @@ export class ActorHost {
 
   /** Runs the actor's `stop()` hook, if its class has one, then ends its life (its spawn entry settles). */
   async #stop(actor: Actor, id: number): Promise<void> {
-    actor.busy = true;
+    this.#setBusy(actor, true);
     let status = OK;
     let value: unknown;
     try {
@@ -175,6 +181,7 @@ export class ActorHost {
       status = ERR;
       value = serializeError(error);
     }
+    this.#setBusy(actor, false);
     if (this.#actors.get(actor.id) !== actor) return;
     this.#actors.delete(actor.id);
     this.#buffer.push(id, status, value);
