@@ -151,13 +151,24 @@ export function threadExecArgv(
   execArgv: readonly string[],
   nodeOptions: string | undefined = process.env.NODE_OPTIONS,
 ): string[] {
-  let kept = [...execArgv];
+  return [...acceptedByWorker(execArgv), ...tsxPreload([...splitNodeOptions(nodeOptions), ...execArgv])];
+}
+
+/** What a Worker accepts of each execArgv seen (joined): a probe costs about 1 ms of a thread's start. */
+const accepted = new Map<string, readonly string[]>();
+
+function acceptedByWorker(execArgv: readonly string[]): readonly string[] {
+  if (execArgv.length === 0) return execArgv;
+  const key = execArgv.join('\0');
+  let kept = accepted.get(key);
+  if (kept !== undefined) return kept;
+  kept = execArgv;
   // Node stops listing after some refused flags (`--title x` hides what follows it): repeat.
   for (let round = 0; round < 16; round++) {
-    const refused = refusedByWorker(kept);
-    const next = withoutFlags(kept, refused);
+    const next = withoutFlags(kept, refusedByWorker(kept));
     if (next.length === kept.length) break;
     kept = next;
   }
-  return [...kept, ...tsxPreload([...splitNodeOptions(nodeOptions), ...execArgv])];
+  accepted.set(key, kept);
+  return kept;
 }
