@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
 import { setDelay } from '../timers.js';
 import { DataCloneError, deserializeError, ProtocolError, ResourceLimitError, WorkerStartError } from '../errors.js';
-import { entryCount, parseResults } from '../worker/batch.js';
+import { entryCount, flatBatch, parseFlatResults, parseResults, type Results } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, REAPED_ENV, TASKS_ENV, parseFromWorker,
@@ -56,13 +56,11 @@ export class ProcessBackend implements Backend {
     worker.process.unref();
     worker.process.channel?.unref();
     worker.on('message', (value: unknown) => {
-      const message = parseFromWorker(value);
       try {
-        if (message?.t === MSG_RESULTS) {
-          const results = parseResults(message.r);
-          this.recycling.reported(results);
-          this.#host?.results(this, results);
-        } else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));
+        if (Array.isArray(value)) return this.#results(parseFlatResults(value));
+        const message = parseFromWorker(value);
+        if (message?.t === MSG_RESULTS) this.#results(parseResults(message.r));
+        else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         // Only our own worker entry talks here: a malformed message means it is broken.
@@ -161,10 +159,15 @@ export class ProcessBackend implements Backend {
     this.#host = host;
   }
 
+  #results(results: Results): void {
+    this.recycling.reported(results);
+    this.#host?.results(this, results);
+  }
+
   dispatch(batch: Batch): void {
     // A value that cannot be serialized throws here, before anything is counted as sent.
     // send() returning false means the channel is backed up: take no more until it is written.
-    const message: ToWorker = { t: MSG_RUN, b: batch };
+    const message: ToWorker = flatBatch(batch) ?? { t: MSG_RUN, b: batch };
     let accepted: boolean;
     try {
       accepted = this.#worker.send(message, (error: Error | null) => this.#onWritten(batch, error));

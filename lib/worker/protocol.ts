@@ -4,7 +4,7 @@
  * same semantics as on threads and agents.
  */
 
-import { MAX_ENTRIES } from './batch.js';
+import { MAX_ENTRIES, type FlatBatch } from './batch.js';
 import { parseCallReply, type CallReply } from './calls.js';
 import { denseArray, isRecord, taskNames, wireIds } from './parse.js';
 
@@ -40,11 +40,14 @@ export const MSG_REPLY = 11;
  */
 export const MSG_MANY = 12;
 
+/** A batch goes as a FlatBatch (an array) when it can, else as MSG_RUN. */
 export type ToWorker =
+  | FlatBatch
   | { t: typeof MSG_RUN; b: unknown }
   | { t: typeof MSG_INIT; workerData: unknown; reportHeap: boolean }
   | { t: typeof MSG_DROP; ids: readonly number[] }
   | { t: typeof MSG_REPLY; r: CallReply };
+/** Results go as FlatResults (an array) when they can, else as MSG_RESULTS. */
 export type FromWorker =
   | { t: typeof MSG_RESULTS; r: unknown }
   | { t: typeof MSG_CALL; c: unknown }
