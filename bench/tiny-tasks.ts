@@ -65,6 +65,8 @@ const MODES = [
   { mode: 'thread', run: 'troupe thread', map: 'troupe thread map()', rawBatched: 'raw threads 1000/msg', rawRoundTrip: 'raw postMessage round trip' },
   { mode: 'process', run: 'troupe process', map: 'troupe process map()', rawBatched: 'raw IPC 1000/msg', rawRoundTrip: 'raw IPC 1/msg' },
   { mode: 'remote', run: 'troupe remote', map: 'troupe remote map()', rawBatched: 'raw TCP batched', rawRoundTrip: 'raw TCP round trip' },
+  // An agent that runs tasks itself: its one worker holds the connection, so no hop to a worker process.
+  { mode: 'remote inline', run: 'troupe remote inline', map: undefined, rawBatched: 'raw TCP batched', rawRoundTrip: 'raw TCP round trip' },
 ] as const;
 
 /** A peer that takes one message per task runs its own, smaller count: its rate is what counts. */
@@ -74,6 +76,7 @@ const contenders: Contender[] = [
   troupeLocal('thread'),
   troupeLocal('process'),
   troupeRemote(),
+  troupeRemote(1, 'run', 'inline'),
   troupeLocal('thread', 2, 'map'),
   troupeLocal('process', 2, 'map'),
   troupeRemote(2, 'map'),
@@ -233,9 +236,12 @@ async function main(): Promise<void> {
     }[] = [];
     const judge = (values: number[], holds: (x: number) => boolean) => (values.length === 0 ? null : holds(median(values)));
     for (const m of MODES) {
-      const runAtLeast = m.mode === 'remote' ? TARGETS.runRemoteAtLeast : TARGETS.runLocalAtLeast;
-      const p50AtMost = m.mode === 'remote' ? TARGETS.p50RemoteAtMost : TARGETS.p50LocalAtMost;
-      for (const [api, name, atLeast] of [['run()', m.run, runAtLeast], ['map()', m.map, TARGETS.mapAtLeast]] as const) {
+      const remote = m.mode.startsWith('remote');
+      const runAtLeast = remote ? TARGETS.runRemoteAtLeast : TARGETS.runLocalAtLeast;
+      const p50AtMost = remote ? TARGETS.p50RemoteAtMost : TARGETS.p50LocalAtMost;
+      const apis = [['run()', m.run, runAtLeast], ['map()', m.map, TARGETS.mapAtLeast]] as const;
+      for (const [api, name, atLeast] of apis) {
+        if (name === undefined) continue;
         const rel = ratios(thrOf(name), thrOf(m.rawBatched));
         targetRows.push({
           mode: m.mode,
@@ -327,7 +333,8 @@ async function main(): Promise<void> {
         `growth = after the last run − before the first. Worker processes and the agent are not counted.`,
       `- Remote: troupe remote is a \`size: 0\` scheduler in this process plus one agent process (CLI, \`--mode process --size 2\`) on 127.0.0.1, ` +
         `so a task crosses TCP and then the agent's IPC to a worker process; the raw TCP baselines are one child answering on the TCP connection itself ` +
-        `(v8.serialize bodies, length-prefixed frames, no auth, heartbeats, task table or workers behind it). Ratios are taken per round, then the median.`,
+        `(v8.serialize bodies, length-prefixed frames, no auth, heartbeats, task table or workers behind it). Ratios are taken per round, then the median. ` +
+        `troupe remote inline is the same with \`--mode inline\`: the agent runs the tasks itself, so its one worker holds its own connection and no IPC hop follows.`,
       `- ${opts.rounds} rounds + 1 warm-up round (not counted), contenders in rotating order; pools created once and reused. Workers get \`execArgv: []\` (no tsx loader) everywhere.`,
       `- ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, ${machine.date}, commit ${machine.commit}; load average at start ${(machine.loadavgAtStart as number[]).join(' ')}, at end ${load}.`,
       `- Took ${totalSeconds.toFixed(0)} s: setup ${setupSeconds.toFixed(1)} s, throughput ${throughputSeconds.toFixed(1)} s, latency ${latencySeconds.toFixed(1)} s.`,

@@ -15,7 +15,9 @@ Lends this machine's workers to a Troupe scheduler (a pool created with \`listen
   --connect HOST:PORT          the scheduler's address (required)
   --tasks MODULE               the task module, as installed on this machine (required)
   --authkey-file FILE          file holding the authkey; else the TROUPE_AUTHKEY variable
-  --mode process|thread        where tasks run (default: process)
+  --mode process|thread|inline where tasks run (default: process); inline: on the
+                               agent's own event loop, one worker, no hop (for tasks
+                               that await I/O or end within the heartbeat timeout)
   --size N                     number of workers (default: the number of CPUs)
   --max-in-flight N            most tasks in flight to one worker (default: 1024)
   --start-timeout MS           how long a worker may take to load the module (default: 30000)
@@ -200,7 +202,8 @@ async function agentCommand(argv: string[]): Promise<void> {
   }
   if (!values.connect) usage('--connect HOST:PORT is required');
   if (!values.tasks) usage('--tasks MODULE is required');
-  if (values.mode !== 'process' && values.mode !== 'thread') usage('--mode must be "process" or "thread"');
+  const mode = values.mode;
+  if (mode !== 'process' && mode !== 'thread' && mode !== 'inline') usage('--mode must be "process", "thread" or "inline"');
   const tuning = numbers(values);
   if (tuning.size !== undefined && !(Number.isInteger(tuning.size) && tuning.size > 0)) {
     usage('--size must be a positive integer');
@@ -231,7 +234,7 @@ async function agentCommand(argv: string[]): Promise<void> {
       connect: values.connect,
       authkey,
       tasks: resolve(values.tasks),
-      mode: values.mode,
+      mode,
       tls,
     });
   } catch (error) {

@@ -29,7 +29,7 @@ interface ComedySystem {
   destroy(): PromiseLike<unknown>;
 }
 
-const COMEDY_MODE: Record<BenchMode, string> = { thread: 'threaded', process: 'forked', remote: 'remote' };
+const COMEDY_MODE: Record<Exclude<BenchMode, 'inline'>, string> = { thread: 'threaded', process: 'forked', remote: 'remote' };
 const SETUP_TIMEOUT_MS = 60_000;
 const LISTENER_EXIT_TIMEOUT_MS = 10_000;
 
@@ -93,7 +93,7 @@ async function stopListener(child: ChildProcessByStdio<null, Readable, Readable>
  * `test: true`, which only silences Comedy's logging and its reading and watching of an
  * actors.json file; the messaging is the same.
  */
-export function comedyActors(mode: BenchMode, count: number): ActorSet {
+export function comedyActors(mode: Exclude<BenchMode, 'inline'>, count: number): ActorSet {
   let system: ComedySystem | undefined;
   let listener: Awaited<ReturnType<typeof startListener>> | undefined;
   let refs: ComedyRef[] = [];

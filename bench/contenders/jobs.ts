@@ -26,12 +26,19 @@ export interface JobRunner {
 
 export const JOBS = fixture('jobs.js');
 
+const HOW: Record<BenchMode, (size: number) => string> = {
+  thread: (size) => `createPool({ mode: 'thread', size: ${size} })`,
+  process: (size) => `createPool({ mode: 'process', size: ${size} })`,
+  remote: (size) => `1 agent process (\`troupe agent --mode process --size ${size}\`) on 127.0.0.1`,
+  inline: (size) => `${size} inline agent${size > 1 ? 's' : ''} (\`troupe agent --mode inline\`) on 127.0.0.1: no hop to a worker process`,
+};
+
+/** Troupe in `mode`; 'inline' is named "troupe remote inline" beside the other remote contender. */
 export function troupe(mode: BenchMode, size: number, options: { transfer?: boolean } = {}): JobRunner {
   let cell: Cell | undefined;
-  const how = mode === 'remote' ? `1 agent process (\`troupe agent --mode process --size ${size}\`) on 127.0.0.1` : `createPool({ mode: '${mode}', size: ${size} })`;
   return {
-    name: `troupe ${mode}${options.transfer ? ' transfer' : ''}`,
-    detail: `${how}${options.transfer ? ', run(…, { transfer }) and echoMove' : ''}`,
+    name: `troupe ${mode === 'inline' ? 'remote inline' : mode}${options.transfer ? ' transfer' : ''}`,
+    detail: `${HOW[mode](size)}${options.transfer ? ', run(…, { transfer }) and echoMove' : ''}`,
     async setup() {
       cell = await startCell(mode, size, JOBS);
     },

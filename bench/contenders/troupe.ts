@@ -59,18 +59,20 @@ const JOIN_TIMEOUT_MS = 20_000;
  * Remote mode on loopback: a scheduler with no workers of its own (`size: 0`, `listen`) in
  * this process, and one agent started with the built CLI as users start it, `--mode process
  * --size 2`, under a random authkey. Tasks go scheduler → agent (TCP) → the
- * agent's worker processes (IPC) and back.
+ * agent's worker processes (IPC) and back. With `inline`, the agent runs them itself
+ * (`--mode inline`, one worker holding its own connection): no IPC hop.
  */
-export function troupeRemote(workers = 2, api: Api = 'run'): Contender {
+export function troupeRemote(workers = 2, api: Api = 'run', agentMode: 'process' | 'inline' = 'process'): Contender {
+  if (agentMode === 'inline') workers = 1;
   let pool: Pool | undefined;
   let agent: ChildProcess | undefined;
   let agentExited: Promise<void> | undefined;
   let stopping = false;
   let stderrTail = '';
   return {
-    name: `troupe remote${suffix(api)}`,
+    name: `troupe remote${agentMode === 'inline' ? ' inline' : ''}${suffix(api)}`,
     detail:
-      `createPool({ size: 0, listen: 127.0.0.1 }) + 1 agent (\`troupe agent --mode process --size ${workers}\`) on loopback, ` +
+      `createPool({ size: 0, listen: 127.0.0.1 }) + 1 agent (\`troupe agent --mode ${agentMode} --size ${workers}\`) on loopback, ` +
       `default options${api === 'map' ? `; pool.map('square', range(n)) consumed fully` : ''}`,
     async setup() {
       const authkey = randomBytes(24).toString('hex');
@@ -80,7 +82,7 @@ export function troupeRemote(workers = 2, api: Api = 'run'): Contender {
       const joined = new Promise<void>((resolve) => p.once('agentJoin', () => resolve()));
       const child = spawn(
         process.execPath,
-        [CLI, 'agent', '--connect', `127.0.0.1:${port}`, '--tasks', fileURLToPath(fixture('troupe-tasks.js')), '--mode', 'process', '--size', String(workers)],
+        [CLI, 'agent', '--connect', `127.0.0.1:${port}`, '--tasks', fileURLToPath(fixture('troupe-tasks.js')), '--mode', agentMode, '--size', String(workers)],
         { env: { ...childEnv(), TROUPE_AUTHKEY: authkey }, stdio: ['ignore', 'inherit', 'pipe'] },
       );
       agent = child;

@@ -21,6 +21,8 @@ export const PAYLOAD_TARGETS: PayloadTarget[] = [
   // Not the target: the same bound against the floor of a hop to a worker process, to
   // show how much of the gap to raw TCP is the agent's hop itself.
   { contender: 'troupe remote', against: ['raw TCP + IPC hop'], atMost: 1.5, kinds: ['string', 'Buffer'] },
+  // An inline agent: its one worker holds its own connection, so no hop (the fallback).
+  { contender: 'troupe remote inline', against: ['raw TCP'], atMost: 1.5, kinds: ['string', 'Buffer'] },
   { contender: 'troupe thread', against: ['piscina'], atMost: 1.2, kinds: ['string', 'Buffer'] },
   { contender: 'troupe thread transfer', against: ['piscina move'], atMost: 1.5, kinds: ['ArrayBuffer'] },
 ];

@@ -19,7 +19,7 @@ import type { ActorsProfile } from '../lib/profile.js';
 import { recordSuite, type SuiteContext } from '../lib/results.js';
 import { ACTOR_TARGETS } from '../lib/targets.js';
 import { actorsSection } from '../report/report.js';
-import { BENCH_MODES, type BenchMode } from '../../dist/bench/options.js';
+import type { BenchMode } from '../../dist/bench/options.js';
 import { median, percentile, ratios, rotation, spread, type Spread } from '../../dist/bench/stats.js';
 
 /** A measure that fails (or hangs) past this is dropped with its contender, not the run's end (peers only). */
@@ -45,8 +45,12 @@ interface Latency {
 
 type Measure = Throughput | Latency;
 
+/** The modes Comedy has counterparts of. */
+const SUITE_MODES = ['thread', 'process', 'remote'] as const satisfies readonly BenchMode[];
+type SuiteMode = (typeof SUITE_MODES)[number];
+
 /** Per mode: the raw medium, batched for throughput and one message at a time for latency (as in the tiny suite). */
-const RAW: Record<BenchMode, (workers: number) => [Contender, Contender]> = {
+const RAW: Record<SuiteMode, (workers: number) => [Contender, Contender]> = {
   thread: (w) => [rawThreadsBatched(w), rawThreadRoundTrip()],
   process: (w) => [rawIpcBatched(w), rawIpcPerTask(w)],
   remote: () => [rawTcpBatched(), rawTcpRoundTrip()],
@@ -107,7 +111,7 @@ interface TargetRow {
 
 const loads = () => loadavg().map((x) => Number(x.toFixed(2)));
 
-async function runMode(mode: BenchMode, p: ActorsProfile) {
+async function runMode(mode: SuiteMode, p: ActorsProfile) {
   const loadavgBefore = loads();
   console.error(`  actors ${mode}: load average ${loadavgBefore.join(' ')}; setting up`);
   const troupe = troupeActors(mode, p.workers, p.actors);
@@ -206,7 +210,7 @@ export async function actorsSuite(ctx: SuiteContext) {
   const p = ctx.profile.actors;
   const figures = await recordSuite(ctx, 'actors', async () => {
     const modes = [];
-    for (const mode of BENCH_MODES) modes.push(await runMode(mode, p));
+    for (const mode of SUITE_MODES) modes.push(await runMode(mode, p));
     return { options: p, targets: ACTOR_TARGETS, modes };
   });
   // The tables as REPORT.md shows them, from the JSON just written (with the machine's line).

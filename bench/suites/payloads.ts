@@ -23,6 +23,7 @@ const entries = (): Entry[] => [
   { runner: troupe('thread', 1), kinds: ['string', 'Buffer'], job: 'echo' },
   { runner: troupe('process', 1), kinds: ['string', 'Buffer'], job: 'echo' },
   { runner: troupe('remote', 1), kinds: ['string', 'Buffer'], job: 'echo' },
+  { runner: troupe('inline', 1), kinds: ['string', 'Buffer'], job: 'echo' },
   { runner: troupe('thread', 1, { transfer: true }), kinds: ['ArrayBuffer'], job: 'echoMove' },
   { runner: piscina(1), kinds: ['string', 'Buffer'], job: 'echo' },
   { runner: piscina(1, { move: true }), kinds: ['ArrayBuffer'], job: 'echoMove' },

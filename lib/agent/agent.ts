@@ -8,10 +8,11 @@ import {
 import { delay, describe, resolvePoolOptions, type PoolOptions } from '../options.js';
 import { setDelay } from '../timers.js';
 import { parseAddress, reconnectBackoff } from '../address.js';
+import { InlineBackend } from '../backends/inline.js';
 import { LocalWorkers } from '../backends/local-workers.js';
 import {
   AGENT_BYE, AGENT_CANCEL, AGENT_DROP, AGENT_HELLO, AGENT_REPLY, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_RUN, AGENT_WELCOME, parseRefusal, parseWelcome,
-  versionMismatch, type AgentHello,
+  isAgentMode, versionMismatch, type AgentHello, type AgentMode,
 } from '../backends/remote-protocol.js';
 import { connect, type Connection } from '../transport/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../transport/options.js';
@@ -20,11 +21,17 @@ import { Router } from './router.js';
 
 /** The pool options that matter on an agent: retries, queueing and timeouts belong to the scheduler. */
 type LocalOptions = Pick<
-  PoolOptions, 'tasks' | 'mode' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout' | 'workerData' | 'maxTasksPerWorker' | 'maxMemoryPerWorker' |
+  PoolOptions, 'tasks' | 'size' | 'maxInFlight' | 'execArgv' | 'env' | 'startTimeout' | 'workerData' | 'maxTasksPerWorker' | 'maxMemoryPerWorker' |
   'resourceLimits' | 'atomics'
 >;
 
 export interface AgentOptions extends LocalOptions {
+  /**
+   * Where tasks run: worker processes or threads, as in a pool, or 'inline', on the agent's
+   * own event loop (one worker; no hop between the connection and the task, for tasks that
+   * await I/O or end well within the heartbeat timeout). @default 'process'
+   */
+  mode?: AgentMode;
   /** The scheduler to lend workers to: 'host:port' or { host, port }. */
   connect: string | { host: string; port: number };
   /** The scheduler's authkey (at least 16 bytes). */
@@ -76,6 +83,18 @@ const LOCAL_KEYS = new Set([
   'maxMemoryPerWorker', 'resourceLimits', 'atomics',
 ]);
 
+/** Options about starting and limiting worker threads or processes, which an inline agent has none of. */
+const WORKER_ONLY_KEYS = ['execArgv', 'env', 'maxTasksPerWorker', 'maxMemoryPerWorker', 'resourceLimits', 'atomics'] as const;
+
+function checkInline(options: AgentOptions): void {
+  for (const key of WORKER_ONLY_KEYS) {
+    if (options[key] !== undefined) throw new InvalidOptionError(`option "${key}" does not apply to mode "inline": tasks run in the agent's own process`);
+  }
+  if (options.size !== undefined && options.size !== 1) {
+    throw new InvalidOptionError(`option "size" must be 1 with mode "inline" (got ${describe(options.size)}); start one agent per core for more`);
+  }
+}
+
 export { parseAddress, reconnectBackoff };
 
 /**
@@ -86,7 +105,7 @@ export { parseAddress, reconnectBackoff };
 export class Agent extends EventEmitter<AgentEvents> {
   readonly id = randomUUID();
   readonly #router = new Router();
-  #workers: LocalWorkers | undefined;
+  #workers: LocalWorkers | InlineBackend | undefined;
   #hello: AgentHello | undefined;
   readonly #transport: TransportOptions & { port: number };
   readonly #reconnectDelay: number;
@@ -136,10 +155,21 @@ export class Agent extends EventEmitter<AgentEvents> {
     for (const key of Object.keys(options)) {
       if (!AGENT_KEYS.has(key) && !LOCAL_KEYS.has(key)) throw new InvalidOptionError(`unknown option "${key}"`);
     }
-    const local = resolvePoolOptions(Object.fromEntries(Object.entries(options).filter(([key]) => LOCAL_KEYS.has(key))));
+    if (options.mode !== undefined && !isAgentMode(options.mode)) {
+      throw new InvalidOptionError(`option "mode" must be "process", "thread" or "inline"; got ${describe(options.mode)}`);
+    }
+    const inline = options.mode === 'inline';
+    if (inline) checkInline(options);
+    const local = resolvePoolOptions(Object.fromEntries(Object.entries(options).filter(([key]) => LOCAL_KEYS.has(key) && !(inline && key === 'mode'))));
     if (local.size === 0) throw new InvalidOptionError('option "size" must be at least 1 for an agent');
     const agent = new Agent(transport, [firstDelay, maxDelay]);
-    agent.#workers = await LocalWorkers.start(local, (backend) => agent.#router.adopt(backend));
+    if (inline) {
+      const backend = await InlineBackend.start(local);
+      agent.#workers = backend;
+      agent.#router.adopt(backend);
+    } else {
+      agent.#workers = await LocalWorkers.start(local, (backend) => agent.#router.adopt(backend));
+    }
     // Said once, from the workers as started: when it reconnects while a worker is being
     // replaced, the agent still offers what it will have, not what is up at that moment.
     const [first] = agent.#router.backends;
@@ -151,7 +181,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       names: [...(first.names ?? [])],
       parallelism: agent.#router.parallelism,
       capacity: agent.#router.capacity,
-      mode: local.mode,
+      mode: inline ? 'inline' : local.mode,
     };
     return agent;
   }

@@ -60,7 +60,14 @@ export interface AgentHello {
   parallelism: number;
   /** Most tasks it accepts in flight: the scheduler's credit for it. */
   capacity: number;
-  mode: 'thread' | 'process';
+  mode: AgentMode;
+}
+
+/** Where an agent runs tasks: its worker threads or processes, or its own event loop ('inline'). */
+export type AgentMode = 'thread' | 'process' | 'inline';
+
+export function isAgentMode(value: unknown): value is AgentMode {
+  return value === 'thread' || value === 'process' || value === 'inline';
 }
 
 /** A client (`connect()`): it runs no tasks and lends no workers. */
@@ -145,7 +152,7 @@ export function parseHello(value: unknown): AgentHello | string {
   }
   if (!positiveInteger(h.parallelism, MAX_PARALLELISM)) return `hello.parallelism must be an integer from 1 to ${MAX_PARALLELISM}`;
   if (!positiveInteger(h.capacity, MAX_CAPACITY)) return 'hello.capacity must be a positive integer';
-  if (h.mode !== 'thread' && h.mode !== 'process') return 'hello.mode must be "thread" or "process"';
+  if (!isAgentMode(h.mode)) return 'hello.mode must be "thread", "process" or "inline"';
   return {
     version: h.version,
     agentId: h.agentId,

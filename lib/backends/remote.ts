@@ -5,7 +5,7 @@ import { parseResults } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
 import {
   AGENT_ACK, AGENT_BYE, AGENT_CALL, AGENT_CANCEL, AGENT_DROP, AGENT_LOST, AGENT_REPLY, AGENT_RESULTS, AGENT_RUN, parseAck, parseLost,
-  type AgentHello,
+  type AgentHello, type AgentMode,
 } from './remote-protocol.js';
 import type { Backend, BackendHost, Batch, CallReply, WorkerInfo } from './types.js';
 
@@ -15,7 +15,7 @@ export interface AgentInfo {
   address: string;
   hostname: string;
   pid: number;
-  mode: 'thread' | 'process';
+  mode: AgentMode;
   names: string[];
   parallelism: number;
   capacity: number;

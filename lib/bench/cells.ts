@@ -1,8 +1,9 @@
 /**
  * One pool per mode and size, kept for the whole run so that rounds can interleave:
  * thread and process pools in this process, and remote as a scheduler here (`size: 0`,
- * listening on 127.0.0.1 under a random authkey) with one agent process of `size` workers,
- * started with this package's own CLI as users start it.
+ * listening on 127.0.0.1 under a random authkey) with one agent process of `size` workers
+ * (inline: `size` inline agents, each its own one worker), started with this package's own
+ * CLI as users start it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -40,12 +41,12 @@ function track(child: ChildProcess): void {
   child.once('exit', () => agents.delete(child));
 }
 
-async function startAgent(pool: Pool, tasks: URL, size: number, authkey: string): Promise<ChildProcess> {
+async function startAgent(pool: Pool, tasks: URL, size: number, authkey: string, agentMode: 'process' | 'inline'): Promise<ChildProcess> {
   const { port } = pool.address()!;
   const joined = new Promise<void>((resolve) => pool.once('agentJoin', () => resolve()));
   const child = spawn(
     process.execPath,
-    [...agentExecArgv(), CLI, 'agent', '--connect', `127.0.0.1:${port}`, '--tasks', fileURLToPath(tasks), '--mode', 'process', '--size', String(size)],
+    [...agentExecArgv(), CLI, 'agent', '--connect', `127.0.0.1:${port}`, '--tasks', fileURLToPath(tasks), '--mode', agentMode, '--size', String(size)],
     { env: { ...process.env, TROUPE_AUTHKEY: authkey }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   track(child);
@@ -89,16 +90,19 @@ async function stopAgent(child: ChildProcess): Promise<void> {
 
 export async function startCell(mode: BenchMode, size: number, tasks: URL): Promise<Cell> {
   const label = `${mode} ×${size}`;
-  if (mode !== 'remote') {
+  if (mode === 'thread' || mode === 'process') {
     const pool = await createPool({ tasks, mode, size });
     return { mode, size, label, pool, stop: () => pool.destroy().catch(() => {}) };
   }
   const authkey = randomBytes(24).toString('hex');
   const pool = await createPool({ tasks, size: 0, listen: { host: '127.0.0.1', port: 0, authkey } });
-  let agent: ChildProcess;
+  const agents: ChildProcess[] = [];
   try {
-    agent = await startAgent(pool, tasks, size, authkey);
+    // One at a time: each waits for its own agentJoin.
+    if (mode === 'remote') agents.push(await startAgent(pool, tasks, size, authkey, 'process'));
+    else for (let i = 0; i < size; i++) agents.push(await startAgent(pool, tasks, 1, authkey, 'inline'));
   } catch (error) {
+    await Promise.all(agents.map((agent) => stopAgent(agent).catch(() => {})));
     await pool.destroy().catch(() => {});
     throw error;
   }
@@ -108,7 +112,7 @@ export async function startCell(mode: BenchMode, size: number, tasks: URL): Prom
     label,
     pool,
     async stop() {
-      await stopAgent(agent).catch(() => {});
+      await Promise.all(agents.map((agent) => stopAgent(agent).catch(() => {})));
       await pool.destroy().catch(() => {});
     },
   };

@@ -9,8 +9,11 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InvalidOptionError } from '../errors.js';
 
-export type BenchMode = 'thread' | 'process' | 'remote';
-export const BENCH_MODES: readonly BenchMode[] = ['thread', 'process', 'remote'];
+/** 'remote': one agent of `size` worker processes; 'inline': `size` inline agents, each its own one worker. */
+export type BenchMode = 'thread' | 'process' | 'remote' | 'inline';
+export const BENCH_MODES: readonly BenchMode[] = ['thread', 'process', 'remote', 'inline'];
+/** Run when --modes is not given. */
+export const DEFAULT_BENCH_MODES: readonly BenchMode[] = ['thread', 'process', 'remote'];
 
 /** Where the task's arguments come from: a JSON array, or an export of a module that builds them. */
 export type ArgsSource = { kind: 'json'; text: string; value: unknown[] } | { kind: 'module'; module: URL; exportName: string; text: string };
@@ -43,8 +46,9 @@ interleaved rounds after a warm-up, and prints tasks/s, latency, CPU and memory 
   --args JSON|FILE#NAME   its arguments: a JSON array ('[1024]'), or FILE#NAME, an export
                           of a module that returns the array (may be async; once per run)
                           (default: [])
-  --modes LIST            thread,process,remote (default: all three; remote is one agent
-                          process on 127.0.0.1 started for the run)
+  --modes LIST            thread,process,remote,inline (default: thread,process,remote);
+                          remote is one agent process on 127.0.0.1 started for the run,
+                          inline is one inline agent per worker (troupe agent --mode inline)
   --sizes LIST            pool sizes (default: 1,${availableParallelism()})
   --duration TIME         measured time per mode and size, e.g. 5s, 800ms (default: 5s)
   --rounds N              rounds the duration is split into (default: 5)
@@ -138,7 +142,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const tasksPath = str('tasks') ?? fail('tasks', 'MODULE is required');
   const task = str('task') ?? fail('task', 'NAME is required (an exported function of the task module)');
   if (!/^[\w$]+$/.test(task)) fail('task', `must be an export name; got "${task}"`);
-  const modes = list('modes', str('modes') ?? BENCH_MODES.join(',')).map((m) =>
+  const modes = list('modes', str('modes') ?? DEFAULT_BENCH_MODES.join(',')).map((m) =>
     (BENCH_MODES as readonly string[]).includes(m) ? (m as BenchMode) : fail('modes', `takes ${BENCH_MODES.join(', ')}; got "${m}"`),
   );
   const sizes = list('sizes', str('sizes') ?? [...new Set([1, availableParallelism()])].join(','))

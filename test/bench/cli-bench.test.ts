@@ -41,17 +41,17 @@ function checkCells(result: { cells: { mode: string; size: number; rounds: Round
 test('--json prints every mode and size with per-round figures; --out writes JSON and Markdown', async () => {
   const out = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
   try {
-    const run = await bench(['--task', 'square', '--args', '[7]', '--modes', 'thread,process,remote', '--sizes', '1,2', ...TINY, '--json', '--out', out]);
+    const run = await bench(['--task', 'square', '--args', '[7]', '--modes', 'thread,process,remote,inline', '--sizes', '1,2', ...TINY, '--json', '--out', out]);
     assert.is(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout);
     assert.is(result.task, 'square');
     assert.is(result.args, '[7]');
     assert.ok(Array.isArray(result.loadavg.before) && Array.isArray(result.loadavg.after));
     assert.type(result.machine.node, 'string');
-    checkCells(result, ['thread', 'process', 'remote'], [1, 2]);
+    checkCells(result, ['thread', 'process', 'remote', 'inline'], [1, 2]);
     assert.match(run.stderr, /round 2\/2: remote ×2/, 'plain progress lines when not on a terminal');
     const written = JSON.parse(readFileSync(join(out, 'bench-square.json'), 'utf8'));
-    assert.equal(written.cells.length, 6);
+    assert.equal(written.cells.length, 8);
     const md = readFileSync(join(out, 'bench-square.md'), 'utf8');
     assert.match(md, /^# troupe bench: square/);
     assert.match(md, /\| mode +\| size \| tasks\/s/);
@@ -80,7 +80,7 @@ test('a failing task stops the run with its own error and exit 1', async () => {
 test('bad flags exit 2 with a message naming the flag', async () => {
   const cases: [string[], RegExp][] = [
     [['--task', 'square', '--sizes', '0'], /--sizes must be a whole number >= 1; got "0"/],
-    [['--task', 'square', '--modes', 'cloud'], /--modes takes thread, process, remote; got "cloud"/],
+    [['--task', 'square', '--modes', 'cloud'], /--modes takes thread, process, remote, inline; got "cloud"/],
     [['--task', 'square', '--duration', 'soon'], /--duration must be a time such as 5s/],
     [['--task', 'square', '--args', '{"n":1}'], /--args must be a JSON array/],
     [['--task', 'square', '--args', '[1,'], /--args is not valid JSON/],

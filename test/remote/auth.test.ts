@@ -82,7 +82,7 @@ test('--help exits 0 with the usage; usage errors (no --connect, no authkey, bad
     assert.match(noKey.stderr, /an authkey is required/);
     const base = ['agent', '--connect', `${HOST}:9`, '--tasks', TASKS, '--authkey-file', keyFile];
     for (const [extra, message] of [
-      [['--mode', 'gpu'], /--mode must be "process" or "thread"/],
+      [['--mode', 'gpu'], /--mode must be "process", "thread" or "inline"/],
       [['--size', '0'], /--size must be a positive integer/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
     ] as const) {

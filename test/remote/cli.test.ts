@@ -59,7 +59,7 @@ test('agent option flags are checked, and a bad value is named by its flag in on
       [['--reconnect-delay', '500', '--max-reconnect-delay', '100'], 'troupe: --max-reconnect-delay must be >= --reconnect-delay'],
       [['--heartbeat-timeout', '5'], 'troupe: --heartbeat-timeout (5) must be greater than --heartbeat-interval (1000)'],
       [['--max-frame-bytes', '1'], 'troupe: --max-frame-bytes must be an integer from 64 to 4294967295 (got 1)'],
-      [['--mode', 'gpu'], 'troupe: --mode must be "process" or "thread"'],
+      [['--mode', 'gpu'], 'troupe: --mode must be "process", "thread" or "inline"'],
       [['--worker-data', '{'], 'troupe: --worker-data must be JSON; got "{"'],
       [['--max-tasks-per-worker', '0'], 'troupe: --max-tasks-per-worker must be an integer >= 1 or Infinity; got 0'],
       [['--max-old-generation-size-mb', 'big'], 'troupe: --max-old-generation-size-mb must be a number of MB > 0; got "big"'],

@@ -186,7 +186,7 @@ export interface CliAgentOptions {
   /** Path of the authkey file; without it the key comes from `env.TROUPE_AUTHKEY`. */
   keyFile?: string;
   tasks?: string;
-  mode?: 'thread' | 'process';
+  mode?: 'thread' | 'process' | 'inline';
   size?: number;
   /** More CLI arguments, e.g. TLS flags. */
   extra?: string[];
@@ -232,7 +232,7 @@ export class Scope {
     args.push(...(o.extra ?? []));
     const env = { ...process.env, ...o.env };
     if (!o.env || !('TROUPE_AUTHKEY' in o.env)) delete env.TROUPE_AUTHKEY;
-    return this.node(args, env, o.mode === 'process');
+    return this.node(args, env, o.mode === 'process' || o.mode === 'inline');
   }
 
   /**

@@ -1,0 +1,149 @@
+// An agent with mode 'inline' runs tasks on its own event loop: its one worker holds the
+// connection to the scheduler, with no worker process or thread behind it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startAgent, type AgentOptions } from '../../lib/index.js';
+import { fixture, HOST, joined, newKey, outcome, Scope, waitFor, within } from './helpers.js';
+
+const E2E = fixture('e2e-tasks.js');
+const PARITY = fixture('parity-tasks.js');
+
+async function inlineAgent(scope: Scope, tasks = E2E) {
+  const key = newKey();
+  const { pool, log } = await scope.pool({ tasks, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+  const agent = scope.cliAgent({ port: pool.address()!.port, keyFile: scope.keyFile(key), tasks, mode: 'inline' });
+  const info = await joined(log, agent);
+  return { pool, agent, info };
+}
+
+test('an inline agent announces mode "inline" with one worker, and runs tasks in its own process', async () => {
+  const scope = new Scope();
+  try {
+    const { pool, agent, info } = await inlineAgent(scope);
+    assert.is(info.mode, 'inline');
+    assert.is(info.parallelism, 1);
+    const where = await within(Promise.all(Array.from({ length: 20 }, () => pool.run<{ pid: number }>('whoami'))), 10_000, 'whoami');
+    assert.equal(new Set(where.map((w) => w.pid)), new Set([agent.pid]));
+    const squares = await within(Promise.all(Array.from({ length: 500 }, (_, i) => pool.run<number>('square', [i]))), 10_000, 'squares');
+    assert.equal(squares, Array.from({ length: 500 }, (_, i) => i * i));
+    const mapped: number[] = [];
+    for await (const value of pool.map<number>('square', Array.from({ length: 100 }, (_, i) => i))) mapped.push(value);
+    assert.equal(mapped, Array.from({ length: 100 }, (_, i) => i * i));
+  } finally {
+    await scope.close();
+  }
+});
+
+test('inline: an actor lives in the agent process; its messages run in order', async () => {
+  const scope = new Scope();
+  try {
+    const { pool, agent } = await inlineAgent(scope, fixture('actor-tasks.js'));
+    const counter = await within(pool.spawn('Counter', [0]), 10_000, 'spawn on the inline agent');
+    assert.is((await within(counter.call<{ pid: number }>('where'), 10_000, 'where')).pid, agent.pid);
+    const calls = Array.from({ length: 200 }, (_, i) => counter.call<number>('inc', [i + 1]));
+    const totals = await within(Promise.all(calls), 10_000, 'inc calls');
+    assert.equal(totals, Array.from({ length: 200 }, (_, i) => ((i + 1) * (i + 2)) / 2));
+    assert.equal(await within(counter.call('log'), 10_000, 'log'), Array.from({ length: 200 }, (_, i) => i + 1));
+  } finally {
+    await scope.close();
+  }
+});
+
+test('inline: async tasks overlap; errors come back typed; a value that cannot be sent fails its own task', async () => {
+  const scope = new Scope();
+  try {
+    const { pool } = await inlineAgent(scope);
+    // Ten 300 ms naps one after another would take 3 s: together they end long before.
+    const started = performance.now();
+    const naps = await within(Promise.all(Array.from({ length: 10 }, (_, i) => pool.run('sleep', [300, i]))), 10_000, 'naps');
+    assert.equal(naps, Array.from({ length: 10 }, (_, i) => i));
+    assert.ok(performance.now() - started < 2_000, `naps took ${(performance.now() - started).toFixed(0)} ms`);
+    const custom = await outcome(pool.run('throwCustom'), 10_000, 'throwCustom');
+    assert.ok(!custom.ok);
+    assert.is(custom.error.name, 'QuotaError');
+    const fn = await outcome(pool.run('returnFunction'), 10_000, 'returnFunction');
+    assert.ok(!fn.ok);
+    assert.match(fn.error.message, /could not be cloned|clone/i);
+    assert.is(await within(pool.run('square', [9]), 10_000, 'a task after the failures'), 81);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('inline: a task past its timeout fails with the timeout at once, and the agent serves on', async () => {
+  const scope = new Scope();
+  try {
+    const { pool } = await inlineAgent(scope);
+    const late = await outcome(pool.run('sleep', [1_500, 'late'], { timeout: 100 }), 10_000, 'the timed-out task');
+    assert.ok(!late.ok);
+    assert.is(late.error.code, 'ERR_TROUPE_TIMEOUT');
+    assert.is(await within(pool.run('sleep', [10, 'next']), 10_000, 'the next task'), 'next');
+    // A nap that outlasts the abandoned one: that one's late answer is dropped meanwhile, and disturbs nothing.
+    const after = await within(Promise.all([pool.run('sleep', [1_600, 'after']), pool.run('square', [4])]), 10_000, 'tasks after');
+    assert.equal(after, ['after', 16]);
+    assert.is(await within(pool.run('square', [3]), 10_000, 'a task after the late answer'), 9);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('inline: setup(workerData) runs once in the agent, and teardown() when it stops', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    const { pool, log } = await scope.pool({ tasks: PARITY, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+    const teardowns = join(scope.dir, 'teardown.log');
+    const workerData = { region: 'eu', log: teardowns };
+    const agent = scope.childAgent({ connect: `${HOST}:${pool.address()!.port}`, tasks: PARITY, mode: 'inline', workerData }, key);
+    await joined(log, agent);
+    const probes = await within(Promise.all(Array.from({ length: 10 }, () => pool.run<{ workerData: unknown; setups: number; pid: number }>('probe'))), 10_000, 'probes');
+    for (const p of probes) {
+      assert.equal(p.workerData, workerData);
+      assert.is(p.setups, 1);
+      assert.is(p.pid, agent.pid);
+    }
+    agent.kill('SIGTERM');
+    await agent.waitExit(10_000, 'the agent to stop on SIGTERM');
+    await waitFor(() => readFileSync(teardowns, 'utf8').trim() === `${agent.pid}:0`, 5_000, 'one teardown, in the agent', () => agent.describe());
+  } finally {
+    await scope.close();
+  }
+});
+
+test('inline: options about worker processes or threads are refused, naming the option', async () => {
+  const base = { connect: `${HOST}:9`, authkey: newKey(), tasks: E2E, mode: 'inline' as const };
+  const refused: [Partial<AgentOptions>, string][] = [
+    [{ size: 2 }, 'size'],
+    [{ mode: 'fiber' as 'inline' }, 'mode'],
+    [{ execArgv: ['--no-warnings'] }, 'execArgv'],
+    [{ maxTasksPerWorker: 10 }, 'maxTasksPerWorker'],
+    [{ resourceLimits: { maxOldGenerationSizeMb: 64 } }, 'resourceLimits'],
+  ];
+  for (const [extra, name] of refused) {
+    const result = await outcome(startAgent({ ...base, ...extra }), 5_000, `startAgent with ${name}`);
+    assert.ok(!result.ok, name);
+    assert.is(result.error.code, 'ERR_TROUPE_INVALID_OPTION');
+    assert.match(result.error.message, `"${name}"`);
+  }
+});
+
+test('troupe agent --mode must be process, thread or inline', async () => {
+  const scope = new Scope();
+  try {
+    const child = scope.node(['dist/cli.js', 'agent', '--connect', `${HOST}:9`, '--tasks', E2E, '--mode', 'fiber']);
+    const { code } = await child.waitExit(10_000, 'troupe agent --mode fiber');
+    assert.is(code, 2);
+    assert.match(child.stderr, '--mode must be "process", "thread" or "inline"');
+    const env = { ...process.env, TROUPE_AUTHKEY: newKey().toString('hex') };
+    const sized = scope.node(['dist/cli.js', 'agent', '--connect', `${HOST}:9`, '--tasks', E2E, '--mode', 'inline', '--size', '3'], env);
+    const exit = await sized.waitExit(10_000, 'troupe agent --mode inline --size 3');
+    assert.is(exit.code, 2);
+    assert.match(sized.stderr, '--size must be 1 with mode "inline"');
+  } finally {
+    await scope.close();
+  }
+});
+
+test.run();
