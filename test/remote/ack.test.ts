@@ -69,6 +69,30 @@ test('an agent that never acknowledges is given work for at most 64 workers, dro
   }
 });
 
+// A worker process spinning holds none of the agent's loop; an inline agent's task must await.
+const LONG = {
+  process: { task: 'spinTagged', args: (i: number) => [i, 600_000] },
+  inline: { task: 'slowTagged', args: (i: number) => [i, 1_000] },
+} as const;
+
+for (const mode of ['process', 'inline'] as const) {
+  test(`a ${mode} agent acknowledges a batch on receipt: tasks far longer than ackTimeoutMs finish there, the agent stays`, async () => {
+    const scope = new Scope();
+    try {
+      const key = newKey();
+      const { pool, log } = await scope.pool({ tasks: TASKS, size: 0, listen: { host: HOST, port: 0, authkey: key, ackTimeoutMs: 200 } });
+      const agent = scope.cliAgent({ port: pool.address()!.port, keyFile: scope.keyFile(key), mode, size: 1 });
+      await joined(log, agent);
+      const results = await runMany<Tagged>(pool, LONG[mode].task, 2, LONG[mode].args, 10_000);
+      assert.equal(results.map((r) => r.value), [0, 1]);
+      assert.ok(results.every((r) => r.pid !== process.pid));
+      assert.equal(log.leaves, [], 'the agent was not dropped');
+    } finally {
+      await scope.close();
+    }
+  });
+}
+
 test('ackTimeoutMs is validated by name', async () => {
   const scope = new Scope();
   try {
