@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The `troupe` command. `troupe agent …` lends this machine's workers to a scheduler.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, type AgentOptions, type ConnectFailure } from './agent/agent.js';
+import { SUPERVISED_ENV, superviseInline, type FinalExit } from './agent/supervisor.js';
 import { AuthenticationError, InvalidOptionError } from './errors.js';
 
 const HELP = `Usage: troupe agent --connect HOST:PORT --tasks MODULE [options]
@@ -15,8 +18,9 @@ Lends this machine's workers to a Troupe scheduler (a pool created with \`listen
   --connect HOST:PORT          the scheduler's address (required)
   --tasks MODULE               the task module, as installed on this machine (required)
   --authkey-file FILE          file holding the authkey; else the TROUPE_AUTHKEY variable
-  --mode process|thread|inline where tasks run (default: process); inline: on the
-                               agent's own event loop, one worker, no hop (for tasks
+  --mode process|thread|inline where tasks run (default: process); inline: each
+                               worker is an agent process of its own, running tasks on
+                               its event loop with its own connection, no hop (for tasks
                                that await I/O or end within the heartbeat timeout)
   --size N                     number of workers (default: the number of CPUs)
   --max-in-flight N            most tasks in flight to one worker (default: 1024)
@@ -64,6 +68,26 @@ type NumberFlag = keyof typeof NUMBER_FLAGS;
 function usage(message: string): never {
   process.stderr.write(`troupe: ${message}\nsee troupe agent --help\n`);
   process.exit(2);
+}
+
+/** Exits with a status that retrying cannot change; an inline worker first tells its supervisor so. */
+function exitFinal(status: number): never {
+  if (process.env[SUPERVISED_ENV] !== undefined && process.send !== undefined && process.connected) {
+    const message: FinalExit = { troupeFinalExit: status };
+    process.send(message, undefined, {}, () => process.exit(status));
+  } else process.exit(status);
+  // Until the message is written: nothing else runs meanwhile.
+  return undefined as never;
+}
+
+/** `argv` without its --size flag (and value). */
+function withoutSize(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--size') i++;
+    else if (!argv[i].startsWith('--size=')) out.push(argv[i]);
+  }
+  return out;
 }
 
 /** An option error from startAgent, named as the flag that set it. */
@@ -218,6 +242,12 @@ async function agentCommand(argv: string[]): Promise<void> {
       }
     : undefined;
   const authkey = readKey(values['authkey-file']);
+  // Inline: one agent process per worker, each with its own connection, under this one.
+  const size = tuning.size ?? (mode === 'inline' ? availableParallelism() : undefined);
+  if (mode === 'inline' && size !== undefined && size > 1) {
+    process.exitCode = await superviseInline(fileURLToPath(import.meta.url), withoutSize(argv), size);
+    return;
+  }
 
   // Stopped while still starting or looking for the scheduler: nothing is in flight, so
   // leave at once (worker processes follow when their channel closes). Once connected, stop
@@ -226,6 +256,9 @@ async function agentCommand(argv: string[]): Promise<void> {
   let onSignal: () => void = () => process.exit(0);
   process.on('SIGINT', () => onSignal());
   process.on('SIGTERM', () => onSignal());
+  // An inline worker goes with its supervisor: its channel closes however that ends.
+  const supervised = process.env[SUPERVISED_ENV] !== undefined && process.send !== undefined;
+  if (supervised) process.on('disconnect', () => onSignal());
   let agent: Agent;
   try {
     agent = await Agent.create({
@@ -240,7 +273,7 @@ async function agentCommand(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof InvalidOptionError) usage(flagMessage(error.message));
     process.stderr.write(`troupe agent: ${describeFailure(error as Error)}\n`);
-    process.exit(1);
+    exitFinal(1);
   }
   const where = `${values.connect}`;
   const reporter = connectReporter();
@@ -249,7 +282,7 @@ async function agentCommand(argv: string[]): Promise<void> {
     await agent.join();
   } catch (error) {
     process.stderr.write(`troupe agent: ${describeFailure(error as Error)}\n`);
-    process.exit(1);
+    exitFinal(1);
   }
   reporter.connected();
   process.stderr.write(`troupe agent: connected to ${where}\n`);
@@ -263,6 +296,8 @@ async function agentCommand(argv: string[]): Promise<void> {
   agent.on('error', (error) => {
     process.stderr.write(`troupe agent: ${describeFailure(error)}\n`);
     process.exitCode = 1;
+    // The agent has stopped itself for good: a supervisor must not start it again.
+    if (supervised) void agent.close().then(() => exitFinal(1));
   });
   onSignal = () => void agent.close().then(() => process.exit(process.exitCode ?? 0));
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startAgent, type AgentOptions } from '../../lib/index.js';
-import { fixture, HOST, joined, newKey, outcome, Scope, waitFor, within } from './helpers.js';
+import { fixture, HOST, joined, newKey, outcome, parentPid, pidAlive, Scope, waitFor, within } from './helpers.js';
 
 const E2E = fixture('e2e-tasks.js');
 const PARITY = fixture('parity-tasks.js');
@@ -136,11 +136,58 @@ test('troupe agent --mode must be process, thread or inline', async () => {
     const { code } = await child.waitExit(10_000, 'troupe agent --mode fiber');
     assert.is(code, 2);
     assert.match(child.stderr, '--mode must be "process", "thread" or "inline"');
-    const env = { ...process.env, TROUPE_AUTHKEY: newKey().toString('hex') };
-    const sized = scope.node(['dist/cli.js', 'agent', '--connect', `${HOST}:9`, '--tasks', E2E, '--mode', 'inline', '--size', '3'], env);
-    const exit = await sized.waitExit(10_000, 'troupe agent --mode inline --size 3');
-    assert.is(exit.code, 2);
-    assert.match(sized.stderr, '--size must be 1 with mode "inline"');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('troupe agent --mode inline --size 2: two agent processes, each its own worker and connection, one that dies started again', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    const { pool, log } = await scope.pool({ tasks: E2E, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+    const cli = scope.cliAgent({ port: pool.address()!.port, keyFile: scope.keyFile(key), tasks: E2E, mode: 'inline', size: 2 });
+    await waitFor(() => log.joins.length === 2, 15_000, 'two inline agents to join', () => cli.describe());
+    const [first, second] = log.joins;
+    assert.equal([first.mode, second.mode], ['inline', 'inline']);
+    assert.ok(first.pid !== second.pid && first.pid !== cli.pid);
+    assert.is(parentPid(first.pid), cli.pid);
+    assert.is(parentPid(second.pid), cli.pid);
+    const where = await within(Promise.all(Array.from({ length: 40 }, () => pool.run<{ pid: number }>('whoami'))), 10_000, 'tasks');
+    assert.ok(where.every((w) => w.pid === first.pid || w.pid === second.pid));
+    process.kill(first.pid, 'SIGKILL');
+    await waitFor(() => log.joins.length === 3, 15_000, 'a replacement to join', () => cli.describe());
+    assert.is(parentPid(log.joins[2].pid), cli.pid);
+    assert.match(cli.stderr, `inline worker ${first.pid} exited (SIGKILL); starting another`);
+    assert.is(await within(pool.run('square', [12]), 10_000, 'a task after the replacement'), 144);
+    cli.kill('SIGTERM');
+    const { code } = await cli.waitExit(15_000, 'the supervisor to stop on SIGTERM');
+    assert.is(code, 0);
+    await waitFor(() => !pidAlive(second.pid) && !pidAlive(log.joins[2].pid), 5_000, 'the inline agents to stop with it');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('troupe agent --mode inline --size 2: a refused key stops every one, exit 1, none started again; SIGKILL of the supervisor takes its agents along', async () => {
+  const scope = new Scope();
+  try {
+    const { pool, log } = await scope.pool({ tasks: E2E, size: 0, listen: { host: HOST, port: 0, authkey: newKey() } });
+    const refused = scope.cliAgent({ port: pool.address()!.port, keyFile: scope.keyFile(newKey()), tasks: E2E, mode: 'inline', size: 2 });
+    const { code } = await refused.waitExit(15_000, 'the supervisor to give up on a refused key');
+    assert.is(code, 1);
+    assert.match(refused.stderr, 'authentication failed');
+    assert.not.match(refused.stderr, 'starting another');
+
+    const key = newKey();
+    const accepting = await scope.pool({ tasks: E2E, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+    const cli = scope.cliAgent({ port: accepting.pool.address()!.port, keyFile: scope.keyFile(key), tasks: E2E, mode: 'inline', size: 2 });
+    await waitFor(() => accepting.log.joins.length === 2, 15_000, 'two inline agents to join', () => cli.describe());
+    cli.kill('SIGKILL');
+    await cli.waitExit(5_000, 'the supervisor to die');
+    const pids = accepting.log.joins.map((a) => a.pid);
+    await waitFor(() => pids.every((pid) => !pidAlive(pid)), 10_000, 'the inline agents to stop when their supervisor died');
+    assert.equal(log.joins, []);
   } finally {
     await scope.close();
   }
