@@ -16,8 +16,10 @@ export interface FinalExit {
   troupeFinalExit: number;
 }
 
-export function isFinalExit(message: unknown): message is FinalExit {
-  return typeof message === 'object' && message !== null && Number.isInteger((message as FinalExit).troupeFinalExit);
+function finalExit(message: unknown): number | undefined {
+  if (typeof message !== 'object' || message === null || !('troupeFinalExit' in message)) return undefined;
+  const status = message.troupeFinalExit;
+  return typeof status === 'number' && Number.isInteger(status) ? status : undefined;
 }
 
 /** An agent that lived this long counts as healthy: the next replacement starts without a pause. */
@@ -59,7 +61,7 @@ export function superviseInline(cli: string, args: readonly string[], size: numb
     });
     live.add(child);
     child.on('message', (message) => {
-      if (isFinalExit(message)) final = message.troupeFinalExit;
+      final = finalExit(message) ?? final;
     });
     child.once('exit', (code, signal) => {
       live.delete(child);

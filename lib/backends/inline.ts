@@ -63,7 +63,7 @@ export class InlineBackend implements Backend {
   }
 
   dispatch(batch: Batch, _transfer: TransferListItem[] | undefined, _cancellable: boolean): void {
-    // Run in a turn of its own, as in a worker: never inside the caller's bookkeeping.
+    // After the router's bookkeeping for the batch, never inside it.
     queueMicrotask(() => this.#runtime.run(batch));
   }
 
