@@ -1,14 +1,11 @@
 // An agent with mode 'inline' runs tasks on its own event loop: its one worker holds the
 // connection to the scheduler, with no worker process or thread behind it.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startAgent, type AgentOptions } from '../../lib/index.js';
 import { fixture, HOST, joined, newKey, outcome, parentPid, pidAlive, Scope, waitFor, within } from './helpers.js';
 
 const E2E = fixture('e2e-tasks.js');
-const PARITY = fixture('parity-tasks.js');
 
 async function inlineAgent(scope: Scope, tasks = E2E) {
   const key = newKey();
@@ -84,29 +81,6 @@ test('inline: a task past its timeout fails with the timeout at once, and the ag
     const after = await within(Promise.all([pool.run('sleep', [1_600, 'after']), pool.run('square', [4])]), 10_000, 'tasks after');
     assert.equal(after, ['after', 16]);
     assert.is(await within(pool.run('square', [3]), 10_000, 'a task after the late answer'), 9);
-  } finally {
-    await scope.close();
-  }
-});
-
-test('inline: setup(workerData) runs once in the agent, and teardown() when it stops', async () => {
-  const scope = new Scope();
-  try {
-    const key = newKey();
-    const { pool, log } = await scope.pool({ tasks: PARITY, size: 0, listen: { host: HOST, port: 0, authkey: key } });
-    const teardowns = join(scope.dir, 'teardown.log');
-    const workerData = { region: 'eu', log: teardowns };
-    const agent = scope.childAgent({ connect: `${HOST}:${pool.address()!.port}`, tasks: PARITY, mode: 'inline', workerData }, key);
-    await joined(log, agent);
-    const probes = await within(Promise.all(Array.from({ length: 10 }, () => pool.run<{ workerData: unknown; setups: number; pid: number }>('probe'))), 10_000, 'probes');
-    for (const p of probes) {
-      assert.equal(p.workerData, workerData);
-      assert.is(p.setups, 1);
-      assert.is(p.pid, agent.pid);
-    }
-    agent.kill('SIGTERM');
-    await agent.waitExit(10_000, 'the agent to stop on SIGTERM');
-    await waitFor(() => readFileSync(teardowns, 'utf8').trim() === `${agent.pid}:0`, 5_000, 'one teardown, in the agent', () => agent.describe());
   } finally {
     await scope.close();
   }
