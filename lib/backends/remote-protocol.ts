@@ -4,7 +4,7 @@
  * message is parsed here, with limits, before anything uses it.
  */
 import { ProtocolError } from '../errors.js';
-import { BATCH_FORMAT, MAX_ENTRIES } from '../worker/batch.js';
+import { MAX_ENTRIES } from '../worker/batch.js';
 import { isRecord, MAX_NAMES, taskNames, wireId, wireIds } from '../worker/parse.js';
 import type { LostReason } from './types.js';
 
@@ -34,8 +34,12 @@ export const AGENT_CALL = 31;
 /** Scheduler → agent: the CallReply to such a call. */
 export const AGENT_REPLY = 32;
 
-/** Version 3: batches may be for actors (worker/batch.ts format 3). Version 2 had tasks only; version 1 flat arrays. */
-export const AGENT_PROTOCOL_VERSION = BATCH_FORMAT;
+/**
+ * Version 6: small frames of JSON's own values go as JSON text (transport/codec.ts), the
+ * batch format as in version 5 (worker/batch.ts format 5). Up to 5 it followed the batch
+ * format: 3 added batches for actors, 2 had tasks only, 1 flat arrays.
+ */
+export const AGENT_PROTOCOL_VERSION = 6;
 
 /** Most workers one agent may announce: more would let one peer claim the whole pool. */
 export const MAX_PARALLELISM = 4_096;

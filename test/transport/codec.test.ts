@@ -53,7 +53,7 @@ test('a function cannot be sent: the sender finds out, nothing is silently dropp
 });
 
 test('bytes that are not a serialized value are a ProtocolError', () => {
-  for (const bytes of [Buffer.alloc(0), Buffer.from([1, 2, 3, 4, 5]), Buffer.from([0xff, 0x0f, 0x5c, 0x03]), Buffer.from('{"json":1}')]) {
+  for (const bytes of [Buffer.alloc(0), Buffer.from([1, 2, 3, 4, 5]), Buffer.from([0xff, 0x0f, 0x5c, 0x03]), Buffer.from('{"json":')]) {
     assert.throws(
       () => decode(bytes),
       (err: Error) => err instanceof ProtocolError && err.code === 'ERR_TROUPE_PROTOCOL',
@@ -61,10 +61,62 @@ test('bytes that are not a serialized value are a ProtocolError', () => {
   }
 });
 
-test('truncated input is a ProtocolError, at every cut', () => {
-  const bytes = encode({ list: [1, 'two', new Map([[3, Buffer.from('four')]])] });
-  for (let cut = 0; cut < bytes.length; cut++) {
-    assert.throws(() => decode(bytes.subarray(0, cut)), (err: Error) => err instanceof ProtocolError, `cut at ${cut}`);
+const V8_TAG = 0xff;
+
+test('a small frame of JSON values goes as JSON text and comes back equal', () => {
+  const frames = [
+    { base: 12, name: 'square', one: [42] },
+    { base: 12, values: [1764, 'é\u{1F600}\ud800', true, null, { a: [1.5e-300, -7] }], busy: 0.0123, run: 0 },
+    { upTo: 99 },
+    ['__proto__', { nested: { deeper: [[], {}] } }],
+  ];
+  for (const value of frames) {
+    const bytes = encode(value);
+    assert.is.not(bytes[0], V8_TAG, JSON.stringify(value));
+    assert.equal(decode(bytes), value);
+  }
+  const own = JSON.parse('{"__proto__": {"polluted": 1}}') as object;
+  const back = decode(encode(own)) as Record<string, unknown>;
+  assert.ok(Object.hasOwn(back, '__proto__'), 'an own "__proto__" key stays an own property');
+  assert.is(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('what JSON would change goes as v8 and comes back exactly', () => {
+  const holey = [1, , 3];
+  const extra = Object.assign([1, 2], { tag: 'x' });
+  const cases: [string, unknown][] = [
+    ['-0', { v: -0 }],
+    ['NaN', [NaN]],
+    ['Infinity', { v: [Infinity] }],
+    ['undefined', { v: undefined }],
+    ['a hole', holey],
+    ['an extra property on an array', extra],
+    ['a Date', { at: new Date(5) }],
+    ['more values than the budget', Array.from({ length: 300 }, (_, i) => i)],
+    ['a long string', 'x'.repeat(5_000)],
+    ['packed numbers', new Float64Array(20)],
+  ];
+  for (const [what, value] of cases) {
+    const bytes = encode(value);
+    assert.is(bytes[0], V8_TAG, what);
+    const back = decode(bytes);
+    assert.equal(back, value, what);
+  }
+  // A class instance goes as v8, which brings its own properties back as a plain object.
+  const instance = encode({ e: new (class Point { x = 1; })() });
+  assert.is(instance[0], V8_TAG);
+  assert.equal(JSON.stringify(decode(instance)), '{"e":{"x":1}}');
+  assert.ok(Object.is((decode(encode({ v: -0 })) as { v: number }).v, -0));
+  assert.ok(!(1 in (decode(encode(holey)) as unknown[])), 'the hole stays a hole');
+  assert.is((decode(encode(extra)) as unknown as { tag: string }).tag, 'x');
+});
+
+test('truncated input is a ProtocolError, at every cut, v8 and JSON alike', () => {
+  for (const value of [{ list: [1, 'two', new Map([[3, Buffer.from('four')]])] }, { base: 1, name: 'square', one: [1234] }]) {
+    const bytes = encode(value);
+    for (let cut = 0; cut < bytes.length; cut++) {
+      assert.throws(() => decode(bytes.subarray(0, cut)), (err: Error) => err instanceof ProtocolError, `cut at ${cut}`);
+    }
   }
 });
 
