@@ -133,6 +133,8 @@ export class Pool extends EventEmitter<PoolEvents> {
       return;
     }
     connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION, maxPrefetch: MAX_PREFETCH });
+    // The client spoke our version (its hello was checked): what follows may be JSON.
+    connection.useJsonBodies();
     const session = new ClientSession(connection, hello, {
       find: (name) => this.#queues.find(name),
       run: (name, args, options) => this.#scheduler.submit(name, args, options),

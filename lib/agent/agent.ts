@@ -264,6 +264,7 @@ export class Agent extends EventEmitter<AgentEvents> {
           return finish(new AgentRefusedError(versionMismatch(welcome.version, AGENT_PROTOCOL_VERSION, 'scheduler')));
         }
         finish();
+        connection.useJsonBodies();
         // In the same turn: the scheduler's first batches may be in the very same chunk.
         this.#attach(connection);
       };

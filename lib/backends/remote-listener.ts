@@ -52,6 +52,8 @@ export class AgentListener {
         }
         if (hello.role === 'client') return handlers.client(connection, hello.hello);
         connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION });
+        // The agent spoke our version: what follows the welcome may be JSON.
+        connection.useJsonBodies();
         handlers.agent(new RemoteBackend(connection, hello.hello, server.options.ackTimeoutMs));
       });
     });

@@ -26,6 +26,7 @@ export function introduce(connection: Connection, hello: Record<string, unknown>
       if (welcome.version !== AGENT_PROTOCOL_VERSION) {
         return finish(new AgentRefusedError(versionMismatch(welcome.version, AGENT_PROTOCOL_VERSION, 'scheduler', 'client'), 'client'));
       }
+      connection.useJsonBodies();
       finish(undefined, welcome);
     };
     const onClose = (error?: Error) => finish(error ?? new PeerLostError('the pool closed the connection'));

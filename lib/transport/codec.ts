@@ -12,7 +12,9 @@
  * booleans, null, dense arrays and plain objects of them) goes as JSON text instead: for a
  * one-task batch or its results, writing and reading JSON took about 4 µs where v8 took 11,
  * and it leaves no buffer of its own per frame for the collector. The first byte tells the
- * two apart: v8's is always 0xFF, which UTF-8 text never holds.
+ * two apart: v8's is always 0xFF, which UTF-8 text never holds. A connection sends JSON only
+ * once both ends have agreed on a protocol version that reads it, so that a peer of an older
+ * version still reads the introduction and is refused with both versions named.
  *
  * Deserializing builds plain data only: no constructors, getters or code from the peer run.
  */
@@ -57,10 +59,11 @@ function jsonExact(value: unknown, budget: { values: number; chars: number }): b
 
 /**
  * Throws the serializer's own error (e.g. "… could not be cloned" for a function): that is
- * the sender's bug, reported to the sender, and nothing has been written yet.
+ * the sender's bug, reported to the sender, and nothing has been written yet. With `json`,
+ * a small frame of JSON values goes as JSON text (only once the peer is known to read it).
  */
-export function encode(value: unknown): Buffer {
-  if (jsonExact(value, { values: JSON_MAX_VALUES, chars: JSON_MAX_CHARS })) return Buffer.from(JSON.stringify(value));
+export function encode(value: unknown, json = false): Buffer {
+  if (json && jsonExact(value, { values: JSON_MAX_VALUES, chars: JSON_MAX_CHARS })) return Buffer.from(JSON.stringify(value));
   return v8.serialize(value);
 }
 

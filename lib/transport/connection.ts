@@ -51,6 +51,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #controlQueued = new Set<Buffer>();
   #flushScheduled = false;
   #needDrain = false;
+  #jsonBodies = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #reason: Error | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
@@ -100,6 +101,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#state === 'closed';
   }
 
+  /** From now on, small frames of JSON values go as JSON text (codec.ts): the peer has said it reads them. */
+  useJsonBodies(): void {
+    this.#jsonBodies = true;
+  }
+
   /**
    * Queues one message; frames queued in the same tick leave in one socket write. Returns
    * false once the socket's buffer is over its high-water mark: stop sending until 'drain'.
@@ -111,7 +117,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       throw new RangeError(`message type must be an integer from ${MIN_MESSAGE_TYPE} to ${MAX_MESSAGE_TYPE} (got ${type})`);
     }
     if (this.#state !== 'open') throw new PeerLostError(`cannot send: the connection is ${this.#state}`);
-    const body = encode(value);
+    const body = encode(value, this.#jsonBodies);
     if (MIN_FRAME_LENGTH + body.length > this.#maxFrameBytes) {
       throw new FrameTooLargeError(MIN_FRAME_LENGTH + body.length, this.#maxFrameBytes);
     }

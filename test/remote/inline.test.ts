@@ -1,8 +1,11 @@
 // An agent with mode 'inline' runs tasks on its own event loop: its one worker holds the
 // connection to the scheduler, with no worker process or thread behind it.
+import * as net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { AGENT_RUN, AGENT_WELCOME } from '../../lib/backends/remote-protocol.js';
 import { startAgent, type AgentOptions } from '../../lib/index.js';
+import { FrameDecoder } from '../../lib/transport/framing.js';
 import { fixture, HOST, joined, newKey, outcome, parentPid, pidAlive, Scope, waitFor, within } from './helpers.js';
 
 const E2E = fixture('e2e-tasks.js');
@@ -29,6 +32,31 @@ test('an inline agent announces mode "inline" with one worker, and runs tasks in
     for await (const value of pool.map<number>('square', Array.from({ length: 100 }, (_, i) => i))) mapped.push(value);
     assert.equal(mapped, Array.from({ length: 100 }, (_, i) => i * i));
   } finally {
+    await scope.close();
+  }
+});
+
+test('the welcome goes as v8, so that a peer of any version reads it; the batches after it as JSON text', async () => {
+  const scope = new Scope();
+  const write = net.Socket.prototype.write;
+  const firstBytes = new Map<number, number[]>();
+  net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<typeof write>) {
+    // Each write holds whole frames once the handshake is done; the handshake's own writes are not frames.
+    if (Buffer.isBuffer(args[0])) {
+      try {
+        for (const frame of new FrameDecoder().push(args[0])) firstBytes.set(frame.type, [...(firstBytes.get(frame.type) ?? []), frame.body[0]]);
+      } catch {}
+    }
+    return write.apply(this, args);
+  } as typeof write;
+  try {
+    const { pool } = await inlineAgent(scope);
+    assert.is(await within(pool.run('square', [5]), 10_000, 'a task'), 25);
+    assert.equal(firstBytes.get(AGENT_WELCOME), [0xff]);
+    assert.ok((firstBytes.get(AGENT_RUN) ?? []).length > 0, 'a batch was sent');
+    assert.ok(firstBytes.get(AGENT_RUN)!.every((byte) => byte === '{'.charCodeAt(0)), String(firstBytes.get(AGENT_RUN)));
+  } finally {
+    net.Socket.prototype.write = write;
     await scope.close();
   }
 });

@@ -71,12 +71,13 @@ test('a small frame of JSON values goes as JSON text and comes back equal', () =
     ['__proto__', { nested: { deeper: [[], {}] } }],
   ];
   for (const value of frames) {
-    const bytes = encode(value);
+    assert.is(encode(value)[0], V8_TAG, 'without `json`, v8 always');
+    const bytes = encode(value, true);
     assert.is.not(bytes[0], V8_TAG, JSON.stringify(value));
     assert.equal(decode(bytes), value);
   }
   const own = JSON.parse('{"__proto__": {"polluted": 1}}') as object;
-  const back = decode(encode(own)) as Record<string, unknown>;
+  const back = decode(encode(own, true)) as Record<string, unknown>;
   assert.ok(Object.hasOwn(back, '__proto__'), 'an own "__proto__" key stays an own property');
   assert.is(({} as Record<string, unknown>).polluted, undefined);
 });
@@ -97,13 +98,13 @@ test('what JSON would change goes as v8 and comes back exactly', () => {
     ['packed numbers', new Float64Array(20)],
   ];
   for (const [what, value] of cases) {
-    const bytes = encode(value);
+    const bytes = encode(value, true);
     assert.is(bytes[0], V8_TAG, what);
     const back = decode(bytes);
     assert.equal(back, value, what);
   }
   // A class instance goes as v8, which brings its own properties back as a plain object.
-  const instance = encode({ e: new (class Point { x = 1; })() });
+  const instance = encode({ e: new (class Point { x = 1; })() }, true);
   assert.is(instance[0], V8_TAG);
   assert.equal(JSON.stringify(decode(instance)), '{"e":{"x":1}}');
   assert.ok(Object.is((decode(encode({ v: -0 })) as { v: number }).v, -0));
@@ -113,7 +114,7 @@ test('what JSON would change goes as v8 and comes back exactly', () => {
 
 test('truncated input is a ProtocolError, at every cut, v8 and JSON alike', () => {
   for (const value of [{ list: [1, 'two', new Map([[3, Buffer.from('four')]])] }, { base: 1, name: 'square', one: [1234] }]) {
-    const bytes = encode(value);
+    const bytes = encode(value, true);
     for (let cut = 0; cut < bytes.length; cut++) {
       assert.throws(() => decode(bytes.subarray(0, cut)), (err: Error) => err instanceof ProtocolError, `cut at ${cut}`);
     }

@@ -39,6 +39,32 @@ test('many messages keep their order and values', async () => {
   got.forEach((m, i) => assert.equal(m, [16 + (i % 240), { i, b: Buffer.alloc(i % 50, i) }]));
 });
 
+test('bodies are v8 until useJsonBodies(), then small frames of JSON values go as JSON text; both read alike', async () => {
+  const { client, peer } = await pair();
+  const got: unknown[] = [];
+  const both = new Promise<void>((resolve) => peer.on('message', (_type, value) => got.push(value) === 3 && resolve()));
+  const write = net.Socket.prototype.write;
+  const bodies: number[] = [];
+  const decoder = new FrameDecoder();
+  net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<typeof write>) {
+    if (Buffer.isBuffer(args[0])) for (const frame of decoder.push(args[0])) if (frame.type === 16) bodies.push(frame.body[0]);
+    return write.apply(this, args);
+  } as typeof write;
+  try {
+    client.send(16, { base: 1, name: 'square', one: [3] });
+    await Promise.resolve();
+    client.useJsonBodies();
+    client.send(16, { base: 2, name: 'square', one: [4] });
+    client.send(16, { base: 3, at: new Date(7) });
+    await Promise.resolve();
+  } finally {
+    net.Socket.prototype.write = write;
+  }
+  await within(both, 3000, 'three messages');
+  assert.equal(bodies, [0xff, '{'.charCodeAt(0), 0xff]);
+  assert.equal(got, [{ base: 1, name: 'square', one: [3] }, { base: 2, name: 'square', one: [4] }, { base: 3, at: new Date(7) }]);
+});
+
 test('frames sent in one tick leave in one socket write', async () => {
   const { client, peer } = await pair();
   const received = new Promise<void>((resolve) => {
