@@ -18,6 +18,7 @@
  *
  * Deserializing builds plain data only: no constructors, getters or code from the peer run.
  */
+import { types } from 'node:util';
 import * as v8 from 'node:v8';
 import { ProtocolError } from '../errors.js';
 
@@ -39,6 +40,8 @@ function jsonExact(value: unknown, budget: { values: number; chars: number }): b
       return true;
     case 'object': {
       if (value === null) return true;
+      // v8 refuses a Proxy (the sender hears of it); JSON would read through it.
+      if (types.isProxy(value)) return false;
       if (Array.isArray(value)) {
         if (value.length > budget.values || Object.getPrototypeOf(value) !== Array.prototype) return false;
         // Holes and extra properties: JSON would fill the first with null and drop the second.

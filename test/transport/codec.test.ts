@@ -107,6 +107,7 @@ test('what JSON would change goes as v8 and comes back exactly', () => {
   const instance = encode({ e: new (class Point { x = 1; })() }, true);
   assert.is(instance[0], V8_TAG);
   assert.equal(JSON.stringify(decode(instance)), '{"e":{"x":1}}');
+  assert.throws(() => encode({ p: new Proxy({ a: 1 }, {}) }, true), /could not be cloned/, 'a Proxy is refused as v8 refuses it');
   assert.ok(Object.is((decode(encode({ v: -0 })) as { v: number }).v, -0));
   assert.ok(!(1 in (decode(encode(holey)) as unknown[])), 'the hole stays a hole');
   assert.is((decode(encode(extra)) as unknown as { tag: string }).tag, 'x');
