@@ -70,14 +70,13 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-/** Exits with a status that retrying cannot change; an inline worker first tells its supervisor so. */
-function exitFinal(status: number): never {
+/** Exits with a status that retrying cannot change; an inline worker first tells its supervisor so (and waits until that is written). */
+async function exitFinal(status: number): Promise<never> {
   if (process.env[SUPERVISED_ENV] !== undefined && process.send !== undefined && process.connected) {
     const message: FinalExit = { troupeFinalExit: status };
-    process.send(message, undefined, {}, () => process.exit(status));
-  } else process.exit(status);
-  // Until the message is written: nothing else runs meanwhile.
-  return undefined as never;
+    await new Promise((written) => process.send!(message, undefined, {}, written));
+  }
+  process.exit(status);
 }
 
 /** `argv` without its --size flag (and value). */
@@ -273,7 +272,7 @@ async function agentCommand(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof InvalidOptionError) usage(flagMessage(error.message));
     process.stderr.write(`troupe agent: ${describeFailure(error as Error)}\n`);
-    exitFinal(1);
+    return exitFinal(1);
   }
   const where = `${values.connect}`;
   const reporter = connectReporter();
@@ -282,7 +281,7 @@ async function agentCommand(argv: string[]): Promise<void> {
     await agent.join();
   } catch (error) {
     process.stderr.write(`troupe agent: ${describeFailure(error as Error)}\n`);
-    exitFinal(1);
+    return exitFinal(1);
   }
   reporter.connected();
   process.stderr.write(`troupe agent: connected to ${where}\n`);

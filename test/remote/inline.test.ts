@@ -171,7 +171,7 @@ test('troupe agent --mode inline --size 2: two agent processes, each its own wor
   }
 });
 
-test('troupe agent --mode inline --size 2: a refused key stops every one, exit 1, none started again; SIGKILL of the supervisor takes its agents along', async () => {
+test('troupe agent --mode inline --size 2: a refused key or a module that does not load stops every one, exit 1, none started again; SIGKILL of the supervisor takes its agents along', async () => {
   const scope = new Scope();
   try {
     const { pool, log } = await scope.pool({ tasks: E2E, size: 0, listen: { host: HOST, port: 0, authkey: newKey() } });
@@ -180,6 +180,11 @@ test('troupe agent --mode inline --size 2: a refused key stops every one, exit 1
     assert.is(code, 1);
     assert.match(refused.stderr, 'authentication failed');
     assert.not.match(refused.stderr, 'starting another');
+    const broken = scope.cliAgent({ port: pool.address()!.port, keyFile: scope.keyFile(newKey()), tasks: fixture('e2e-throws-at-load.js'), mode: 'inline', size: 2 });
+    const exit = await broken.waitExit(15_000, 'the supervisor to give up on a module that does not load');
+    assert.is(exit.code, 1);
+    assert.match(broken.stderr, 'could not load');
+    assert.not.match(broken.stderr, 'starting another');
 
     const key = newKey();
     const accepting = await scope.pool({ tasks: E2E, size: 0, listen: { host: HOST, port: 0, authkey: key } });
