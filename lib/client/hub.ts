@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { parseAddress, reconnectBackoff } from '../address.js';
 import { debug } from '../debug.js';
 import {
-  AgentRefusedError, AuthenticationError, deserializeError, InvalidArgumentError, InvalidOptionError, ProtocolError,
+  AgentRefusedError, AuthenticationError, deserializeError, InvalidArgumentError, InvalidOptionError, ProtocolError, QueueClosedError,
 } from '../errors.js';
 import { delay, describe, integer } from '../options.js';
 import { checkRunOptions } from '../run-options.js';
@@ -309,6 +309,11 @@ export class Hub extends EventEmitter<HubEvents> {
     if (type === CLIENT_END) {
       const m = parseEnd(value);
       this.#queues.get(m.q)?.ended(deserializeError(m.error));
+      return;
+    }
+    // The pool is closing, its queues closed: loops waiting on them end.
+    if (type === AGENT_BYE) {
+      for (const queue of this.#queues.values()) queue.ended(new QueueClosedError(queue.name));
       return;
     }
     throw new ProtocolError(`unexpected message type ${type} from the pool`);

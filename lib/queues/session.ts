@@ -293,9 +293,19 @@ export class ClientSession {
     if (this.#idle && this.#quiet) this.#idle();
   }
 
-  /** Sends what is queued, then closes the connection. */
+  /**
+   * Sends what is queued and a goodbye, then closes the connection: the goodbye ends the
+   * client's queue loops even where its request for items is still on its way.
+   */
   async close(): Promise<void> {
     this.#flush();
+    if (!this.#connection.closed) {
+      try {
+        this.#connection.send(AGENT_BYE, {});
+      } catch {
+        // Already closing: the client sees it go either way.
+      }
+    }
     await this.#connection.close();
     await this.closed;
   }

@@ -4,10 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { AGENT_BYE, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_WELCOME } from '../../lib/backends/remote-protocol.js';
 import { connect } from '../../lib/index.js';
+import { listen, type Connection } from '../../lib/transport/index.js';
 import { newKey, outcome, TASKS } from '../remote/helpers.js';
 import { makePki } from '../support/pki.js';
-import { HOST, listeningPool, Scope } from './helpers.js';
+import { HOST, listeningPool, Scope, within } from './helpers.js';
 
 test('bad options throw ERR_TROUPE_INVALID_OPTION naming the option', async () => {
   const key = newKey();
@@ -32,6 +34,33 @@ test('a wrong authkey is refused once, for good: ERR_TROUPE_AUTH', async () => {
     assert.is(!o.ok && o.error.code, 'ERR_TROUPE_AUTH');
   } finally {
     await scope.close();
+  }
+});
+
+test("a pool's goodbye ends the client's queue loops, also one whose request for items the pool never answered", async () => {
+  const key = newKey();
+  // A stand-in for a pool that is closing: it welcomes the client, ignores what it asks, then says goodbye.
+  const server = await listen({ host: HOST, port: 0, authkey: key });
+  const accepted = new Promise<Connection>((resolve) => server.once('connection', resolve));
+  const hub = connect({ address: `${HOST}:${server.address().port}`, authkey: key });
+  try {
+    const peer = await within(accepted, 10_000, 'the client to connect');
+    await within(new Promise<void>((resolve) => peer.once('message', (type: number) => type === AGENT_HELLO && resolve())), 10_000, 'the hello');
+    peer.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION, maxPrefetch: 1_024 });
+    const client = await within(hub, 10_000, 'connect()');
+    const asked = new Promise<void>((resolve) => peer.on('message', () => resolve()));
+    const loop = (async () => {
+      let items = 0;
+      for await (const _ of client.queue('tasks')) items++;
+      return items;
+    })();
+    await within(asked, 10_000, "the client's request for items");
+    peer.send(AGENT_BYE, {});
+    assert.is(await within(loop, 10_000, 'the loop to end on the goodbye'), 0);
+    await client.close();
+  } finally {
+    await hub.then((h) => h.close(), () => {});
+    await server.close();
   }
 });
 
