@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, type AgentOptions, type ConnectFailure } from './agent/agent.js';
 import { SUPERVISED_ENV, superviseInline, type FinalExit } from './agent/supervisor.js';
+import { isAgentMode } from './backends/remote-protocol.js';
 import { AuthenticationError, InvalidOptionError } from './errors.js';
 
 const HELP = `Usage: troupe agent --connect HOST:PORT --tasks MODULE [options]
@@ -70,9 +71,12 @@ function usage(message: string): never {
   process.exit(2);
 }
 
+/** Started by `superviseInline`: it reports final failures and stops with its supervisor. */
+const supervised = process.env[SUPERVISED_ENV] !== undefined && process.send !== undefined;
+
 /** Exits with a status that retrying cannot change; an inline worker first tells its supervisor so (and waits until that is written). */
 async function exitFinal(status: number): Promise<never> {
-  if (process.env[SUPERVISED_ENV] !== undefined && process.send !== undefined && process.connected) {
+  if (supervised && process.connected) {
     const message: FinalExit = { troupeFinalExit: status };
     await new Promise((written) => process.send!(message, undefined, {}, written));
   }
@@ -226,7 +230,7 @@ async function agentCommand(argv: string[]): Promise<void> {
   if (!values.connect) usage('--connect HOST:PORT is required');
   if (!values.tasks) usage('--tasks MODULE is required');
   const mode = values.mode;
-  if (mode !== 'process' && mode !== 'thread' && mode !== 'inline') usage('--mode must be "process", "thread" or "inline"');
+  if (!isAgentMode(mode)) usage('--mode must be "process", "thread" or "inline"');
   const tuning = numbers(values);
   if (tuning.size !== undefined && !(Number.isInteger(tuning.size) && tuning.size > 0)) {
     usage('--size must be a positive integer');
@@ -256,7 +260,6 @@ async function agentCommand(argv: string[]): Promise<void> {
   process.on('SIGINT', () => onSignal());
   process.on('SIGTERM', () => onSignal());
   // An inline worker goes with its supervisor: its channel closes however that ends.
-  const supervised = process.env[SUPERVISED_ENV] !== undefined && process.send !== undefined;
   if (supervised) process.on('disconnect', () => onSignal());
   let agent: Agent;
   try {

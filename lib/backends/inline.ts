@@ -19,6 +19,7 @@ export interface InlineOptions {
  * await (I/O) or finish well within the scheduler's heartbeat timeout.
  */
 export class InlineBackend implements Backend {
+  /** The agent's own process: only its router sees this backend, and it reports as an agent to the scheduler. */
   readonly kind = 'process';
   readonly parallelism = 1;
   readonly ready = true;

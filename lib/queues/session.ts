@@ -299,12 +299,10 @@ export class ClientSession {
    */
   async close(): Promise<void> {
     this.#flush();
-    if (!this.#connection.closed) {
-      try {
-        this.#connection.send(AGENT_BYE, {});
-      } catch {
-        // Already closing: the client sees it go either way.
-      }
+    try {
+      this.#connection.send(AGENT_BYE, {});
+    } catch {
+      // Already closing: the client sees it go either way.
     }
     await this.#connection.close();
     await this.closed;
