@@ -27,8 +27,23 @@ export const PAYLOAD_TARGETS: PayloadTarget[] = [
   { contender: 'troupe thread transfer', against: ['piscina move'], atMost: 1.5, kinds: ['ArrayBuffer'] },
 ];
 
-/** Troupe's startup (to ready) and idle RSS per worker, at most this many times the raw medium's. */
-export const STARTUP_TARGET = { atMost: 1.2, pairs: { 'troupe process': 'raw cluster fork', 'troupe thread': 'raw worker_threads' } as Record<string, string> };
+/**
+ * Troupe's time to ready and idle RSS per worker, at most this many times the reference's.
+ * The references are issue 11's: piscina's start for threads (our user requires piscina in
+ * the thread path), a raw cluster fork for processes, the raw media for idle RSS. A thread's
+ * start against a bare `new Worker` is printed beside them, not judged: what lies between
+ * those two is piscina's own start.
+ */
+export const STARTUP_TARGET = {
+  atMost: 1.2,
+  judged: [
+    ['troupe thread', 'piscina', 'readyMs'],
+    ['troupe process', 'raw cluster fork', 'readyMs'],
+    ['troupe thread', 'raw worker_threads', 'idleRssPerWorkerBytes'],
+    ['troupe process', 'raw cluster fork', 'idleRssPerWorkerBytes'],
+  ],
+  reported: [['troupe thread', 'raw worker_threads', 'readyMs']],
+} as const;
 
 /** Scale-out efficiency at the most agents. */
 export const SCALE_OUT_TARGET = { efficiencyAtLeast: 0.9 };

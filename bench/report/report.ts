@@ -130,7 +130,7 @@ function startupSection(json: Json): string[] {
     '',
     table(
       ['contender', 'against', 'figure', 'ratio', 'target', ''],
-      (json.targets ?? []).map((t: Json) => [t.contender, t.against, FIGURES[t.figure] ?? t.figure, `${x(t.median)} (${range(t.spread, x)})`, `≤ ${t.atMost}×`, met(t.met)]),
+      (json.targets ?? []).map((t: Json) => [t.contender, t.against, FIGURES[t.figure] ?? t.figure, `${x(t.median)} (${range(t.spread, x)})`, t.atMost === null ? 'reported' : `≤ ${t.atMost}×`, met(t.met)]),
     ),
     '',
     machineLine(json),

@@ -59,7 +59,10 @@ test('every suite writes its JSON with the machine, the load average before and 
 
   const startup = read('startup.json');
   for (const c of startup.contenders) assert.ok(finite(c.readyMs.median) && finite(c.idleRssPerWorkerMiB.median), `startup: ${c.name}`);
-  assert.ok(startup.targets.length >= 4);
+  const pairs = startup.targets.map((t: { contender: string; against: string; figure: string; atMost: number | null }) => `${t.contender} / ${t.against} ${t.figure} ${t.atMost ?? 'reported'}`);
+  assert.ok(pairs.includes('troupe thread / piscina readyMs 1.2'), pairs.join('; '));
+  assert.ok(pairs.includes('troupe process / raw cluster fork readyMs 1.2'), pairs.join('; '));
+  assert.ok(pairs.includes('troupe thread / raw worker_threads readyMs reported'), pairs.join('; '));
 
   const scale = read('scale-out.json');
   assert.equal(scale.points.map((p: { agents: number }) => p.agents), [1, 2]);
