@@ -1,8 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import type { TransferListItem } from 'node:worker_threads';
 import {
-  AbortError, deserializeError, isResourceLimit, PoolClosedError, PoolDestroyedError, QueueFullError, serializeError, TimeoutError,
-  UnknownTaskError, WorkerLostError, type SerializedError,
+  AbortError, deserializeError, PoolClosedError, PoolDestroyedError, QueueFullError, serializeError, TimeoutError, UnknownTaskError,
+  type SerializedError,
 } from '../errors.js';
 import { mayRetire, reviewRetirement } from '../backends/recycling.js';
 import { batchIds, type ActorCall, type Backend, type BackendHost, type Batch, type LostReason, type Results } from '../backends/types.js';
@@ -11,6 +11,7 @@ import { MAX_DELAY_MS } from '../timers.js';
 import { TO_QUEUE } from '../worker/calls.js';
 import { IdTable } from './id-table.js';
 import { KnownNames } from './known-names.js';
+import { fates, lossReasons } from './losses.js';
 import { TaskQueue } from './task-queue.js';
 import {
   DONE, Extras, fulfil, promiseFor, QUEUED, refuse, RUNNING, Slot, Task, type Sink, type Stamp,
@@ -477,26 +478,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   #requeue(slot: Slot, ids: readonly number[], reason: LostReason, error: Error): void {
-    const again: Task[] = [];
-    // A worker with one thread of execution runs its batches in the order sent: those behind
-    // the one it died in never started, and go again as if it had been stopped.
-    const running = reason === 'died' && slot.backend.parallelism === 1 ? this.#runningWhenDied(slot, ids) : undefined;
     const lost: Task[] = [];
-    const whys: LostReason[] = [];
     for (const id of ids) {
       const task = this.#running.get(id);
       if (task === undefined) this.#actors?.lost(slot.backend, id, error);
-      if (task === undefined || task.slot !== slot) continue;
-      lost.push(task);
-      whys.push(running !== undefined && !task.async && task.dispatched !== running ? 'stopped' : reason);
+      if (task !== undefined && task.slot === slot) lost.push(task);
     }
-    // A worker that hit its resource limits: the one task it may have been running fails,
-    // for it would hit them again; with several, each runs again alone, at no charge.
-    const overLimit = reason === 'died' && isResourceLimit(error);
-    const suspects = overLimit ? whys.filter((why) => why === 'died').length : 0;
+    const fate = fates(lost, lossReasons(lost, reason, slot.backend.parallelism === 1), error, this.#options.retries);
+    const again: Task[] = [];
     for (let i = 0; i < lost.length; i++) {
       const task = lost[i];
-      const why = whys[i];
       this.#running.delete(task.wireId);
       slot.release(task);
       const extras = task.extras;
@@ -506,29 +497,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       }
       task.slot = undefined;
       task.state = QUEUED;
-      if (why === 'stopped') {
-        again.push(task);
+      const next = fate[i];
+      if (next instanceof Error) {
+        this.#fail(task, next);
         continue;
       }
-      if (why === 'isolate' && task.solo) {
-        this.#fail(task, error);
-        continue;
-      }
-      if (overLimit) {
-        if (suspects === 1) this.#fail(task, error);
-        else {
-          task.isolate(true);
-          again.push(task);
-        }
-        continue;
-      }
-      if (why === 'died' && ++task.attempts > this.#options.retries) {
-        this.#fail(task, new WorkerLostError(task.attempts, error));
-        continue;
-      }
-      // Whatever killed the batch may be one of its tasks: from now on each runs alone.
-      task.isolate(why === 'died');
-      if (why === 'died') {
+      if (next === 'retry') {
         this.#retried++;
         this.emit('retry', { name: task.name, attempt: task.attempts + 1, error });
       }
@@ -538,21 +512,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     this.#updateBusy(slot);
     this.#pump();
     this.#afterChange();
-  }
-
-  /**
-   * The batch a dead worker was running: the oldest one still unsettled among `ids` (the
-   * tasks of one batch share their dispatch stamp). Tasks that began and awaited are
-   * charged too, whatever their batch; when only such tasks are left, there is none.
-   */
-  #runningWhenDied(slot: Slot, ids: readonly number[]): Stamp | undefined {
-    let oldest: Stamp | undefined;
-    for (const id of ids) {
-      const task = this.#running.get(id);
-      if (task === undefined || task.slot !== slot || task.async) continue;
-      if (oldest === undefined || task.dispatched.at < oldest.at) oldest = task.dispatched;
-    }
-    return oldest;
   }
 
   exited(backend: Backend, reason: LostReason, error: Error): void {
