@@ -56,7 +56,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     tiny: { args: [] },
     cpu: { rounds: 5, jobMs: 5, tasksPerWorker: 120, inFlightPerWorker: 4 },
     payloads: { rounds: 5, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 10 : b >= MiB ? 30 : 200), warmup: (b) => (b >= 8 * MiB ? 10 : 50) },
-    startup: { rounds: 7 },
+    startup: { rounds: 15 },
     scaleOut: { agents: [1, 10, 50, 100], napMs: 200, inFlightPerAgent: 1, windows: 3, windowMs: 8_000 },
     queues: { rounds: 5, tasks: 100_000, pythonTasks: 20_000, remoteTasks: 100_000, inFlight: 1_000 },
     actors: { rounds: 7, workers: 2, actors: 4, calls: 20_000, peerCalls: 5_000, inFlight: 1_000, latency: 1_000, latencyWarmup: 300 },
