@@ -13,6 +13,13 @@ export interface InlineOptions {
 }
 
 /**
+ * Whether an inline backend runs in this process. What task code reaches through
+ * `troupe/worker` (the actor call port, progress, moved buffers) lives on globalThis, one per
+ * process: a second runtime here would take the first one's calls and reports.
+ */
+let running = false;
+
+/**
  * The worker runtime on this process's own event loop: an agent started with mode 'inline'
  * runs tasks here, so a task costs no hop to a worker between the connection and its code.
  * A task that blocks the loop blocks the agent's heartbeats too, so this suits tasks that
@@ -46,6 +53,10 @@ export class InlineBackend implements Backend {
   /** Loads the task module and runs its setup(workerData) here. */
   static async start(options: InlineOptions): Promise<InlineBackend> {
     const href = options.tasks.href;
+    if (running) {
+      throw new WorkerStartError('an inline agent already runs in this process; start each in a process of its own (troupe agent --mode inline --size N starts N)');
+    }
+    running = true;
     const load = async () => {
       const backend = new InlineBackend(await loadTasks(href), await loadHooks(href), options.maxInFlight);
       await backend.#hooks.setup(options.workerData);
@@ -54,6 +65,7 @@ export class InlineBackend implements Backend {
     try {
       return await withDeadline(load(), options.startTimeout, 'the inline worker');
     } catch (error) {
+      running = false;
       if (error instanceof WorkerStartError) throw error;
       throw new WorkerStartError(`inline worker could not load ${href}: ${(error as Error).message}`, error);
     }
@@ -90,7 +102,9 @@ export class InlineBackend implements Backend {
   }
 
   close(): Promise<void> {
-    this.#closing ??= withDeadline(this.#hooks.teardown(), CLOSE_GRACE_MS, 'teardown()').catch(() => {});
+    this.#closing ??= withDeadline(this.#hooks.teardown(), CLOSE_GRACE_MS, 'teardown()')
+      .catch(() => {})
+      .finally(() => (running = false));
     return this.#closing;
   }
 

@@ -131,6 +131,30 @@ test('inline: options about worker processes or threads are refused, naming the 
   }
 });
 
+test('inline: one inline agent per process; another may start once it has closed', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    const { pool, log } = await scope.pool({ tasks: E2E, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+    const options = { connect: `${HOST}:${pool.address()!.port}`, authkey: key, tasks: E2E, mode: 'inline' as const };
+    const first = await within(startAgent(options), 10_000, 'the first inline agent');
+    scope.defer(() => first.close());
+    const second = await outcome(startAgent(options), 10_000, 'a second inline agent in this process');
+    if (second.ok) scope.defer(() => second.value.close());
+    assert.ok(!second.ok, 'a second inline agent started');
+    assert.is(second.error.code, 'ERR_TROUPE_WORKER_START');
+    assert.match(second.error.message, 'already runs in this process');
+    await waitFor(() => log.joins.length === 1, 10_000, 'the first agent to join');
+    assert.is(await within(pool.run<number>('square', [7]), 10_000, 'a task on the first'), 49);
+    await within(first.close(), 10_000, 'the first agent to close');
+    const third = await within(startAgent(options), 10_000, 'an inline agent after the first closed');
+    scope.defer(() => third.close());
+    await waitFor(() => log.joins.length === 2, 10_000, 'the third agent to join');
+  } finally {
+    await scope.close();
+  }
+});
+
 test('troupe agent --mode must be process, thread or inline', async () => {
   const scope = new Scope();
   try {
