@@ -6,7 +6,7 @@
  *   { cmd: 'run', id, name, count, extra: [...], ms }   run tasks name(i, ...extra), check each
  *   { cmd: 'queues', id, count }                         the origin's master: put 0..count-1 into
  *                                                        "tasks", get count results, check each
- *   { cmd: 'rss' }                                       heap and RSS after GC
+ *   { cmd: 'rss' }                                       heap, external memory and RSS after GC
  *   { cmd: 'exit' }
  */
 import { getHeapSpaceStatistics } from 'node:v8';
@@ -111,7 +111,7 @@ function rss(): void {
   for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
-  emit('rss', { rss: m.rss, heap: m.heapUsed, young });
+  emit('rss', { rss: m.rss, heap: m.heapUsed, young, external: m.external });
 }
 
 // A tick every 100 ms: how late it is tells whether the scheduler's loop is frozen.
