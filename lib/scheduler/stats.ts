@@ -10,15 +10,35 @@ export interface Percentiles {
   count: number;
 }
 
-/** A latency histogram in microseconds (perf_hooks), read out in milliseconds. */
+/** Samples a Latency keeps before it records them. */
+const PENDING = 1_024;
+
+/**
+ * A latency histogram in microseconds (perf_hooks), read out in milliseconds. Samples are
+ * recorded into it in runs, not one by one: a lone record() from the scheduler's path cost
+ * about 0.5 µs (cold, per call into the native histogram), a run of them a few ns each.
+ */
 export class Latency {
   readonly #histogram: RecordableHistogram = createHistogram();
+  readonly #pending = new Float64Array(PENDING);
+  #count = 0;
 
   record(ms: number): void {
-    this.#histogram.record(ms >= 0.001 ? Math.round(ms * 1000) : 1);
+    this.#pending[this.#count++] = ms;
+    if (this.#count === PENDING) this.#recordPending();
+  }
+
+  #recordPending(): void {
+    const h = this.#histogram;
+    for (let i = 0; i < this.#count; i++) {
+      const ms = this.#pending[i];
+      h.record(ms >= 0.001 ? Math.round(ms * 1000) : 1);
+    }
+    this.#count = 0;
   }
 
   read(): Percentiles {
+    this.#recordPending();
     const h = this.#histogram;
     const ms = (us: number) => (h.count === 0 ? 0 : us / 1000);
     return {

@@ -276,39 +276,6 @@ export function parseResults(value: unknown): Results {
   return results;
 }
 
-// ---- the flat forms, for a worker process's IPC ----
-
-/**
- * The common batch (calls of one task with one argument each) as a flat array. Node's
- * 'advanced' IPC serializes each message on its own, and an array of primitives costs it
- * less than nested objects: a one-task round trip to a worker process took about 10 µs less
- * with flat batches and results (p50 158–165 µs against 168–177 µs, in one A/B).
- */
-export type FlatBatch = readonly [base: number, name: string, one: ArrayLike<unknown>];
-/** Results that carry only values and times, as a flat array. */
-export type FlatResults = readonly [base: number, values: ArrayLike<unknown>, busy: number, run: number];
-
-export function flatBatch(batch: Batch): FlatBatch | undefined {
-  if (batch.one === undefined || typeof batch.name !== 'string' || batch.each !== undefined || batch.actor !== undefined) return undefined;
-  return [batch.base, batch.name, batch.one];
-}
-
-export function parseFlatBatch(value: readonly unknown[]): Batch {
-  if (value.length !== 3) throw new ProtocolError('a flat batch is [base, name, one]');
-  return parseBatch({ base: value[0], name: value[1], one: value[2] });
-}
-
-export function flatResults(results: Results): FlatResults | undefined {
-  const { ids, failed, started, progress, heap } = results;
-  if (ids !== undefined || failed !== undefined || started !== undefined || progress !== undefined || heap !== undefined) return undefined;
-  return [results.base, results.values, results.busy, results.run];
-}
-
-export function parseFlatResults(value: readonly unknown[]): Results {
-  if (value.length !== 4) throw new ProtocolError('flat results are [base, values, busy, run]');
-  return parseResults({ base: value[0], values: value[1], busy: value[2], run: value[3] });
-}
-
 function parseProgress(value: unknown): (readonly [number, unknown])[] {
   return denseArray(value, MAX_ENTRIES, 'results.progress').map((entry) => {
     if (!Array.isArray(entry) || entry.length !== 2) throw new ProtocolError('results.progress must hold [id, value] pairs');

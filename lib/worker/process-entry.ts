@@ -1,8 +1,9 @@
 // The program each worker process runs: load the task module, run setup(), then run batches from IPC.
 import './watchdog.js';
 import { serializeError } from '../errors.js';
-import { flatResults, parseBatch, parseFlatBatch, type FlatResults } from './batch.js';
+import { parseBatch } from './batch.js';
 import { loadHooks } from './hooks.js';
+import { flatResults, parseFlatBatch, parseTextBatch, textResults, type FlatResults } from './process-forms.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseControl, type FromWorker,
 } from './protocol.js';
@@ -20,7 +21,7 @@ process.on('disconnect', () => {
     .finally(() => process.exit(0));
 });
 
-function send(message: FromWorker | FlatResults): void {
+function send(message: FromWorker | FlatResults | string): void {
   process.send!(message);
 }
 
@@ -41,11 +42,12 @@ try {
   const { workerData, reportHeap } = await init();
   const runtime = new WorkerRuntime(
     await loadTasks(href),
-    { results: (r) => send(flatResults(r) ?? { t: MSG_RESULTS, r }), call: (c) => send({ t: MSG_CALL, c }) },
+    { results: (r) => send(textResults(r) ?? flatResults(r) ?? { t: MSG_RESULTS, r }), call: (c) => send({ t: MSG_CALL, c }) },
     reportHeap,
   );
   await (await loadHooks(href)).setup(workerData);
-  process.on('message', (message: { t?: unknown; b?: unknown } | unknown[] | null) => {
+  process.on('message', (message: { t?: unknown; b?: unknown } | unknown[] | string | null) => {
+    if (typeof message === 'string') return runtime.run(parseTextBatch(message));
     if (Array.isArray(message)) return runtime.run(parseFlatBatch(message));
     if (message?.t === MSG_RUN) return runtime.run(parseBatch(message.b));
     const control = parseControl(message);

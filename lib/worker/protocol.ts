@@ -4,9 +4,10 @@
  * same semantics as on threads and agents.
  */
 
-import { MAX_ENTRIES, type FlatBatch } from './batch.js';
+import { MAX_ENTRIES } from './batch.js';
 import { parseCallReply, type CallReply } from './calls.js';
 import { denseArray, isRecord, taskNames, wireIds } from './parse.js';
+import type { FlatBatch } from './process-forms.js';
 
 /** Process worker → primary: loaded, with these task names. */
 export const MSG_READY = 1;
@@ -40,14 +41,15 @@ export const MSG_REPLY = 11;
  */
 export const MSG_MANY = 12;
 
-/** A batch goes as a FlatBatch (an array) when it can, else as MSG_RUN. */
+/** A batch goes as text or a FlatBatch (process-forms.ts) when it can, else as MSG_RUN. */
 export type ToWorker =
+  | string
   | FlatBatch
   | { t: typeof MSG_RUN; b: unknown }
   | { t: typeof MSG_INIT; workerData: unknown; reportHeap: boolean }
   | { t: typeof MSG_DROP; ids: readonly number[] }
   | { t: typeof MSG_REPLY; r: CallReply };
-/** Results go as FlatResults (an array) when they can, else as MSG_RESULTS. */
+/** Results go as text or FlatResults (process-forms.ts) when they can, else as MSG_RESULTS. */
 export type FromWorker =
   | { t: typeof MSG_RESULTS; r: unknown }
   | { t: typeof MSG_CALL; c: unknown }

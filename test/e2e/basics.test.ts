@@ -89,6 +89,15 @@ for (const mode of MODES) {
     });
   });
 
+  test(`${mode}: numbers sent one at a time (as text to a worker process) arrive and come back exactly`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      for (const n of [-0, 0, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 0.1, 1e21, -(2 ** 31) - 1]) {
+        assert.ok(Object.is(await pool.run<number>('echo', [n]), n), `echo ${n}`);
+      }
+      assert.is(await pool.run<number>('square', [12]), 144);
+    });
+  });
+
   // A Buffer that arrived as a bare Uint8Array would turn `buffer.toString()` into
   // "104,195,…" without any error; worker processes (and agents) keep Buffers as Buffers.
   test(`${mode}: a Buffer reaches the task as a Buffer and comes back as one`, async () => {

@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  BatchBuilder, CALL, entryArgs, entryCount, entryName, flatBatch, flatResults, MAX_ENTRIES, parseBatch, parseChunkOutcome, parseFlatBatch,
-  parseFlatResults, parseResults, resultId, type Results,
+  BatchBuilder, entryArgs, entryCount, entryName, MAX_ENTRIES, parseBatch, parseChunkOutcome, parseResults, resultId, type Results,
 } from '../../lib/worker/batch.js';
 import { MIN_PACKED, packNumbers } from '../../lib/worker/packed.js';
 import { ResultBuffer } from '../../lib/worker/result-buffer.js';
@@ -114,26 +113,6 @@ test('numbers packed: a batch of one-number calls, and results that are all numb
   assert.ok(sent[0].values instanceof Float64Array);
   assert.ok(Object.is(sent[0].values[0], -0));
   assert.equal(sent[1].values, ['a string']);
-});
-
-test('flat forms: the common batch and plain results go to a worker process as arrays; others do not', () => {
-  const batch = { base: 7, name: 'square', one: [1, 2] };
-  assert.equal(flatBatch(batch), [7, 'square', [1, 2]]);
-  assert.equal(parseFlatBatch(structuredClone(flatBatch(batch)!)), batch);
-  for (const other of [
-    { base: 7, name: ['a', 'b'], one: [1, 2] }, { base: 7, name: 'f', args: [[1, 2]] },
-    { base: 7, name: 'f', one: [[1]], each: [0] }, { base: 7, name: 'inc', one: [1], actor: 3, op: CALL },
-  ]) assert.is(flatBatch(other), undefined, JSON.stringify(other));
-
-  const results = { base: 7, values: [1, 4], busy: 0.5, run: 0.25 };
-  assert.equal(flatResults(results), [7, [1, 4], 0.5, 0.25]);
-  assert.equal(parseFlatResults(structuredClone(flatResults(results)!)), { ...results, ids: undefined, failed: undefined, started: undefined });
-  for (const more of [{ failed: [1] }, { ids: [9, 3] }, { started: [8] }, { progress: [[7, 1]] as const }, { heap: 1 }]) {
-    assert.is(flatResults({ ...results, ...more }), undefined, JSON.stringify(more));
-  }
-  assert.throws(() => parseFlatBatch([7, 'square']), /flat batch/);
-  assert.throws(() => parseFlatResults([7, [1], 0.5]), /flat results/);
-  assert.throws(() => parseFlatBatch([7, 'square', 'not a list']), /batch.one/);
 });
 
 test('parseBatch is quick on a sparse array of length 2^32-1 (it never walks it)', () => {
