@@ -5,7 +5,7 @@ import { setDelay } from '../timers.js';
 import { DataCloneError, deserializeError, ProtocolError, ResourceLimitError, WorkerStartError } from '../errors.js';
 import { entryCount, parseResults, type Results } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
-import { flatBatch, parseFlatResults, parseTextResults, textBatch } from '../worker/process-forms.js';
+import { flatBatch, parseFlatResults, parseTextResults, textBatch } from '../worker/compact-forms.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, REAPED_ENV, TASKS_ENV, parseFromWorker,
   type ToWorker,

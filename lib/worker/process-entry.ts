@@ -3,7 +3,7 @@ import './watchdog.js';
 import { serializeError } from '../errors.js';
 import { parseBatch } from './batch.js';
 import { loadHooks } from './hooks.js';
-import { flatResults, parseFlatBatch, parseTextBatch, textResults, type FlatResults } from './process-forms.js';
+import { flatResults, parseFlatBatch, parseTextBatch, textResults, type FlatResults } from './compact-forms.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseControl, type FromWorker,
 } from './protocol.js';

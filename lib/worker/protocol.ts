@@ -7,7 +7,7 @@
 import { MAX_ENTRIES } from './batch.js';
 import { parseCallReply, type CallReply } from './calls.js';
 import { denseArray, isRecord, taskNames, wireIds } from './parse.js';
-import type { FlatBatch } from './process-forms.js';
+import type { FlatBatch } from './compact-forms.js';
 
 /** Process worker → primary: loaded, with these task names. */
 export const MSG_READY = 1;
@@ -41,7 +41,7 @@ export const MSG_REPLY = 11;
  */
 export const MSG_MANY = 12;
 
-/** A batch goes as text or a FlatBatch (process-forms.ts) when it can, else as MSG_RUN. */
+/** A batch goes as text or a FlatBatch (compact-forms.ts) when it can, else as MSG_RUN. */
 export type ToWorker =
   | string
   | FlatBatch
@@ -49,7 +49,7 @@ export type ToWorker =
   | { t: typeof MSG_INIT; workerData: unknown; reportHeap: boolean }
   | { t: typeof MSG_DROP; ids: readonly number[] }
   | { t: typeof MSG_REPLY; r: CallReply };
-/** Results go as text or FlatResults (process-forms.ts) when they can, else as MSG_RESULTS. */
+/** Results go as text or FlatResults (compact-forms.ts) when they can, else as MSG_RESULTS. */
 export type FromWorker =
   | { t: typeof MSG_RESULTS; r: unknown }
   | { t: typeof MSG_CALL; c: unknown }

@@ -1,5 +1,6 @@
 /**
- * Batches and results on a worker thread's own MessagePort: plain ones as they are; others
+ * Batches and results on a worker thread's own MessagePort: a lone number as text
+ * (compact-forms.ts), other plain ones as they are; others
  * as v8 bytes whose memory is moved, not copied again (values.ts). A batch sent with a
  * transfer list, and results holding values a task moved, go by structured clone so that
  * their buffers move, with the positions of their Buffers so that those arrive as Buffers.
@@ -7,6 +8,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { ProtocolError } from '../errors.js';
 import { entryArgs, entryCount, parseBatch, parseResults, type Batch, type Results } from './batch.js';
+import { parseTextBatch, parseTextResults, textBatch, textResults } from './compact-forms.js';
 import { takeMoved } from './moved.js';
 import { allPlain, asBuffer, bufferPositions, fromBytes, toBytes } from './values.js';
 
@@ -47,11 +49,15 @@ function batchBuffers(batch: Batch): number[] {
 }
 
 export function packBatch(batch: Batch, transfer: readonly TransferListItem[] | undefined): Posted {
+  const text = transfer === undefined ? textBatch(batch) : undefined;
+  if (text !== undefined) return { message: text, transfer: undefined };
   if (transfer !== undefined) return { message: { moving: batch, buffers: batchBuffers(batch) } satisfies Moving, transfer: [...transfer] };
   return plainBatch(batch) ? { message: batch, transfer: undefined } : bytes(batch);
 }
 
 export function packResults(results: Results): Posted {
+  const text = textResults(results);
+  if (text !== undefined) return { message: text, transfer: undefined };
   const moved = takeMoved(results.values);
   if (moved !== undefined) {
     return { message: { moving: results, buffers: bufferPositions(results.values) ?? [] } satisfies Moving, transfer: moved };
@@ -72,6 +78,7 @@ function unpack(message: unknown): { value: unknown; buffers: number[] | undefin
 }
 
 export function unpackBatch(message: unknown): Batch {
+  if (typeof message === 'string') return parseTextBatch(message);
   const { value, buffers } = unpack(message);
   const batch = parseBatch(value);
   if (buffers === undefined) return batch;
@@ -86,6 +93,7 @@ export function unpackBatch(message: unknown): Batch {
 }
 
 export function unpackResults(message: unknown): Results {
+  if (typeof message === 'string') return parseTextResults(message);
   const { value, buffers } = unpack(message);
   const results = parseResults(value);
   for (const i of buffers ?? []) {

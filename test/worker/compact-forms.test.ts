@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { CALL, type Batch, type Results } from '../../lib/worker/batch.js';
 import {
   flatBatch, flatResults, parseFlatBatch, parseFlatResults, parseTextBatch, parseTextResults, textBatch, textResults,
-} from '../../lib/worker/process-forms.js';
+} from '../../lib/worker/compact-forms.js';
+import { packBatch, packResults, unpackBatch, unpackResults } from '../../lib/worker/thread-channel.js';
 
 test('flat forms: the common batch and plain results go to a worker process as arrays; others do not', () => {
   const batch = { base: 7, name: 'square', one: [1, 2] };
@@ -65,6 +66,18 @@ test('text forms: malformed text is a ProtocolError naming what is wrong', () =>
     ['7 1 2', /text results/], ['7 1 2 3 4', /text results/], ['x 1 2 3', /results.base/], ['7 y 2 3', /results.values/],
     ['7 1 -2 3', /ns >= 0/], ['7 1 2 Infinity', /ns >= 0/], ['7 1 2 ', /results.run/],
   ] as const) assert.throws(() => parseTextResults(text), message, text);
+});
+
+test('thread channel: a lone number goes as text both ways; -0 and a transfer list do not', () => {
+  const batch = { base: 3, name: 'square', one: [12] };
+  const posted = packBatch(batch, undefined);
+  assert.is(posted.message, '3 square 12');
+  assert.equal(unpackBatch(structuredClone(posted.message)), batch);
+  assert.type(packBatch({ ...batch, one: [-0] }, undefined).message, 'object');
+  assert.type(packBatch(batch, [new ArrayBuffer(8)]).message, 'object');
+  const reply = packResults({ base: 3, values: [144], busy: 0.5, run: 0.5 });
+  assert.type(reply.message, 'string');
+  assert.equal(unpackResults(structuredClone(reply.message)), { base: 3, values: [144], busy: 0.5, run: 0.5 });
 });
 
 test.run();

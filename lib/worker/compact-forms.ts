@@ -1,9 +1,10 @@
 /**
- * The compact forms in which batches and results cross a worker process's IPC. Node's
- * 'advanced' IPC serializes each message on its own, with a cost per object and per element:
- * nested objects cost most, arrays less, a short string least. So the common batch (calls of
- * one task with one argument each) and results that carry only values and times go as flat
- * arrays; a lone call with a number, and its lone number back, go as text.
+ * The compact forms in which batches and results cross to local workers. Node serializes
+ * each message with v8's serializer, a thread's postMessage and a process's 'advanced' IPC
+ * alike, at a cost per object and per element: nested objects cost most, arrays less, a
+ * short string least. So a lone call with a number, and its lone number back, go as text to
+ * threads and processes; and to a worker process the common batch (calls of one task with one
+ * argument each) and results that carry only values and times go as flat arrays.
  */
 import { ProtocolError } from '../errors.js';
 import { parseBatch, parseResults, type Batch, type Results } from './batch.js';
