@@ -17,6 +17,7 @@ import { rawIpcBatched, rawIpcPerTask } from './contenders/raw-ipc.js';
 import { rawThreadRoundTrip, rawThreadsBatched } from './contenders/raw-threads.js';
 import { RAW_TCP_BATCH, rawTcpBatched, rawTcpRoundTrip } from './contenders/raw-tcp.js';
 import { pythonManagers } from './contenders/python.js';
+import { pinToOneCpu } from './lib/pin.js';
 import {
   exitWhenDone, fmtInt, fmtRange, fmtRatio, interleave, machineInfo, median, numericArgs, percentile, ratios,
   roundTrips, table, withContenders, type Contender,
@@ -147,15 +148,27 @@ async function main(): Promise<void> {
     // ---- latency: one in flight ---------------------------------------------------------
     t0 = performance.now();
     const latencyList = ready.filter((c) => c.roundTrip);
-    const lat = await interleave(
-      latencyList,
-      opts.rounds,
-      async (c, round) => {
-        const samples = await roundTrips(c, round < 0 ? opts.latencyWarmup : opts.latency, 1_000 + Math.max(0, round) * opts.latency);
-        return { samples, summary: summarize(samples) };
-      },
-      (round) => console.error(`  latency ${round < 0 ? 'warm-up' : `round ${round + 1}/${opts.rounds}`} done (${seconds(t0).toFixed(1)} s)`),
-    );
+    const measureLatency = (where: string) =>
+      interleave(
+        latencyList,
+        opts.rounds,
+        async (c, round) => {
+          const samples = await roundTrips(c, round < 0 ? opts.latencyWarmup : opts.latency, 1_000 + Math.max(0, round) * opts.latency);
+          return { samples, summary: summarize(samples) };
+        },
+        (round) => console.error(`  latency${where} ${round < 0 ? 'warm-up' : `round ${round + 1}/${opts.rounds}`} done (${seconds(t0).toFixed(1)} s)`),
+      );
+    const lat = await measureLatency('');
+    // The same again with every process and thread of this bench on one CPU (lib/pin.ts).
+    const unpin = pinToOneCpu();
+    let latOneCpu: Awaited<ReturnType<typeof measureLatency>> | undefined;
+    if (unpin !== undefined) {
+      try {
+        latOneCpu = await measureLatency(' on one CPU');
+      } finally {
+        unpin();
+      }
+    }
     const latencySeconds = seconds(t0);
 
     // ---- report -----------------------------------------------------------------------
@@ -173,7 +186,7 @@ async function main(): Promise<void> {
         medianRatio: median(rel),
       };
     });
-    const latencyRows = latencyList.map((c) => {
+    const latencyRowsOf = (lat: Awaited<ReturnType<typeof measureLatency>>) => latencyList.map((c) => {
       const rounds = lat.samples.get(c.name)!;
       const pooled = rounds.flatMap((r) => r.samples);
       const p50s = rounds.map((r) => r.summary.p50);
@@ -192,6 +205,8 @@ async function main(): Promise<void> {
         p50RatioTo: rel,
       };
     });
+    const latencyRows = latencyRowsOf(lat);
+    const latencyOneCpuRows = latOneCpu === undefined ? undefined : latencyRowsOf(latOneCpu);
 
     const throughputTable = table(
       ['contender', 'tasks', 'tasks/s median', 'min – max', `× ${REFERENCE} (median)`, 'ratio min – max', 'setup'],
@@ -207,9 +222,9 @@ async function main(): Promise<void> {
       [false, true, true, true, true, true, false],
     );
     const us = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-    const latencyTable = table(
+    const latencyTableOf = (rows: typeof latencyRows) => table(
       ['contender', 'p50 µs (median)', 'p50 min – max', 'p99 µs (median)', 'p99 min – max', ...LATENCY_REFERENCES.map((r) => `p50 × ${r}`)],
-      latencyRows.map((r) => [
+      rows.map((r) => [
         r.name,
         us(r.medianP50),
         fmtRange(r.rounds.map((x) => x.p50), us),
@@ -221,7 +236,7 @@ async function main(): Promise<void> {
     );
 
     // ---- targets: per mode, per-round ratios against the raw media, median ---------------
-    const p50sOf = (name: string) => (lat.samples.get(name) ?? []).map((r) => r.summary.p50);
+    const p50sOf = (name: string, from = lat) => (from.samples.get(name) ?? []).map((r) => r.summary.p50);
     const thrOf = (name: string) => thr.samples.get(name) ?? [];
     const targetRows: {
       mode: string;
@@ -258,13 +273,14 @@ async function main(): Promise<void> {
       // Remote also against the floor of the agent's hop to a worker process: not the issue's
       // target, but how much of the gap to raw TCP is that hop.
       const roundTrips = m.mode === 'remote' ? [m.rawRoundTrip, 'raw TCP + IPC hop round trip'] : [m.rawRoundTrip];
-      for (const reference of roundTrips) {
-        const rel = ratios(p50sOf(m.run), p50sOf(reference));
+      const passes = latOneCpu === undefined ? [[lat, '']] as const : ([[lat, ''], [latOneCpu, ', on one CPU']] as const);
+      for (const [from, where] of passes) for (const reference of roundTrips) {
+        const rel = ratios(p50sOf(m.run, from), p50sOf(reference, from));
         targetRows.push({
           mode: m.mode,
-          comparison: `p50 one in flight ÷ ${reference}`,
-          troupe: median(p50sOf(m.run)),
-          raw: median(p50sOf(reference)),
+          comparison: `p50 one in flight${where} ÷ ${reference}`,
+          troupe: median(p50sOf(m.run, from)),
+          raw: median(p50sOf(reference, from)),
           unit: 'µs',
           ratios: rel,
           medianRatio: median(rel),
@@ -324,7 +340,10 @@ async function main(): Promise<void> {
         `python: its own N, all put up front as in the tutorial; raw IPC batched: one message in flight per child; ` +
         `raw TCP batched: whole frames of ${RAW_TCP_BATCH}, so ${fmtInt(Math.floor(opts.inFlight / RAW_TCP_BATCH) * RAW_TCP_BATCH)} in flight). ` +
         `Ratios are per round against ${REFERENCE} in the same round, then the median of those.`,
-      `- Latency: sequential \`await run()\` round trips, ${fmtInt(opts.latency)} per contender per round after ${fmtInt(opts.latencyWarmup)} warm-up; p50/p99 per round, median over rounds.`,
+      `- Latency: sequential \`await run()\` round trips, ${fmtInt(opts.latency)} per contender per round after ${fmtInt(opts.latencyWarmup)} warm-up; p50/p99 per round, median over rounds. ` +
+        (latOneCpu === undefined
+          ? 'No second pass on one CPU (it needs Linux and taskset).'
+          : 'Then the same again with every process and thread of the bench pinned to one CPU (taskset): between two CPUs a round trip waits for the other CPU to wake and for where the kernel put each pair of processes, which moves the raw round trips alone by 3× between rounds; on one CPU it measures what the contenders do.'),
       `- Targets: per round, Troupe ÷ the raw medium of its mode in the same round, then the median of those; thread against \`new Worker\` + postMessage, ` +
         `process against child_process.fork + process.send (batched: JSON; round trip: 'advanced', as Troupe uses), remote against the raw TCP child. ` +
         `map() consumes \`pool.map('square', range(n))\` with default options.`,
@@ -348,8 +367,11 @@ async function main(): Promise<void> {
       '',
       '## Latency, one task in flight (µs)',
       '',
-      latencyTable,
+      latencyTableOf(latencyRows),
       '',
+      ...(latencyOneCpuRows === undefined
+        ? []
+        : ['## Latency, one task in flight, every process and thread on one CPU (µs)', '', latencyTableOf(latencyOneCpuRows), '']),
       '## Issue 6 targets, per mode (against the raw media in the same run)',
       '',
       targetTable,
@@ -371,6 +393,7 @@ async function main(): Promise<void> {
       skipped,
       throughput: { reference: REFERENCE, order: thr.order, contenders: throughputRows },
       latency: { unit: 'µs', order: lat.order, contenders: latencyRows },
+      latencyOneCpu: latOneCpu === undefined ? undefined : { unit: 'µs', order: latOneCpu.order, contenders: latencyOneCpuRows },
       targets: { constants: TARGETS, modes: MODES, comparisons: targetRows, oldHeap: heapRows, exposeGc: Boolean(gc) },
     };
     const dir = new URL('./results/', import.meta.url);

@@ -1,6 +1,7 @@
 // `npm run bench` at tiny sizes (`--tiny`, results in a scratch directory): every suite
 // writes JSON with the fields the report reads, and every chart is an SVG that parses
 // and has marks. Figures are not checked: no timing is asserted.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ let run: Awaited<ReturnType<typeof runNode>>;
 
 const read = (name: string) => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
+const hasTaskset = () => process.platform === 'linux' && spawnSync('taskset', ['-V']).status === 0;
 
 test.before(async () => {
   run = await runNode(['--import', 'tsx', RUN, '--tiny', '--results', dir], 170_000);
@@ -42,6 +44,12 @@ test('every suite writes its JSON with the machine, the load average before and 
   const tiny = read('tiny-tasks.json');
   assert.ok(tiny.throughput.contenders.length >= 3, 'tiny tasks: Troupe and its peers');
   assert.ok(existsSync(join(dir, 'tiny-tasks.md')));
+  // A second latency pass on one CPU where taskset exists: its own table and its own target rows.
+  const comparisons: string[] = tiny.targets.comparisons.map((c: { mode: string; comparison: string }) => `${c.mode}: ${c.comparison}`);
+  if (hasTaskset()) {
+    assert.ok(tiny.latencyOneCpu.contenders.length >= 2, 'tiny tasks: latency on one CPU');
+    for (const mode of ['thread', 'process']) assert.ok(comparisons.some((c) => c.startsWith(`${mode}: p50 one in flight, on one CPU`)), comparisons.join('; '));
+  } else assert.not.ok(comparisons.some((c) => c.includes('on one CPU')), comparisons.join('; '));
 
   const cpu = read('cpu.json');
   const names = cpu.contenders.map((c: { name: string }) => c.name);
