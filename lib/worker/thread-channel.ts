@@ -1,9 +1,9 @@
 /**
  * Batches and results on a worker thread's own MessagePort: a lone number as text
- * (compact-forms.ts), other plain ones as they are; others
- * as v8 bytes whose memory is moved, not copied again (values.ts). A batch sent with a
- * transfer list, and results holding values a task moved, go by structured clone so that
- * their buffers move, with the positions of their Buffers so that those arrive as Buffers.
+ * (compact-forms.ts), other plain ones as they are, others as v8 bytes whose memory is
+ * moved, not copied again (values.ts). A batch sent with a transfer list, and results
+ * holding values a task moved, go by structured clone so that their buffers move, with the
+ * positions of their Buffers so that those arrive as Buffers.
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { ProtocolError } from '../errors.js';
