@@ -1,9 +1,10 @@
 /**
  * Pins this process and every process below it (all their threads) to one CPU, and back.
  * On these VMs a message to a process that sleeps on another CPU waits for that CPU to wake,
- * which takes longer than the round trip's own work, and the kernel places each pair of
- * processes anew: a raw IPC round trip took 46 µs in one round and 155 µs in another. On
- * one CPU, round trips measure what the contenders do. Linux with taskset(1) only.
+ * which takes longer than the round trip's own work, and the kernel places each pair anew:
+ * in one run of bench:tiny the raw postMessage round trip's p50 was 25 µs in one round and
+ * 84 µs in another (19.0–19.2 µs on one CPU). On one CPU, round trips measure what the
+ * contenders do. Linux with taskset(1) only.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
