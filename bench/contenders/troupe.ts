@@ -1,9 +1,8 @@
 // Troupe itself, as the built package users get: local pools, and remote mode with an agent.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { startAgent, stopAgent, type Agent } from '../../dist/bench/agents.js';
 import { createPool, type Pool, type PoolMode } from '../../dist/index.js';
-import { childEnv, fixture, sleep, windowed, type Contender } from '../lib/harness.js';
+import { childEnv, fixture, windowed, type Contender } from '../lib/harness.js';
 
 /**
  * How a contender drives its pool: 'run' is one `run()` per task (windowed) and one-in-flight
@@ -52,9 +51,6 @@ export function troupeLocal(mode: PoolMode, size = 2, api: Api = 'run'): Contend
   };
 }
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const JOIN_TIMEOUT_MS = 20_000;
-
 /**
  * Remote mode on loopback: a scheduler with no workers of its own (`size: 0`, `listen`) in
  * this process, and one agent started with the built CLI as users start it, `--mode process
@@ -65,10 +61,8 @@ const JOIN_TIMEOUT_MS = 20_000;
 export function troupeRemote(workers = 2, api: Api = 'run', agentMode: 'process' | 'inline' = 'process'): Contender {
   if (agentMode === 'inline') workers = 1;
   let pool: Pool | undefined;
-  let agent: ChildProcess | undefined;
-  let agentExited: Promise<void> | undefined;
+  let agent: Agent | undefined;
   let stopping = false;
-  let stderrTail = '';
   return {
     name: `troupe remote${agentMode === 'inline' ? ' inline' : ''}${suffix(api)}`,
     detail:
@@ -78,59 +72,23 @@ export function troupeRemote(workers = 2, api: Api = 'run', agentMode: 'process'
       const authkey = randomBytes(24).toString('hex');
       const p = await createPool({ tasks: fixture('troupe-tasks.js'), size: 0, listen: { host: '127.0.0.1', port: 0, authkey } });
       pool = p;
-      const { port } = p.address()!;
-      const joined = new Promise<void>((resolve) => p.once('agentJoin', () => resolve()));
-      const child = spawn(
-        process.execPath,
-        [CLI, 'agent', '--connect', `127.0.0.1:${port}`, '--tasks', fileURLToPath(fixture('troupe-tasks.js')), '--mode', agentMode, '--size', String(workers)],
-        { env: { ...childEnv(), TROUPE_AUTHKEY: authkey }, stdio: ['ignore', 'inherit', 'pipe'] },
-      );
-      agent = child;
-      child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-        stderrTail = (stderrTail + text).slice(-4_000);
+      // No loader flags for the agent (they stay out of every peer's workers too).
+      const started = await startAgent(p, { tasks: fixture('troupe-tasks.js'), size: workers, authkey, mode: agentMode, execArgv: [], env: childEnv() });
+      agent = started;
+      started.child.once('exit', (code, signal) => {
+        if (stopping && code === 0) return;
+        const why = `troupe agent exited ${stopping ? 'badly after SIGTERM' : 'unexpectedly'} (${String(signal ?? code)})${started.stderr() ? `:\n${started.stderr().trimEnd()}` : ''}`;
+        console.error(why);
+        // With size 0 nothing else can run the tasks: fail whatever waits instead of hanging.
+        if (!stopping) void p.destroy();
       });
-      agentExited = new Promise<void>((resolve) => {
-        child.once('exit', (code, signal) => {
-          resolve();
-          if (stopping && code === 0) return;
-          const why = `troupe agent exited unexpectedly (${String(signal ?? code)})${stderrTail ? `:\n${stderrTail.trimEnd()}` : ''}`;
-          console.error(why);
-          // With size 0 nothing else can run the tasks: fail whatever waits instead of hanging.
-          if (!stopping) void p.destroy();
-        });
-      });
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          joined,
-          agentExited.then(() => {
-            throw new Error(`the agent exited before joining: ${stderrTail.trim() || 'no output'}`);
-          }),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no agentJoin within ${JOIN_TIMEOUT_MS / 1000} s`)), JOIN_TIMEOUT_MS);
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
       // Answers from the agent's workers, as the other contenders' setups wait for theirs.
       await Promise.all(Array.from({ length: workers * 4 }, (_, i) => p.run('square', [i])));
     },
     ...drivers(api, () => pool!),
     async teardown() {
       stopping = true;
-      const child = agent;
-      if (child && child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM'); // the agent closes its workers and exits 0
-        const timedOut = await Promise.race([agentExited!.then(() => false), sleep(10_000, true).then(() => true)]);
-        if (timedOut) {
-          console.error('troupe agent: no exit 10 s after SIGTERM; killing it');
-          child.kill('SIGKILL');
-          await agentExited;
-        } else if (child.exitCode !== 0) {
-          console.error(`troupe agent: exit ${String(child.signalCode ?? child.exitCode)} after SIGTERM${stderrTail ? `:\n${stderrTail.trimEnd()}` : ''}`);
-        }
-      }
+      if (agent !== undefined) await stopAgent(agent.child);
       await pool?.close();
     },
   };

@@ -10,11 +10,10 @@
  * saturate is estimated from the marginal cost: the growth of its CPU per second between
  * the last two points over the growth of tasks per second.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { startAgent, stopAgent } from '../../dist/bench/agents.js';
 import { createPool, type Pool } from '../../dist/index.js';
 import { descendants, rssOf, sampleTree } from '../../dist/bench/proc-stats.js';
 import { median, spread } from '../../dist/bench/stats.js';
@@ -23,7 +22,6 @@ import { childEnv, sleep } from '../lib/harness.js';
 import { recordSuite, type SuiteContext } from '../lib/results.js';
 import { SCALE_OUT_TARGET } from '../lib/targets.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 /** Agents started at once: 2 cores, each start costs two Node processes' boot. */
 const START_BATCH = 5;
 /** The event-loop delay monitor's timer period: each sample is this plus the lag. */
@@ -41,41 +39,21 @@ interface Window {
   lagP99Ms: number;
 }
 
+/** Starts `count` more agents, START_BATCH at a time, each a `troupe agent --mode process --size 1`. */
 async function addAgents(pool: Pool, agents: ChildProcess[], count: number, authkey: string): Promise<void> {
-  const { port } = pool.address()!;
   while (count > 0) {
     const batch = Math.min(START_BATCH, count);
-    let joined = 0;
-    const allJoined = new Promise<void>((resolve) => {
-      const onJoin = () => {
-        if (++joined === batch) {
-          pool.off('agentJoin', onJoin);
-          resolve();
-        }
-      };
-      pool.on('agentJoin', onJoin);
-    });
-    for (let k = 0; k < batch; k++) {
-      const child = spawn(process.execPath, [CLI, 'agent', '--connect', `127.0.0.1:${port}`, '--tasks', fileURLToPath(JOBS), '--mode', 'process', '--size', '1'], {
-        env: { ...childEnv(), TROUPE_AUTHKEY: authkey },
-        stdio: ['ignore', 'ignore', 'ignore'], // each says "connected"; a failure shows as a join timeout
-      });
-      agents.push(child);
-    }
-    await Promise.race([allJoined, sleep(60_000, true).then(() => Promise.reject(new Error(`${batch} agents did not join within 60 s`)))]);
+    const started = await Promise.allSettled(
+      Array.from({ length: batch }, () =>
+        startAgent(pool, { tasks: JOBS, size: 1, authkey, mode: 'process', execArgv: [], env: childEnv(), joinTimeoutMs: 60_000 }),
+      ),
+    );
+    // Those that joined are stopped with the rest, also when another of the batch failed.
+    for (const result of started) if (result.status === 'fulfilled') agents.push(result.value.child);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     count -= batch;
   }
-}
-
-async function stopAgents(agents: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    agents.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000, true).then(() => child.kill('SIGKILL'))]);
-    }),
-  );
 }
 
 /** Keeps `inFlight` naps outstanding until stopped; counts completions. */
@@ -181,7 +159,7 @@ export function scaleOutSuite(ctx: SuiteContext) {
       }
     } finally {
       lag.disable();
-      await stopAgents(agents);
+      await Promise.all(agents.map(stopAgent));
       await pool.destroy();
     }
     const last = points[points.length - 1];
