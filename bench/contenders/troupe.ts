@@ -1,6 +1,6 @@
 // Troupe itself, as the built package users get: local pools, and remote mode with an agent.
 import { randomBytes } from 'node:crypto';
-import { startAgent, stopAgent, type Agent } from '../../dist/bench/agents.js';
+import { spawnAgent, stopAgent, type Agent } from '../../dist/bench/agents.js';
 import { createPool, type Pool, type PoolMode } from '../../dist/index.js';
 import { childEnv, fixture, windowed, type Contender } from '../lib/harness.js';
 
@@ -73,7 +73,7 @@ export function troupeRemote(workers = 2, api: Api = 'run', agentMode: 'process'
       const p = await createPool({ tasks: fixture('troupe-tasks.js'), size: 0, listen: { host: '127.0.0.1', port: 0, authkey } });
       pool = p;
       // No loader flags for the agent (they stay out of every peer's workers too).
-      const started = await startAgent(p, { tasks: fixture('troupe-tasks.js'), size: workers, authkey, mode: agentMode, execArgv: [], env: childEnv() });
+      const started = await spawnAgent(p, { tasks: fixture('troupe-tasks.js'), size: workers, authkey, mode: agentMode, execArgv: [], env: childEnv() });
       agent = started;
       started.child.once('exit', (code, signal) => {
         if (stopping && code === 0) return;

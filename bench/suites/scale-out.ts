@@ -13,7 +13,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startAgent, stopAgent } from '../../dist/bench/agents.js';
+import { spawnAgent, stopAgent } from '../../dist/bench/agents.js';
 import { createPool, type Pool } from '../../dist/index.js';
 import { descendants, rssOf, sampleTree } from '../../dist/bench/proc-stats.js';
 import { median, spread } from '../../dist/bench/stats.js';
@@ -45,7 +45,7 @@ async function addAgents(pool: Pool, agents: ChildProcess[], count: number, auth
     const batch = Math.min(START_BATCH, count);
     const started = await Promise.allSettled(
       Array.from({ length: batch }, () =>
-        startAgent(pool, { tasks: JOBS, size: 1, authkey, mode: 'process', execArgv: [], env: childEnv(), joinTimeoutMs: 60_000 }),
+        spawnAgent(pool, { tasks: JOBS, size: 1, authkey, mode: 'process', execArgv: [], env: childEnv(), joinTimeoutMs: 60_000 }),
       ),
     );
     // Those that joined are stopped with the rest, also when another of the batch failed.

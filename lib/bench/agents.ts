@@ -46,7 +46,7 @@ function track(child: ChildProcess): void {
  * agent in process mode by its own pid, so that several may start at once; an inline one
  * (its agents run under a supervisor) by the first join. Kills it if it does not join.
  */
-export async function startAgent(pool: Pool, launch: AgentLaunch): Promise<Agent> {
+export async function spawnAgent(pool: Pool, launch: AgentLaunch): Promise<Agent> {
   const { port } = pool.address()!;
   const execArgv = launch.execArgv ?? process.execArgv.filter((flag) => !/^--(inspect|debug)/.test(flag));
   const child = spawn(

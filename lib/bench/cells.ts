@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createPool, type Pool } from '../pool.js';
-import { startAgent, stopAgent } from './agents.js';
+import { spawnAgent, stopAgent } from './agents.js';
 import type { BenchMode } from './options.js';
 
 export interface Cell {
@@ -31,8 +31,8 @@ export async function startCell(mode: BenchMode, size: number, tasks: URL): Prom
   const agents: ChildProcess[] = [];
   try {
     // One at a time: each waits for its own agentJoin.
-    if (mode === 'remote') agents.push((await startAgent(pool, { tasks, size, authkey, mode: 'process' })).child);
-    else for (let i = 0; i < size; i++) agents.push((await startAgent(pool, { tasks, size: 1, authkey, mode: 'inline' })).child);
+    if (mode === 'remote') agents.push((await spawnAgent(pool, { tasks, size, authkey, mode: 'process' })).child);
+    else for (let i = 0; i < size; i++) agents.push((await spawnAgent(pool, { tasks, size: 1, authkey, mode: 'inline' })).child);
   } catch (error) {
     await Promise.all(agents.map((agent) => stopAgent(agent).catch(() => {})));
     await pool.destroy().catch(() => {});
