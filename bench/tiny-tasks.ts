@@ -186,13 +186,13 @@ async function main(): Promise<void> {
         medianRatio: median(rel),
       };
     });
-    const latencyRowsOf = (lat: Awaited<ReturnType<typeof measureLatency>>) => latencyList.map((c) => {
-      const rounds = lat.samples.get(c.name)!;
+    const latencyRowsOf = (pass: Awaited<ReturnType<typeof measureLatency>>) => latencyList.map((c) => {
+      const rounds = pass.samples.get(c.name)!;
       const pooled = rounds.flatMap((r) => r.samples);
       const p50s = rounds.map((r) => r.summary.p50);
       const rel = Object.fromEntries(
         LATENCY_REFERENCES.map((ref) => {
-          const refP50 = (lat.samples.get(ref) ?? []).map((r) => r.summary.p50);
+          const refP50 = (pass.samples.get(ref) ?? []).map((r) => r.summary.p50);
           return [ref, ratios(p50s, refP50)];
         }),
       );

@@ -5,7 +5,7 @@ import { setDelay } from '../timers.js';
 import { DataCloneError, deserializeError, ProtocolError, ResourceLimitError, WorkerStartError } from '../errors.js';
 import { entryCount, parseResults, type Results } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
-import { flatBatch, parseFlatResults, parseTextResults, textBatch } from '../worker/compact-forms.js';
+import { compactBatch, parseFlatResults, parseTextResults } from '../worker/compact-forms.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, REAPED_ENV, TASKS_ENV, parseFromWorker,
   type ToWorker,
@@ -171,7 +171,7 @@ export class ProcessBackend implements Backend {
   dispatch(batch: Batch): void {
     // A value that cannot be serialized throws here, before anything is counted as sent.
     // send() returning false means the channel is backed up: take no more until it is written.
-    const message: ToWorker = textBatch(batch) ?? flatBatch(batch) ?? { t: MSG_RUN, b: batch };
+    const message: ToWorker = compactBatch(batch) ?? { t: MSG_RUN, b: batch };
     let accepted: boolean;
     try {
       accepted = this.#worker.send(message, (error: Error | null) => this.#onWritten(batch, error));

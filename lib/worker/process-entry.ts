@@ -3,7 +3,7 @@ import './watchdog.js';
 import { serializeError } from '../errors.js';
 import { parseBatch } from './batch.js';
 import { loadHooks } from './hooks.js';
-import { flatResults, parseFlatBatch, parseTextBatch, textResults, type FlatResults } from './compact-forms.js';
+import { compactResults, parseFlatBatch, parseTextBatch, type FlatResults } from './compact-forms.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseControl, type FromWorker,
 } from './protocol.js';
@@ -42,7 +42,7 @@ try {
   const { workerData, reportHeap } = await init();
   const runtime = new WorkerRuntime(
     await loadTasks(href),
-    { results: (r) => send(textResults(r) ?? flatResults(r) ?? { t: MSG_RESULTS, r }), call: (c) => send({ t: MSG_CALL, c }) },
+    { results: (r) => send(compactResults(r) ?? { t: MSG_RESULTS, r }), call: (c) => send({ t: MSG_CALL, c }) },
     reportHeap,
   );
   await (await loadHooks(href)).setup(workerData);

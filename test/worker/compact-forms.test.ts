@@ -2,24 +2,28 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CALL, type Batch, type Results } from '../../lib/worker/batch.js';
 import {
-  flatBatch, flatResults, parseFlatBatch, parseFlatResults, parseTextBatch, parseTextResults, textBatch, textResults,
+  compactBatch, compactResults, parseFlatBatch, parseFlatResults, parseTextBatch, parseTextResults, textBatch, textResults,
 } from '../../lib/worker/compact-forms.js';
 import { packBatch, packResults, unpackBatch, unpackResults } from '../../lib/worker/thread-channel.js';
 
 test('flat forms: the common batch and plain results go to a worker process as arrays; others do not', () => {
   const batch = { base: 7, name: 'square', one: [1, 2] };
-  assert.equal(flatBatch(batch), [7, 'square', [1, 2]]);
-  assert.equal(parseFlatBatch(structuredClone(flatBatch(batch)!)), batch);
+  assert.equal(compactBatch(batch), [7, 'square', [1, 2]]);
+  const flat = compactBatch(batch);
+  if (!Array.isArray(flat)) throw new Error('not a flat batch');
+  assert.equal(parseFlatBatch(structuredClone(flat)), batch);
   for (const other of [
     { base: 7, name: ['a', 'b'], one: [1, 2] }, { base: 7, name: 'f', args: [[1, 2]] },
     { base: 7, name: 'f', one: [[1]], each: [0] }, { base: 7, name: 'inc', one: [1], actor: 3, op: CALL },
-  ]) assert.is(flatBatch(other), undefined, JSON.stringify(other));
+  ]) assert.is(compactBatch(other), undefined, JSON.stringify(other));
 
   const results = { base: 7, values: [1, 4], busy: 0.5, run: 0.25 };
-  assert.equal(flatResults(results), [7, [1, 4], 0.5, 0.25]);
-  assert.equal(parseFlatResults(structuredClone(flatResults(results)!)), { ...results, ids: undefined, failed: undefined, started: undefined });
+  assert.equal(compactResults(results), [7, [1, 4], 0.5, 0.25]);
+  const flatResults = compactResults(results);
+  if (!Array.isArray(flatResults)) throw new Error('not flat results');
+  assert.equal(parseFlatResults(structuredClone(flatResults)), { ...results, ids: undefined, failed: undefined, started: undefined });
   for (const more of [{ failed: [1] }, { ids: [9, 3] }, { started: [8] }, { progress: [[7, 1]] as const }, { heap: 1 }]) {
-    assert.is(flatResults({ ...results, ...more }), undefined, JSON.stringify(more));
+    assert.is(compactResults({ ...results, ...more }), undefined, JSON.stringify(more));
   }
   assert.throws(() => parseFlatBatch([7, 'square']), /flat batch/);
   assert.throws(() => parseFlatResults([7, [1], 0.5]), /flat results/);
