@@ -38,6 +38,8 @@ const opts = numericArgs({
   latency: 2_000,
   latencyWarmup: 500,
   pythonTasks: 20_000,
+  /** Back-to-back runs of each Troupe contender in the old-heap pass (after the throughput rounds). */
+  heapRuns: 3,
 });
 
 /** Throughput ratios are against this contender, in the same round. */
@@ -102,6 +104,28 @@ function oldSpaceUsed(): number {
 }
 const MB = 1024 * 1024;
 
+interface HeapRow {
+  name: string;
+  tasks: number;
+  beforeMB: number;
+  afterEachRunMB: number[];
+  growthMB: number;
+  met: boolean | null;
+}
+
+/** Old-space growth of one contender: after its last run − before its first. */
+function heapRow(name: string, before: number, after: readonly number[]): HeapRow {
+  const growthMB = ((after.at(-1) ?? NaN) - before) / MB;
+  return {
+    name,
+    tasks: after.length * opts.tasks,
+    beforeMB: before / MB,
+    afterEachRunMB: after.map((x) => x / MB),
+    growthMB,
+    met: Number.isFinite(growthMB) ? growthMB <= TARGETS.oldHeapGrowthMBAtMost : null,
+  };
+}
+
 interface LatencyRound {
   p50: number;
   p90: number;
@@ -125,25 +149,35 @@ async function main(): Promise<void> {
     // ---- throughput -------------------------------------------------------------------
     let t0 = performance.now();
     const throughputers = ready.filter((c) => c.runThroughput);
-    // Old space before a Troupe contender's first run (the warm-up) and after each of its runs.
-    const heapBefore = new Map<string, number>();
-    const heapAfter = new Map<string, number[]>();
-    const watched = (c: Contender) => c.name.startsWith('troupe ');
     const thr = await interleave(
       throughputers,
       opts.rounds,
       async (c) => {
         const n = c.tasks ?? opts.tasks;
-        if (watched(c) && !heapBefore.has(c.name)) heapBefore.set(c.name, oldSpaceUsed());
         const start = performance.now();
         const own = await c.runThroughput!(n, opts.inFlight);
         const ms = typeof own === 'number' ? own : performance.now() - start;
-        if (watched(c)) heapAfter.set(c.name, [...(heapAfter.get(c.name) ?? []), oldSpaceUsed()]);
         return (n * 1000) / ms;
       },
       (round) => console.error(`  throughput ${round < 0 ? 'warm-up' : `round ${round + 1}/${opts.rounds}`} done (${seconds(t0).toFixed(1)} s)`),
     );
     const throughputSeconds = seconds(t0);
+
+    // ---- old heap: a pass of its own ----------------------------------------------------
+    // Its full gcs stay out of the timed runs: after one, V8 shrinks the young generation to
+    // its floor, and the next run (whoever's) scavenges every megabyte until it grows back.
+    t0 = performance.now();
+    const heapRows: HeapRow[] = [];
+    for (const c of throughputers.filter((c) => c.name.startsWith('troupe '))) {
+      const before = oldSpaceUsed();
+      const after: number[] = [];
+      for (let run = 0; run < opts.heapRuns; run++) {
+        await c.runThroughput!(opts.tasks, opts.inFlight);
+        after.push(oldSpaceUsed());
+      }
+      heapRows.push(heapRow(c.name, before, after));
+    }
+    const heapSeconds = seconds(t0);
 
     // ---- latency: one in flight ---------------------------------------------------------
     t0 = performance.now();
@@ -289,18 +323,6 @@ async function main(): Promise<void> {
         });
       }
     }
-    const heapRows = [...heapBefore].map(([name, before]) => {
-      const after = heapAfter.get(name) ?? [];
-      const growthMB = ((after.at(-1) ?? NaN) - before) / MB;
-      return {
-        name,
-        tasks: after.length * opts.tasks,
-        beforeMB: before / MB,
-        afterEachRunMB: after.map((x) => x / MB),
-        growthMB,
-        met: Number.isFinite(growthMB) ? growthMB <= TARGETS.oldHeapGrowthMBAtMost : null,
-      };
-    });
     const verdict = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'missed');
     const fmtUnit = (n: number, unit: string) => (unit === 'µs' ? `${us(n)} µs` : `${fmtInt(n)} ${unit}`);
     const targetTable = table(
@@ -347,7 +369,8 @@ async function main(): Promise<void> {
       `- Targets: per round, Troupe ÷ the raw medium of its mode in the same round, then the median of those; thread against \`new Worker\` + postMessage, ` +
         `process against child_process.fork + process.send (batched: JSON; round trip: 'advanced', as Troupe uses), remote against the raw TCP child. ` +
         `map() consumes \`pool.map('square', range(n))\` with default options.`,
-      `- Old heap: this process's V8 old_space used before a Troupe contender's warm-up run and after each of its runs ` +
+      `- Old heap: a pass of its own after the throughput rounds, so that its full gcs (which shrink V8's young generation) stay out of the timed runs: ` +
+        `each Troupe contender runs ${opts.heapRuns} × ${fmtInt(opts.tasks)} tasks back to back, and this process's V8 old_space used is read before the first run and after each ` +
         `(${gc ? 'after a full gc, --expose-gc given' : 'no --expose-gc, so without a gc: includes garbage not yet collected'}); ` +
         `growth = after the last run − before the first. Worker processes and the agent are not counted.`,
       `- Remote: troupe remote is a \`size: 0\` scheduler in this process plus one agent process (CLI, \`--mode process --size 2\`) on 127.0.0.1, ` +
@@ -356,7 +379,7 @@ async function main(): Promise<void> {
         `troupe remote inline is the same with \`--mode inline\`: the agent runs the tasks itself, so its one worker holds its own connection and no IPC hop follows.`,
       `- ${opts.rounds} rounds + 1 warm-up round (not counted), contenders in rotating order; pools created once and reused. Workers get \`execArgv: []\` (no tsx loader) everywhere.`,
       `- ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, ${machine.date}, commit ${machine.commit}; load average at start ${(machine.loadavgAtStart as number[]).join(' ')}, at end ${load}.`,
-      `- Took ${totalSeconds.toFixed(0)} s: setup ${setupSeconds.toFixed(1)} s, throughput ${throughputSeconds.toFixed(1)} s, latency ${latencySeconds.toFixed(1)} s.`,
+      `- Took ${totalSeconds.toFixed(0)} s: setup ${setupSeconds.toFixed(1)} s, throughput ${throughputSeconds.toFixed(1)} s, old heap ${heapSeconds.toFixed(1)} s, latency ${latencySeconds.toFixed(1)} s.`,
     ];
     const markdown = [
       '# tiny-tasks',
@@ -376,7 +399,7 @@ async function main(): Promise<void> {
       '',
       targetTable,
       '',
-      '## Old-heap growth over the throughput runs (this process)',
+      '## Old-heap growth over back-to-back runs (this process)',
       '',
       heapTable,
       '',
@@ -389,7 +412,7 @@ async function main(): Promise<void> {
       benchmark: 'tiny-tasks',
       machine: { ...machine, loadavgAtEnd: loadavg() },
       options: opts,
-      durationSeconds: { total: totalSeconds, setup: setupSeconds, throughput: throughputSeconds, latency: latencySeconds },
+      durationSeconds: { total: totalSeconds, setup: setupSeconds, throughput: throughputSeconds, heap: heapSeconds, latency: latencySeconds },
       skipped,
       throughput: { reference: REFERENCE, order: thr.order, contenders: throughputRows },
       latency: { unit: 'µs', order: lat.order, contenders: latencyRows },

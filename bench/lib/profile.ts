@@ -63,7 +63,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   quick: {
     name: 'quick',
-    tiny: { args: ['--rounds', '2', '--tasks', '20000', '--latency', '300', '--latency-warmup', '100', '--python-tasks', '2000'] },
+    tiny: { args: ['--rounds', '2', '--tasks', '20000', '--latency', '300', '--latency-warmup', '100', '--python-tasks', '2000', '--heap-runs', '2'] },
     cpu: { rounds: 2, jobMs: 5, tasksPerWorker: 30, inFlightPerWorker: 4, oversubscribe: false },
     payloads: { rounds: 2, sizes: PAYLOAD_SIZES, echoes: (b) => (b >= 8 * MiB ? 3 : b >= MiB ? 6 : 30), warmup: (b) => (b >= 8 * MiB ? 2 : 10) },
     startup: { rounds: 2 },
@@ -73,7 +73,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   tiny: {
     name: 'tiny',
-    tiny: { args: ['--rounds', '1', '--tasks', '2000', '--in-flight', '100', '--latency', '50', '--latency-warmup', '10', '--python-tasks', '200'] },
+    tiny: { args: ['--rounds', '1', '--tasks', '2000', '--in-flight', '100', '--latency', '50', '--latency-warmup', '10', '--python-tasks', '200', '--heap-runs', '1'] },
     cpu: { rounds: 1, jobMs: 1, tasksPerWorker: 5, inFlightPerWorker: 2, sizes: [1, 2] },
     payloads: { rounds: 1, sizes: [KiB, 64 * KiB], echoes: () => 3, warmup: () => 1 },
     startup: { rounds: 1 },

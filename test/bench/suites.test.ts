@@ -50,6 +50,11 @@ test('every suite writes its JSON with the machine, the load average before and 
     assert.ok(tiny.latencyOneCpu.contenders.length >= 2, 'tiny tasks: latency on one CPU');
     for (const mode of ['thread', 'process']) assert.ok(comparisons.some((c) => c.startsWith(`${mode}: p50 one in flight, on one CPU`)), comparisons.join('; '));
   } else assert.not.ok(comparisons.some((c) => c.includes('on one CPU')), comparisons.join('; '));
+  // The old heap is read in a pass of its own: every Troupe contender, its own runs back to back.
+  const troupeRates = tiny.throughput.contenders.filter((c: { name: string }) => c.name.startsWith('troupe ')).map((c: { name: string }) => c.name);
+  const heap: { name: string; afterEachRunMB: number[]; growthMB: number }[] = tiny.targets.oldHeap;
+  assert.equal(heap.map((r) => r.name), troupeRates);
+  for (const r of heap) assert.ok(r.afterEachRunMB.length === tiny.options.heapRuns && finite(r.growthMB), `old heap: ${r.name}`);
 
   const cpu = read('cpu.json');
   const names = cpu.contenders.map((c: { name: string }) => c.name);
