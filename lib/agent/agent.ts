@@ -266,7 +266,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         finish();
         connection.useJsonBodies();
         // In the same turn: the scheduler's first batches may be in the very same chunk.
-        this.#attach(connection);
+        this.#attach(connection, welcome.ackWithinMs);
       };
       const onClose = (error?: Error) => finish(error ?? new PeerLostError('the scheduler closed the connection'));
       const timer = setTimeout(() => finish(new HandshakeTimeoutError(ms)), ms);
@@ -276,9 +276,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
   }
 
-  #attach(connection: Connection): void {
+  #attach(connection: Connection, ackWithinMs: number): void {
     const router = this.#router;
-    router.connect(connection, this.#hello!.capacity);
+    router.connect(connection, this.#hello!.capacity, ackWithinMs);
     connection.on('message', (type, value) => {
       try {
         if (type === AGENT_RUN) router.run(value);

@@ -78,8 +78,13 @@ export class Router implements BackendHost {
   readonly #upCalls = new Map<number, UpCall>();
   #nextCallId = 0;
   readonly #queueHolds = new QueueHolds();
-  /** The base of the last batch that arrived this turn, to acknowledge at its end. */
+  /** The base of the last batch that arrived and is not yet acknowledged. */
   #ackUpTo: number | undefined;
+  /** How long an ack may wait for results to ride with (the scheduler's welcome says); 0: to the end of the turn. */
+  #ackWithinMs = 0;
+  /** When the oldest batch not yet acknowledged came (performance.now()). */
+  #ackSince = 0;
+  #ackArmed = false;
 
   get parallelism(): number {
     let sum = 0;
@@ -108,9 +113,10 @@ export class Router implements BackendHost {
    * agent announced, whatever workers are up at the moment); results of tasks sent over
    * an earlier connection are dropped.
    */
-  connect(connection: Connection, credit: number): void {
+  connect(connection: Connection, credit: number, ackWithinMs = 0): void {
     this.#connection = connection;
     this.#credit = credit;
+    this.#ackWithinMs = ackWithinMs;
     this.#holding = 0;
     this.#actorHolding = 0;
     this.#session++;
@@ -217,21 +223,37 @@ export class Router implements BackendHost {
 
   /**
    * Says that the batches up to `base` have arrived (the scheduler's ack deadline): in the
-   * same write as the next results, when a task answers in this turn, else once the turn's
-   * I/O is done. One frame and one wakeup fewer per round trip than an ack of its own.
+   * same write as the next results if they come within ackWithinMs, else on its own then. A
+   * lone task's round trip is then one frame back, not two, and the scheduler wakes once.
+   * The timer is not stopped when an ack rides with results: one timer per ackWithinMs is
+   * cheaper than one per batch. When it fires it sends only an ack that is due.
    */
   #acknowledge(base: number): void {
-    const pending = this.#ackUpTo !== undefined;
+    if (this.#ackUpTo === undefined) this.#ackSince = performance.now();
     this.#ackUpTo = base;
-    if (!pending) setImmediate(this.#sendAck);
+    if (!this.#ackArmed) this.#armAck(this.#ackWithinMs);
   }
 
-  readonly #sendAck = (): void => {
+  #armAck(ms: number): void {
+    this.#ackArmed = true;
+    if (ms === 0) setImmediate(this.#ackDue);
+    else setTimeout(this.#ackDue, ms).unref();
+  }
+
+  readonly #ackDue = (): void => {
+    this.#ackArmed = false;
+    if (this.#ackUpTo === undefined) return;
+    const early = this.#ackSince + this.#ackWithinMs - performance.now();
+    if (early >= 1) this.#armAck(Math.ceil(early));
+    else this.#sendAck();
+  };
+
+  #sendAck(): void {
     const upTo = this.#ackUpTo;
     if (upTo === undefined) return;
     this.#ackUpTo = undefined;
     this.#send(AGENT_ACK, { upTo });
-  };
+  }
 
   /** Actor messages not started, and actors, to forget (Backend.drop). */
   drop(message: unknown): void {

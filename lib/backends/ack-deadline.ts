@@ -1,7 +1,8 @@
 /**
  * The deadline an agent has to acknowledge each batch it is sent. An agent acknowledges on
- * receipt (not when the work is done), so only a peer that takes work and sits on it, or one
- * whose event loop is stuck, misses it.
+ * receipt (not when the work is done; at most the welcome's ackWithinMs later, so that the ack
+ * rides with quick results), so only a peer that takes work and sits on it, or one whose event
+ * loop is stuck, misses it.
  */
 export class AckDeadline {
   readonly #timeoutMs: number;
@@ -29,14 +30,17 @@ export class AckDeadline {
     if (this.#timer === undefined) this.#arm();
   }
 
-  /** Every batch with a base up to `upTo` has arrived. */
+  /**
+   * Every batch with a base up to `upTo` has arrived. The timer stays armed when none is left
+   * (it then finds nothing and stops): a lone round trip would otherwise make and clear one
+   * per batch.
+   */
   acked(upTo: number): void {
     while (this.#head < this.#bases.length && this.#bases[this.#head] <= upTo) this.#head++;
     if (this.#head === this.#bases.length) {
-      this.#bases = [];
-      this.#times = [];
+      this.#bases.length = 0;
+      this.#times.length = 0;
       this.#head = 0;
-      this.stop();
     } else if (this.#head > 1024 && this.#head * 2 > this.#bases.length) {
       this.#bases = this.#bases.slice(this.#head);
       this.#times = this.#times.slice(this.#head);

@@ -4,7 +4,7 @@ import type { Connection } from '../transport/connection.js';
 import type { ListenOptions } from '../transport/options.js';
 import { RemoteBackend } from './remote.js';
 import {
-  AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME, parsePeerHello, type ClientHello,
+  ackWithinMs, AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME, parsePeerHello, type ClientHello, type Welcome,
 } from './remote-protocol.js';
 
 
@@ -51,7 +51,7 @@ export class AgentListener {
           return;
         }
         if (hello.role === 'client') return handlers.client(connection, hello.hello);
-        connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION });
+        connection.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION, ackWithinMs: ackWithinMs(server.options.ackTimeoutMs) } satisfies Welcome);
         // The agent spoke our version: what follows the welcome may be JSON.
         connection.useJsonBodies();
         handlers.agent(new RemoteBackend(connection, hello.hello, server.options.ackTimeoutMs));

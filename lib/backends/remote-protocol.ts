@@ -4,6 +4,7 @@
  * message is parsed here, with limits, before anything uses it.
  */
 import { ProtocolError } from '../errors.js';
+import { MAX_DELAY_MS } from '../timers.js';
 import { MAX_ENTRIES } from '../worker/batch.js';
 import { isRecord, MAX_NAMES, taskNames, wireId, wireIds } from '../worker/parse.js';
 import type { LostReason } from './types.js';
@@ -18,7 +19,7 @@ export const AGENT_RESULTS = 18;
 export const AGENT_CANCEL = 19;
 /** Agent → scheduler: `{ ids, reason, error }`: tasks its workers could not run to the end. */
 export const AGENT_LOST = 20;
-/** Scheduler → agent, in answer to a hello it accepts: `{ version }`. Nothing else comes before it. */
+/** Scheduler → agent, in answer to a hello it accepts: `{ version, ackWithinMs }`. Nothing else comes before it. */
 export const AGENT_WELCOME = 21;
 /** Scheduler → agent, in answer to a hello it refuses: `{ reason }`; the connection then closes. */
 export const AGENT_REFUSED = 22;
@@ -27,7 +28,7 @@ export const AGENT_BYE = 23;
 
 /** Scheduler → agent: `{ ids }`, actor messages to forget if not started, and actors to end now (see Backend.drop). */
 export const AGENT_DROP = 30;
-/** Agent → scheduler: `{ upTo }`, every batch with a base up to this wire id has arrived (sent once per turn). */
+/** Agent → scheduler: `{ upTo }`, every batch with a base up to this wire id has arrived (in the next results' frame, or after ackWithinMs). */
 export const AGENT_ACK = 33;
 /** Agent → scheduler: an ActorCall (worker/calls.ts) made by code running on the agent. */
 export const AGENT_CALL = 31;
@@ -105,10 +106,31 @@ export function parseCancel(value: unknown): number[] {
   return wireIds(value.ids, MAX_ENTRIES, 'cancel.ids');
 }
 
+/**
+ * How long an agent may hold the ack of a batch so that it rides in the frame of the batch's
+ * results: a lone task's round trip is then one frame each way, not two back. Never more
+ * than a tenth of the scheduler's ackTimeoutMs.
+ */
+export const ACK_HOLD_MS = 20;
+
+export function ackWithinMs(ackTimeoutMs: number): number {
+  return Math.min(ACK_HOLD_MS, Math.floor(ackTimeoutMs / 10));
+}
+
+export interface Welcome {
+  version: number;
+  /** How long the agent may hold an ack (ackWithinMs); 0 or absent: at the end of the turn it came in. */
+  ackWithinMs: number;
+}
+
 /** A welcome; version 1 schedulers sent an empty one. */
-export function parseWelcome(value: unknown): { version: number } {
+export function parseWelcome(value: unknown): Welcome {
   if (!isRecord(value)) throw new ProtocolError('a welcome must be an object');
-  return { version: Number.isSafeInteger(value.version) ? (value.version as number) : 1 };
+  const hold = value.ackWithinMs ?? 0;
+  if (!Number.isSafeInteger(hold) || (hold as number) < 0 || (hold as number) > MAX_DELAY_MS) {
+    throw new ProtocolError(`welcome.ackWithinMs must be an integer from 0 to ${MAX_DELAY_MS}`);
+  }
+  return { version: Number.isSafeInteger(value.version) ? (value.version as number) : 1, ackWithinMs: hold as number };
 }
 
 export function parseRefusal(value: unknown): string {

@@ -1,6 +1,7 @@
 // The ack deadline: an agent acknowledges each batch on receipt; one that takes work and sits
 // on it is dropped after ackTimeoutMs and its work runs elsewhere, with no retry charged.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AckDeadline } from '../../lib/backends/ack-deadline.js';
@@ -30,6 +31,25 @@ test('AckDeadline: acknowledgements are cumulative; only the oldest batch still 
     assert.is(expiries, 0);
   } finally {
     deadline.stop();
+  }
+});
+
+test('AckDeadline: a batch sent after every earlier one was acknowledged still expires, with its timer left armed or already fired', async () => {
+  // The timer is not cleared when all is acknowledged: 0 sends while it is still armed, 120 once it has fired with nothing left.
+  for (const gap of [0, 120]) {
+    let expiries = 0;
+    const deadline = new AckDeadline(50, () => expiries++);
+    try {
+      deadline.sent(1);
+      deadline.acked(1);
+      await delay(gap);
+      deadline.sent(2);
+      await waitFor(() => expiries > 0, 5_000, `the expiry of a batch sent ${gap} ms later`);
+      assert.is(expiries, 1);
+      assert.is(deadline.pending, 1);
+    } finally {
+      deadline.stop();
+    }
   }
 });
 
