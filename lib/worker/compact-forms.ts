@@ -76,13 +76,30 @@ export function textBatch(batch: Batch): string | undefined {
   return isCommon(batch) && lone(batch.one) ? batchText(batch.base, batch.name, batch.one[0]) : undefined;
 }
 
+/** String.prototype.lastIndexOf is a call into the runtime; the number after the last space is short. */
+function lastSpace(text: string): number {
+  for (let i = text.length - 1; i >= 0; i--) if (text.charCodeAt(i) === 32) return i;
+  return -1;
+}
+
+let lastName = '';
+
+/**
+ * The name as the very string parsed last time when it is the same: the worker looks its task
+ * up in a Map, which hashes a fresh string each time but keeps the hash of one it has seen.
+ */
+function sameName(name: string): string {
+  if (name === lastName) return lastName;
+  return (lastName = name);
+}
+
 export function parseTextBatch(text: string): Batch {
   const first = text.indexOf(' ');
-  const last = text.lastIndexOf(' ');
+  const last = lastSpace(text);
   if (first < 0 || last <= first) throw new ProtocolError('a text batch is "base name number"');
   const base = wireId(numberIn(text, 0, first, 'batch.base'), 'batch.base');
   if (!Number.isSafeInteger(base + 1)) throw new ProtocolError('batch ids overflow');
-  return { base, name: taskName(text.slice(first + 1, last)), one: [numberIn(text, last + 1, text.length, 'batch.one[0]')] };
+  return { base, name: sameName(taskName(text.slice(first + 1, last))), one: [numberIn(text, last + 1, text.length, 'batch.one[0]')] };
 }
 
 const NS_PER_MS = 1e6;
