@@ -24,9 +24,14 @@ import { ProtocolError } from '../errors.js';
 
 /** v8's version tag, the first byte of every body it writes. */
 const V8_TAG = 0xff;
-/** At most this many values and characters of strings go as JSON; past them the check costs more than it saves. */
+/**
+ * At most this many values and characters of strings go as JSON; past them the check costs
+ * more than it saves. JSON.stringify scans a string character by character, v8 copies it:
+ * results holding one string, written and read, took 3.4 µs as JSON against 5.7 as v8 at 512
+ * characters, about the same at 1,024, and 14.4 against 6.4 at 4,096.
+ */
 const JSON_MAX_VALUES = 256;
-const JSON_MAX_CHARS = 4_096;
+const JSON_MAX_CHARS = 1_024;
 
 /** Whether JSON gives `value` back exactly, within what is left of `budget` (which it spends). */
 function jsonExact(value: unknown, budget: { values: number; chars: number }): boolean {

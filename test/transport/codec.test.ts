@@ -69,6 +69,7 @@ test('a small frame of JSON values goes as JSON text and comes back equal', () =
     { base: 12, values: [1764, 'é\u{1F600}\ud800', true, null, { a: [1.5e-300, -7] }], busy: 0.0123, run: 0 },
     { upTo: 99 },
     ['__proto__', { nested: { deeper: [[], {}] } }],
+    ['x'.repeat(1_000)],
   ];
   for (const value of frames) {
     assert.is(encode(value)[0], V8_TAG, 'without `json`, v8 always');
@@ -94,7 +95,7 @@ test('what JSON would change goes as v8 and comes back exactly', () => {
     ['an extra property on an array', extra],
     ['a Date', { at: new Date(5) }],
     ['more values than the budget', Array.from({ length: 300 }, (_, i) => i)],
-    ['a long string', 'x'.repeat(5_000)],
+    ['a string past 1,024 characters', 'x'.repeat(1_025)],
     ['packed numbers', new Float64Array(20)],
   ];
   for (const [what, value] of cases) {
