@@ -1,7 +1,8 @@
 import { PeerLostError, ProtocolError, serializeError } from '../errors.js';
 import { AGENT_ACK, AGENT_CALL, AGENT_LOST, AGENT_RESULTS, parseCancel, type AgentLost } from '../backends/remote-protocol.js';
 import { ERR, OK, type ActorCall, type Backend, type BackendHost, type LostReason, type Results } from '../backends/types.js';
-import { ACTOR_CREDIT, entryCount, failures, parseBatch, rebase, resultId, SPAWN, type Batch } from '../worker/batch.js';
+import { compactResults, parseAnyBatch } from '../worker/compact-forms.js';
+import { ACTOR_CREDIT, entryCount, failures, rebase, resultId, SPAWN, type Batch } from '../worker/batch.js';
 import { parseCallReply } from '../worker/calls.js';
 import { ResultBuffer } from '../worker/result-buffer.js';
 import { IdTable } from '../scheduler/id-table.js';
@@ -174,7 +175,7 @@ export class Router implements BackendHost {
 
   run(message: unknown): void {
     // Names are looked up in this machine's own task module by the worker; nothing here runs them.
-    const batch = parseBatch(message);
+    const batch = parseAnyBatch(message);
     this.#acknowledge(batch.base);
     if (batch.actor !== undefined) return this.#runForActor(batch);
     const count = entryCount(batch);
@@ -436,7 +437,7 @@ export class Router implements BackendHost {
 
   #sendResults(results: Results): void {
     this.#sendAck();
-    if (this.#send(AGENT_RESULTS, results) === undefined) return;
+    if (this.#send(AGENT_RESULTS, compactResults(results) ?? results) === undefined) return;
     // A value the codec cannot carry, or a frame over maxFrameBytes: each result goes on
     // its own, and one that still cannot go fails its task instead of the whole message.
     const failed = failures(results);

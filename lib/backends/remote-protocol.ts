@@ -11,9 +11,9 @@ import type { LostReason } from './types.js';
 
 /** Agent or client → scheduler, first message after the handshake; `role` says which (an agent's may leave it out). */
 export const AGENT_HELLO = 16;
-/** Scheduler → agent: a Batch (worker/batch.ts). */
+/** Scheduler → agent: a Batch (worker/batch.ts), or one of its compact forms (worker/compact-forms.ts). */
 export const AGENT_RUN = 17;
-/** Agent → scheduler: Results (worker/batch.ts). */
+/** Agent → scheduler: Results (worker/batch.ts), or one of their compact forms. */
 export const AGENT_RESULTS = 18;
 /** Scheduler → agent: `{ ids }`, wire ids whose tasks must stop. */
 export const AGENT_CANCEL = 19;
@@ -36,11 +36,13 @@ export const AGENT_CALL = 31;
 export const AGENT_REPLY = 32;
 
 /**
- * Version 6: small frames of JSON's own values go as JSON text (transport/codec.ts), the
- * batch format as in version 5 (worker/batch.ts format 5). Up to 5 it followed the batch
- * format: 3 added batches for actors, 2 had tasks only, 1 flat arrays.
+ * Version 7: a batch of calls of one task with one argument each, and results of only values
+ * and times, travel in the compact forms of worker/compact-forms.ts (a lone number as text,
+ * others as flat arrays). 6: small frames of JSON's own values go as JSON text
+ * (transport/codec.ts), the batch format as in version 5 (worker/batch.ts format 5). Up to 5
+ * it followed the batch format: 3 added batches for actors, 2 had tasks only, 1 flat arrays.
  */
-export const AGENT_PROTOCOL_VERSION = 6;
+export const AGENT_PROTOCOL_VERSION = 7;
 
 /** Most workers one agent may announce: more would let one peer claim the whole pool. */
 export const MAX_PARALLELISM = 4_096;

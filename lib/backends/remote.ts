@@ -1,7 +1,7 @@
 import { deserializeError, PeerLostError, ProtocolError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
 import { AckDeadline } from './ack-deadline.js';
-import { parseResults } from '../worker/batch.js';
+import { compactBatch, parseAnyResults } from '../worker/compact-forms.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
 import {
   AGENT_ACK, AGENT_BYE, AGENT_CALL, AGENT_CANCEL, AGENT_DROP, AGENT_LOST, AGENT_REPLY, AGENT_RESULTS, AGENT_RUN, parseAck, parseLost,
@@ -65,7 +65,7 @@ export class RemoteBackend implements Backend {
     };
     connection.on('message', (type, value) => {
       try {
-        if (type === AGENT_RESULTS) this.#host?.results(this, parseResults(value));
+        if (type === AGENT_RESULTS) this.#host?.results(this, parseAnyResults(value));
         else if (type === AGENT_ACK) this.#deadline.acked(parseAck(value));
         else if (type === AGENT_LOST) {
           const lost = parseLost(value);
@@ -107,7 +107,7 @@ export class RemoteBackend implements Backend {
   }
 
   dispatch(batch: Batch): void {
-    if (!this.#connection.send(AGENT_RUN, batch)) this.#congested = true;
+    if (!this.#connection.send(AGENT_RUN, compactBatch(batch) ?? batch)) this.#congested = true;
     this.#deadline.sent(batch.base);
   }
 

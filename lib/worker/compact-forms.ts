@@ -1,10 +1,11 @@
 /**
- * The compact forms in which batches and results cross to local workers. Node serializes
+ * The compact forms in which batches and results cross to workers and agents. Node serializes
  * each message with v8's serializer, a thread's postMessage and a process's 'advanced' IPC
  * alike, at a cost per object and per element: nested objects cost most, arrays less, a
- * short string least. So a lone call with a number, and its lone number back, go as text to
- * threads and processes; and to a worker process the common batch (calls of one task with one
- * argument each) and results that carry only values and times go as flat arrays.
+ * short string least; JSON text on an agent's connection likewise. So a lone call with a
+ * number, and its lone number back, go as text to threads, processes and agents; and to a
+ * worker process or an agent the common batch (calls of one task with one argument each) and
+ * results that carry only values and times go as flat arrays.
  */
 import { ProtocolError } from '../errors.js';
 import { parseBatch, parseResults, type Batch, type Results } from './batch.js';
@@ -44,6 +45,20 @@ export function compactResults(results: Results): string | FlatResults | undefin
 export function parseFlatResults(value: readonly unknown[]): Results {
   if (value.length !== 4) throw new ProtocolError('flat results are [base, values, busy, run]');
   return parseResults({ base: value[0], values: value[1], busy: value[2], run: value[3] });
+}
+
+/** A batch in whichever form it came (an agent's connection carries all three). */
+export function parseAnyBatch(value: unknown): Batch {
+  if (typeof value === 'string') return parseTextBatch(value);
+  if (Array.isArray(value)) return parseFlatBatch(value);
+  return parseBatch(value);
+}
+
+/** Results in whichever form they came. */
+export function parseAnyResults(value: unknown): Results {
+  if (typeof value === 'string') return parseTextResults(value);
+  if (Array.isArray(value)) return parseFlatResults(value);
+  return parseResults(value);
 }
 
 // ---- a lone number as text ----

@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { AckDeadline } from '../../lib/backends/ack-deadline.js';
 import { AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_RUN, type AgentHello } from '../../lib/backends/remote-protocol.js';
 import { connect } from '../../lib/transport/index.js';
-import { entryCount, parseBatch } from '../../lib/worker/batch.js';
+import { entryCount } from '../../lib/worker/batch.js';
+import { parseAnyBatch } from '../../lib/worker/compact-forms.js';
 import { HOST, Scope, TASKS, joined, newKey, runMany, waitFor, within, type Tagged } from './helpers.js';
 
 test('AckDeadline: acknowledgements are cumulative; only the oldest batch still unacknowledged counts (injected clock)', () => {
@@ -67,7 +68,7 @@ test('an agent that never acknowledges is given work for at most 64 workers, dro
     scope.defer(() => fake.destroy());
     let given = 0;
     fake.on('message', (type, value) => {
-      if (type === AGENT_RUN) given += entryCount(parseBatch(value));
+      if (type === AGENT_RUN) given += entryCount(parseAnyBatch(value));
     });
     const hello: AgentHello = {
       version: AGENT_PROTOCOL_VERSION, agentId: `silent-${randomBytes(4).toString('hex')}`, hostname: 'silent', pid: 1,

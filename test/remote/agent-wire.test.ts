@@ -137,6 +137,25 @@ test('a spawn naming anything but an exported class is refused with ERR_TROUPE_A
   }
 });
 
+test('batches in their compact forms: a lone number as text, a list as a flat array; results come back in the same forms', async () => {
+  const scope = new Scope();
+  try {
+    const { peers, agent, protocolErrors } = await setup(scope);
+    const peer = peers[0];
+    const forms: unknown[] = [];
+    peer.connection.on('message', (type, value) => type === AGENT_RESULTS && forms.push(value));
+    peer.connection.send(AGENT_RUN, '7 square 12');
+    peer.connection.send(AGENT_RUN, [8, 'square', [1, 2, 3]]);
+    await waitFor(() => [7, 8, 9, 10].every((id) => peer.results.has(id)), 10_000, 'the results');
+    assert.equal([7, 8, 9, 10].map((id) => peer.results.get(id)), [[0, 144], [0, 1], [0, 4], [0, 9]]);
+    assert.ok(forms.some((f) => typeof f === 'string' && f.startsWith('7 144 ')), JSON.stringify(forms));
+    assert.ok(forms.some((f) => Array.isArray(f) && f[0] === 8), JSON.stringify(forms));
+    unharmed(agent, peer, protocolErrors);
+  } finally {
+    await scope.close();
+  }
+});
+
 test('cancel messages with ids it never got are ignored', async () => {
   const scope = new Scope();
   try {
@@ -159,7 +178,10 @@ test('a malformed batch makes the agent drop that connection and reconnect; it s
     const malformed: unknown[] = [
       'not a batch', { base: 1, name: 'square' }, { base: 'id', name: 'square', one: [1] }, { base: 1, name: 'square', args: ['not args'] },
       { base: 1, name: 42, one: [1] }, { base: 1, name: 'square', one: sparse }, { base: 1, name: 'square', args: [sparse] },
-      { base: 1, name: ['square'], one: [1, 2] }, ['x', null, {}, -1],
+      { base: 1, name: ['square'], one: [1, 2] },
+      // The compact forms (worker/compact-forms.ts): no number, a base past 2^53, a flat batch short of its list.
+      '1 square', `${2 ** 53} square 1`, [1, 'square'], [1, 'square', 'x'],
+      ['x', null, {}, -1],
     ];
     for (const [n, batch] of malformed.entries()) {
       const peer = peers[n];

@@ -10,7 +10,8 @@ import type { Pool } from '../../lib/index.js';
 import {
   AGENT_CALL, AGENT_HELLO, AGENT_LOST, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, type AgentHello,
 } from '../../lib/backends/remote-protocol.js';
-import { parseBatch, entryCount } from '../../lib/worker/batch.js';
+import { entryCount } from '../../lib/worker/batch.js';
+import { parseAnyBatch } from '../../lib/worker/compact-forms.js';
 import { resultsOf } from './wire.js';
 import { clientHandshake, helloMessage } from '../../lib/transport/auth.js';
 import { encodeFrameHeader, encodeFrame } from '../../lib/transport/framing.js';
@@ -250,7 +251,7 @@ async function fakeWithWork(s: Setup, scope: Scope) {
   const tasks = runMany<Tagged>(s.pool, 'tagged', 40, (i) => [i], 15_000);
   tasks.catch(() => {}); // awaited by the test
   await waitFor(() => fake.messages.some(([type]) => type === AGENT_RUN), 5000, 'a batch for the fake agent');
-  const batch = parseBatch(fake.messages.find(([type]) => type === AGENT_RUN)![1]);
+  const batch = parseAnyBatch(fake.messages.find(([type]) => type === AGENT_RUN)![1]);
   return { fake, hello, tasks, firstId: batch.base };
 }
 
@@ -259,7 +260,7 @@ function givenIds(messages: [number, unknown][]): number[] {
   return messages
     .filter(([type]) => type === AGENT_RUN)
     .flatMap(([, run]) => {
-      const batch = parseBatch(run);
+      const batch = parseAnyBatch(run);
       return Array.from({ length: entryCount(batch) }, (_, i) => batch.base + i);
     });
 }

@@ -1,5 +1,6 @@
 /** Builds and reads protocol messages from the flat `[id, name, args, …]` form tests find easy to write. */
-import { parseResults, resultId, type Batch } from '../../lib/worker/batch.js';
+import { resultId, type Batch } from '../../lib/worker/batch.js';
+import { parseAnyResults } from '../../lib/worker/compact-forms.js';
 
 /** A batch from `[id, name, args, …]` triples whose ids are consecutive. */
 export function batchOf(triples: readonly unknown[]): Batch {
@@ -16,7 +17,7 @@ export function batchOf(triples: readonly unknown[]): Batch {
 
 /** `[id, status, value]` for each result of a results message (status 1 for a failure). */
 export function resultTriples(message: unknown): [number, number, unknown][] {
-  const results = parseResults(message);
+  const results = parseAnyResults(message);
   const failed = new Set(results.failed);
   return Array.from(results.values, (value, i): [number, number, unknown] => [resultId(results, i), failed.has(i) ? 1 : 0, value]);
 }
