@@ -5,7 +5,7 @@ import { setDelay } from '../timers.js';
 import { DataCloneError, deserializeError, ProtocolError, ResourceLimitError, WorkerStartError } from '../errors.js';
 import { entryCount, parseResults, type Results } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
-import { compactBatch, parseFlatResults, parseTextResults } from '../worker/compact-forms.js';
+import { compactBatch, parseAnyResults } from '../worker/compact-forms.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, REAPED_ENV, TASKS_ENV, parseFromWorker,
   type ToWorker,
@@ -60,8 +60,7 @@ export class ProcessBackend implements Backend {
     // (and cluster emits it once more): a round trip took about 1 µs less.
     worker.process.on('message', (value: unknown) => {
       try {
-        if (typeof value === 'string') return this.#results(parseTextResults(value));
-        if (Array.isArray(value)) return this.#results(parseFlatResults(value));
+        if (typeof value === 'string' || Array.isArray(value)) return this.#results(parseAnyResults(value));
         const message = parseFromWorker(value);
         if (message?.t === MSG_RESULTS) this.#results(parseResults(message.r));
         else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));

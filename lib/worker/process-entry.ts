@@ -3,7 +3,7 @@ import './watchdog.js';
 import { serializeError } from '../errors.js';
 import { parseBatch } from './batch.js';
 import { loadHooks } from './hooks.js';
-import { compactResults, parseFlatBatch, parseTextBatch, type FlatResults } from './compact-forms.js';
+import { compactResults, parseAnyBatch, type FlatResults } from './compact-forms.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseControl, type FromWorker,
 } from './protocol.js';
@@ -47,8 +47,7 @@ try {
   );
   await (await loadHooks(href)).setup(workerData);
   process.on('message', (message: { t?: unknown; b?: unknown } | unknown[] | string | null) => {
-    if (typeof message === 'string') return runtime.run(parseTextBatch(message));
-    if (Array.isArray(message)) return runtime.run(parseFlatBatch(message));
+    if (typeof message === 'string' || Array.isArray(message)) return runtime.run(parseAnyBatch(message));
     if (message?.t === MSG_RUN) return runtime.run(parseBatch(message.b));
     const control = parseControl(message);
     if (control?.t === MSG_DROP) runtime.drop(control.ids);
