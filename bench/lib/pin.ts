@@ -7,28 +7,7 @@
  * contenders do. Linux with taskset(1) only.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-
-/** Pids of the processes below `root`, read from /proc. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-  }
-  const out: number[] = [];
-  const pending = [root];
-  while (pending.length > 0) for (const pid of children.get(pending.pop()!) ?? []) out.push(pid), pending.push(pid);
-  return out;
-}
+import { descendants } from '../../dist/bench/proc-stats.js';
 
 function setAffinity(pids: readonly number[], cpus: string): void {
   for (const pid of pids) {
@@ -54,6 +33,7 @@ export function pinToOneCpu(): (() => void) | undefined {
     return undefined;
   }
   const first = cpus.split(/[,-]/)[0];
-  setAffinity([process.pid, ...descendants(process.pid)], first);
-  return () => setAffinity([process.pid, ...descendants(process.pid)], cpus);
+  const tree = () => [process.pid, ...(descendants() ?? [])];
+  setAffinity(tree(), first);
+  return () => setAffinity(tree(), cpus);
 }

@@ -25,7 +25,7 @@ function onlyValues(results: Results): boolean {
   return ids === undefined && failed === undefined && started === undefined && progress === undefined && heap === undefined;
 }
 
-/** A worker process's form of a batch: text, or a flat array; undefined for a batch that needs the general form. */
+/** A worker process's or an agent's form of a batch: text, or a flat array; undefined for a batch that needs the general form. */
 export function compactBatch(batch: Batch): string | FlatBatch | undefined {
   if (!isCommon(batch)) return undefined;
   return lone(batch.one) ? batchText(batch.base, batch.name, batch.one[0]) : [batch.base, batch.name, batch.one];
@@ -36,7 +36,7 @@ export function parseFlatBatch(value: readonly unknown[]): Batch {
   return parseBatch({ base: value[0], name: value[1], one: value[2] });
 }
 
-/** A worker process's form of results: text, or a flat array; undefined for results that need the general form. */
+/** A worker process's or an agent's form of results: text, or a flat array; undefined for results that need the general form. */
 export function compactResults(results: Results): string | FlatResults | undefined {
   if (!onlyValues(results)) return undefined;
   return lone(results.values) ? resultsText(results) : [results.base, results.values, results.busy, results.run];
@@ -82,6 +82,13 @@ function numberIn(text: string, start: number, end: number, what: string): numbe
   return value;
 }
 
+/** The base id of a one-entry text message, which the id after it must still fit. */
+function baseIn(text: string, end: number, what: 'batch' | 'results'): number {
+  const base = wireId(numberIn(text, 0, end, `${what}.base`), `${what}.base`);
+  if (!Number.isSafeInteger(base + 1)) throw new ProtocolError(`${what} ids overflow`);
+  return base;
+}
+
 function batchText(base: number, name: string, n: number): string {
   return `${base} ${name} ${n}`;
 }
@@ -112,8 +119,7 @@ export function parseTextBatch(text: string): Batch {
   const first = text.indexOf(' ');
   const last = lastSpace(text);
   if (first < 0 || last <= first) throw new ProtocolError('a text batch is "base name number"');
-  const base = wireId(numberIn(text, 0, first, 'batch.base'), 'batch.base');
-  if (!Number.isSafeInteger(base + 1)) throw new ProtocolError('batch ids overflow');
+  const base = baseIn(text, first, 'batch');
   return { base, name: sameName(taskName(text.slice(first + 1, last))), one: [numberIn(text, last + 1, text.length, 'batch.one[0]')] };
 }
 
@@ -134,8 +140,7 @@ export function parseTextResults(text: string): Results {
   const b = text.indexOf(' ', a + 1);
   const c = text.indexOf(' ', b + 1);
   if (a < 0 || b < 0 || c < 0 || text.indexOf(' ', c + 1) >= 0) throw new ProtocolError('text results are "base value busyNs runNs"');
-  const base = wireId(numberIn(text, 0, a, 'results.base'), 'results.base');
-  if (!Number.isSafeInteger(base + 1)) throw new ProtocolError('results ids overflow');
+  const base = baseIn(text, a, 'results');
   const busy = numberIn(text, b + 1, c, 'results.busy');
   const run = numberIn(text, c + 1, text.length, 'results.run');
   if (!(busy >= 0 && busy < Infinity && run >= 0 && run < Infinity)) throw new ProtocolError('results times must be ns >= 0');
