@@ -367,16 +367,16 @@ async function main(): Promise<void> {
           ? 'No second pass on one CPU (it needs Linux and taskset).'
           : 'Then the same again with every process and thread of the bench pinned to one CPU (taskset): between two CPUs a round trip waits for the other CPU to wake and for where the kernel put each pair of processes, which moves the raw round trips alone by 3× between rounds; on one CPU it measures what the contenders do.'),
       `- Targets: per round, Troupe ÷ the raw medium of its mode in the same round, then the median of those; thread against \`new Worker\` + postMessage, ` +
-        `process against child_process.fork + process.send (batched: JSON; round trip: 'advanced', as Troupe uses), remote against the raw TCP child. ` +
+        `process against child_process.fork + JSON process.send (Node's default, the faster serialization for small messages), remote against the raw TCP child. ` +
         `map() consumes \`pool.map('square', range(n))\` with default options.`,
       `- Old heap: a pass of its own after the throughput rounds, so that its full gcs (which shrink V8's young generation) stay out of the timed runs: ` +
         `each Troupe contender runs ${opts.heapRuns} × ${fmtInt(opts.tasks)} tasks back to back, and this process's V8 old_space used is read before the first run and after each ` +
         `(${gc ? 'after a full gc, --expose-gc given' : 'no --expose-gc, so without a gc: includes garbage not yet collected'}); ` +
         `growth = after the last run − before the first. Worker processes and the agent are not counted.`,
       `- Remote: troupe remote is a \`size: 0\` scheduler in this process plus one agent process (CLI, \`--mode process --size 2\`) on 127.0.0.1, ` +
-        `so a task crosses TCP and then the agent's IPC to a worker process; the raw TCP baselines are one child answering on the TCP connection itself ` +
+        `so a task crosses TCP and then the agent's pipe to a worker process; the raw TCP baselines are one child answering on the TCP connection itself ` +
         `(v8.serialize bodies, length-prefixed frames, no auth, heartbeats, task table or workers behind it). Ratios are taken per round, then the median. ` +
-        `troupe remote inline is the same with \`--mode inline\`: the agent runs the tasks itself, so its one worker holds its own connection and no IPC hop follows.`,
+        `troupe remote inline is the same with \`--mode inline\`: the agent runs the tasks itself, so its one worker holds its own connection and no hop to a worker process follows.`,
       `- ${opts.rounds} rounds + 1 warm-up round (not counted), contenders in rotating order; pools created once and reused. Workers get \`execArgv: []\` (no tsx loader) everywhere.`,
       `- ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, ${machine.date}, commit ${machine.commit}; load average at start ${(machine.loadavgAtStart as number[]).join(' ')}, at end ${load}.`,
       `- Took ${totalSeconds.toFixed(0)} s: setup ${setupSeconds.toFixed(1)} s, throughput ${throughputSeconds.toFixed(1)} s, old heap ${heapSeconds.toFixed(1)} s, latency ${latencySeconds.toFixed(1)} s.`,

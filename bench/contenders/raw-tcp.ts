@@ -165,7 +165,7 @@ export function rawTcpBatched(batch = RAW_TCP_BATCH): Contender {
 
 /**
  * "raw TCP round trip": one one-task frame out, its answer back, one at a time. With `hop`,
- * the TCP child hands the task to a forked worker process and back ('advanced' IPC), as an
+ * the TCP child hands the task to a forked worker process and back (JSON IPC), as an
  * agent does: the floor under remote mode's round trip with the agent's hop.
  */
 export function rawTcpRoundTrip(hop = false): Contender {

@@ -55,8 +55,8 @@ export function troupeLocal(mode: PoolMode, size = 2, api: Api = 'run'): Contend
  * Remote mode on loopback: a scheduler with no workers of its own (`size: 0`, `listen`) in
  * this process, and one agent started with the built CLI as users start it, `--mode process
  * --size 2`, under a random authkey. Tasks go scheduler → agent (TCP) → the
- * agent's worker processes (IPC) and back. With `inline`, the agent runs them itself
- * (`--mode inline`, one worker holding its own connection): no IPC hop.
+ * agent's worker processes (a pipe each) and back. With `inline`, the agent runs them itself
+ * (`--mode inline`, one worker holding its own connection): no hop.
  */
 export function troupeRemote(workers = 2, api: Api = 'run', agentMode: 'process' | 'inline' = 'process'): Contender {
   if (agentMode === 'inline') workers = 1;

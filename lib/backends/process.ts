@@ -1,13 +1,15 @@
 import cluster, { type Worker } from 'node:cluster';
+import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
 import { setDelay } from '../timers.js';
 import { DataCloneError, deserializeError, ProtocolError, ResourceLimitError, WorkerStartError } from '../errors.js';
+import { FramePipe } from '../transport/pipe.js';
 import { entryCount, parseResults, type Results } from '../worker/batch.js';
 import { parseActorCall, uncloneable } from '../worker/calls.js';
 import { compactBatch, parseAnyResults } from '../worker/compact-forms.js';
 import {
-  MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, REAPED_ENV, TASKS_ENV, parseFromWorker,
+  MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_REPLY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, PIPE_FD, REAPED_ENV, TASKS_ENV, parseFromWorker,
   type ToWorker,
 } from '../worker/protocol.js';
 import { CLOSE_GRACE_MS, entryUrl, type LocalBackendOptions, type WorkerEvents } from './local.js';
@@ -15,10 +17,14 @@ import { reaper } from './reaper.js';
 import { Recycling } from './recycling.js';
 import { batchIds, type Backend, type BackendHost, type Batch, type CallReply, type WorkerInfo } from './types.js';
 
+/** How long a dead worker's pipe may take to yield what the worker wrote before it ended. */
+const PIPE_DRAIN_MS = 1_000;
+
 /**
- * One worker process forked with node:cluster, talking over Node's 'advanced' IPC: v8
- * serialization, so values keep the semantics they have on threads and agents, and bytes
- * travel as bytes. (For batches of small numbers it is as fast as JSON IPC.)
+ * One worker process forked with node:cluster. It starts over Node's IPC (init, ready, and
+ * the disconnect that stops it); batches, results, actor calls and replies then go on a pipe
+ * of its own (transport/pipe.ts): JSON text for small plain values, v8 bytes for others, so
+ * values keep the semantics they have on threads and agents, and bytes travel as bytes.
  */
 export class ProcessBackend implements Backend {
   readonly kind = 'process';
@@ -29,6 +35,7 @@ export class ProcessBackend implements Backend {
   readonly pid: number;
   readonly exited: Promise<void>;
   readonly #worker: Worker;
+  readonly #pipe: FramePipe;
   #host: BackendHost | undefined;
   #state: 'running' | 'stopping' | 'exited' = 'running';
   #killedByUs = false;
@@ -44,38 +51,44 @@ export class ProcessBackend implements Backend {
   readonly recycling: Recycling;
   #retired = false;
 
-  private constructor(worker: Worker, names: string[], options: LocalBackendOptions, events: WorkerEvents) {
+  private constructor(worker: Worker, socket: Socket, names: string[], options: LocalBackendOptions, events: WorkerEvents) {
     this.#worker = worker;
     this.pid = worker.process.pid!;
     this.id = `process-${this.pid}`;
     this.names = new Set(names);
     this.capacity = options.maxInFlight;
     this.recycling = new Recycling(options);
+    // Only our own worker entry talks here: a malformed message means it is broken.
+    const broken = (error: Error) => {
+      debug('worker process %d sent a malformed message: %s', this.pid, error.message);
+      this.#worker.process.kill('SIGKILL');
+    };
+    this.#pipe = new FramePipe(socket, {
+      message: (value) => {
+        try {
+          if (typeof value === 'string' || Array.isArray(value)) return this.#results(parseAnyResults(value));
+          const message = parseFromWorker(value);
+          if (message?.t === MSG_RESULTS) this.#results(parseResults(message.r));
+          else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));
+        } catch (error) {
+          if (!(error instanceof ProtocolError)) throw error;
+          broken(error);
+        }
+      },
+      fault: broken,
+    });
     // Idle workers must not keep the primary alive; setBusy() refs the process and its
-    // channel while tasks run, so that a worker dying mid-task is still seen (its channel
-    // closes before its exit is reported).
+    // pipe while tasks run, so that a worker dying mid-task is still seen.
     worker.process.unref();
     worker.process.channel?.unref();
-    // From the child process itself, not from cluster's Worker, which re-emits each message
-    // (and cluster emits it once more): a round trip took about 1 µs less.
-    worker.process.on('message', (value: unknown) => {
-      try {
-        if (typeof value === 'string' || Array.isArray(value)) return this.#results(parseAnyResults(value));
-        const message = parseFromWorker(value);
-        if (message?.t === MSG_RESULTS) this.#results(parseResults(message.r));
-        else if (message?.t === MSG_CALL) this.#host?.call(this, parseActorCall(message.c));
-      } catch (error) {
-        if (!(error instanceof ProtocolError)) throw error;
-        // Only our own worker entry talks here: a malformed message means it is broken.
-        debug('worker process %d sent a malformed message: %s', this.pid, error.message);
-        this.#worker.process.kill('SIGKILL');
-      }
-    });
+    this.#pipe.unref();
     worker.on('error', (error: Error) => debug('worker process %d: %s', this.pid, error.message));
     this.exited = new Promise((resolve) => {
-      worker.once('exit', (code: number | null, signal: string | null) => {
+      worker.once('exit', async (code: number | null, signal: string | null) => {
         const wasStopping = this.#state === 'stopping';
         this.#state = 'exited';
+        // Results the worker wrote before it ended still count: they are read before its tasks go elsewhere.
+        await this.#pipe.drained(PIPE_DRAIN_MS);
         const how = `exited with ${signal ?? `code ${code}`}`;
         // V8 aborts a process that runs out of heap: with a heap limit set, that is the limit.
         const error =
@@ -98,6 +111,8 @@ export class ProcessBackend implements Backend {
       execArgv: processExecArgv(options),
       serialization: 'advanced',
       args: [],
+      // After stdin, stdout, stderr and IPC: the pipe for batches and results (PIPE_FD).
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'],
     });
     let worker: Worker;
     try {
@@ -120,7 +135,13 @@ export class ProcessBackend implements Backend {
           reject(error);
           return;
         }
-        const backend = new ProcessBackend(worker, names!, options, events);
+        const socket = worker.process.stdio[PIPE_FD];
+        if (!(socket instanceof Socket)) {
+          worker.process.kill('SIGKILL');
+          reject(new WorkerStartError('worker process has no pipe for batches'));
+          return;
+        }
+        const backend = new ProcessBackend(worker, socket, names!, options, events);
         events.workerStart?.(backend.info(0)[0]);
         resolve(backend);
       };
@@ -147,7 +168,7 @@ export class ProcessBackend implements Backend {
 
   get ready(): boolean {
     return (
-      this.#state === 'running' && !this.#killedByUs && !this.#writeFailed && this.#worker.isConnected() &&
+      this.#state === 'running' && !this.#killedByUs && !this.#writeFailed && this.#pipe.writable &&
       this.#written >= this.#congestedUntil && !this.recycling.due
     );
   }
@@ -169,11 +190,11 @@ export class ProcessBackend implements Backend {
 
   dispatch(batch: Batch): void {
     // A value that cannot be serialized throws here, before anything is counted as sent.
-    // send() returning false means the channel is backed up: take no more until it is written.
+    // send() returning false means the pipe is backed up: take no more until it is written.
     const message: ToWorker = compactBatch(batch) ?? { t: MSG_RUN, b: batch };
     let accepted: boolean;
     try {
-      accepted = this.#worker.send(message, (error: Error | null) => this.#onWritten(batch, error));
+      accepted = this.#pipe.send(message, (error) => this.#onWritten(batch, error ?? null));
     } catch (error) {
       throw new DataCloneError((error as Error).message, { cause: error });
     }
@@ -207,7 +228,7 @@ export class ProcessBackend implements Backend {
 
   /** Sends a control message; one that cannot go because the worker is gone is moot. */
   #control(message: ToWorker): void {
-    if (this.#state === 'running' && this.#worker.isConnected()) this.#worker.send(message);
+    if (this.#state === 'running' && this.#pipe.writable) this.#pipe.send(message);
   }
 
   /** A process cannot leave a running task: it is killed and replaced; its other tasks run again. */
@@ -219,13 +240,12 @@ export class ProcessBackend implements Backend {
 
   setBusy(busy: boolean): void {
     if (this.#state !== 'running') return;
-    const { channel } = this.#worker.process;
     if (busy) {
       this.#worker.process.ref();
-      channel?.ref();
+      this.#pipe.ref();
     } else {
       this.#worker.process.unref();
-      channel?.unref();
+      this.#pipe.unref();
     }
   }
 

@@ -54,6 +54,18 @@ export function encodeFrameHeader(type: number, bodyBytes: number): Buffer {
   return header;
 }
 
+/** A frame whose body is `text` in UTF-8, written straight behind its header. */
+export function encodeTextFrame(type: number, text: string): Buffer {
+  checkType(type);
+  const bytes = Buffer.byteLength(text);
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + bytes);
+  frame.writeUInt32BE(MIN_FRAME_LENGTH + bytes, 0);
+  frame[4] = PROTOCOL_VERSION;
+  frame[5] = type;
+  frame.write(text, HEADER_BYTES, bytes, 'utf8');
+  return frame;
+}
+
 export function encodeFrame(type: number, body: Uint8Array = EMPTY): Buffer {
   checkType(type);
   if (MIN_FRAME_LENGTH + body.byteLength > MAX_FRAME_BYTES_LIMIT) {

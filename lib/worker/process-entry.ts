@@ -1,11 +1,14 @@
-// The program each worker process runs: load the task module, run setup(), then run batches from IPC.
+// The program each worker process runs: load the task module, run setup(), then run batches
+// from its pipe (transport/pipe.ts), sending results back the same way.
 import './watchdog.js';
+import { Socket } from 'node:net';
+import { FramePipe } from '../transport/pipe.js';
 import { serializeError } from '../errors.js';
 import { parseBatch } from './batch.js';
 import { loadHooks } from './hooks.js';
 import { compactResults, parseAnyBatch, type FlatResults } from './compact-forms.js';
 import {
-  MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, TASKS_ENV, parseControl, type FromWorker,
+  MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, PIPE_FD, TASKS_ENV, parseControl, type FromWorker,
 } from './protocol.js';
 import { WorkerRuntime, loadTasks } from './runtime.js';
 
@@ -21,7 +24,7 @@ process.on('disconnect', () => {
     .finally(() => process.exit(0));
 });
 
-function send(message: FromWorker | FlatResults | string): void {
+function send(message: FromWorker): void {
   process.send!(message);
 }
 
@@ -40,19 +43,24 @@ function init(): Promise<{ workerData: unknown; reportHeap: boolean }> {
 
 try {
   const { workerData, reportHeap } = await init();
+  const pipe: FramePipe = new FramePipe(new Socket({ fd: PIPE_FD, readable: true, writable: true }), {
+    message(message) {
+      if (typeof message === 'string' || Array.isArray(message)) return runtime.run(parseAnyBatch(message));
+      if ((message as { t?: unknown } | null)?.t === MSG_RUN) return runtime.run(parseBatch((message as { b: unknown }).b));
+      const control = parseControl(message);
+      if (control?.t === MSG_DROP) runtime.drop(control.ids);
+      else if (control !== undefined) runtime.reply(control.r);
+    },
+    // Only our own primary writes here: bytes that are not frames mean it is broken.
+    fault: () => process.exit(1),
+  });
+  const post = (message: FromWorker | FlatResults | string) => pipe.send(message);
   const runtime = new WorkerRuntime(
     await loadTasks(href),
-    { results: (r) => send(compactResults(r) ?? { t: MSG_RESULTS, r }), call: (c) => send({ t: MSG_CALL, c }) },
+    { results: (r) => post(compactResults(r) ?? { t: MSG_RESULTS, r }), call: (c) => post({ t: MSG_CALL, c }) },
     reportHeap,
   );
   await (await loadHooks(href)).setup(workerData);
-  process.on('message', (message: { t?: unknown; b?: unknown } | unknown[] | string | null) => {
-    if (typeof message === 'string' || Array.isArray(message)) return runtime.run(parseAnyBatch(message));
-    if (message?.t === MSG_RUN) return runtime.run(parseBatch(message.b));
-    const control = parseControl(message);
-    if (control?.t === MSG_DROP) runtime.drop(control.ids);
-    else if (control !== undefined) runtime.reply(control.r);
-  });
   send({ t: MSG_READY, names: runtime.names });
 } catch (error) {
   // Exit only once the message is written: exiting right after send() can lose it.

@@ -1,7 +1,9 @@
 /**
  * Control messages between a pool and its local workers, beside the batches and results
- * of batch.ts. Worker processes talk over Node's 'advanced' (v8) IPC, so values keep the
- * same semantics as on threads and agents.
+ * of batch.ts. A worker process starts over Node's IPC (init, ready), then batches,
+ * results, calls and their replies go on a pipe of their own (transport/pipe.ts), in v8's
+ * format where they are not plain JSON values, so values keep the same semantics as on
+ * threads and agents.
  */
 
 import { MAX_ENTRIES } from './batch.js';
@@ -65,6 +67,8 @@ export interface ThreadReady {
 
 /** The environment variable that names the task module for a worker process. */
 export const TASKS_ENV = 'TROUPE_TASKS';
+/** A worker process's descriptor of its pipe for batches and results (after stdin, stdout, stderr and IPC). */
+export const PIPE_FD = 4;
 /** Set to '1' for a worker process whose primary's reaper ends it if the primary dies: it needs no watchdog thread. */
 export const REAPED_ENV = 'TROUPE_REAPED';
 
