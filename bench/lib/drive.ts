@@ -24,21 +24,30 @@ export function drive(n: number, inFlight: number, call: (i: number) => Promise<
   });
 }
 
-/** `count` echoes one at a time; `make` builds each argument (fresh, when it is transferred). Returns ms per echo. */
+/**
+ * `count` echoes through each of `runners`, one at a time, interleaved: echo k goes through
+ * every runner before echo k + 1 goes through any, starting one further along the list each
+ * time. Runners compared with each other so see the same moments of a shared, noisy machine,
+ * where runs one after the other would each catch their own. `make` builds each argument
+ * (fresh, when it is transferred). Returns ms per echo, per runner.
+ */
 export async function echoes(
-  runner: JobRunner,
-  job: string,
+  runners: readonly { runner: JobRunner; job: string }[],
   count: number,
   make: () => { arg: unknown; transfer?: ArrayBuffer[]; bytes: number },
   check: (sent: number, back: unknown) => boolean,
-): Promise<number[]> {
-  const samples: number[] = [];
+): Promise<number[][]> {
+  const samples = runners.map(() => [] as number[]);
   for (let k = 0; k < count; k++) {
-    const { arg, transfer, bytes } = make();
-    const start = performance.now();
-    const back = await runner.call(job, arg, transfer);
-    samples.push(performance.now() - start);
-    if (!check(bytes, back)) throw new Error(`${runner.name}: ${job} returned something else than it was sent`);
+    for (let j = 0; j < runners.length; j++) {
+      const at = (k + j) % runners.length;
+      const { runner, job } = runners[at];
+      const { arg, transfer, bytes } = make();
+      const start = performance.now();
+      const back = await runner.call(job, arg, transfer);
+      samples[at].push(performance.now() - start);
+      if (!check(bytes, back)) throw new Error(`${runner.name}: ${job} returned something else than it was sent`);
+    }
   }
   return samples;
 }

@@ -79,6 +79,21 @@ export function encodeFrame(type: number, body: Uint8Array = EMPTY): Buffer {
   return frame;
 }
 
+/**
+ * One buffer of `length` bytes holding `parts` (which fill its first `filled`). It starts as
+ * far into its memory, modulo 16, as the first part does into its own, so that each copy
+ * goes between addresses aligned alike: a body starts 6 bytes into its first chunk, and the
+ * CPU's fast copy slows down between misaligned addresses (joining a 64 KiB body cost 2.5
+ * times the copy of an aligned one).
+ */
+function joined(parts: readonly Buffer[], filled: number, length = filled): Buffer {
+  const skew = parts.length === 0 ? 0 : parts[0].byteOffset & 15;
+  const body = Buffer.allocUnsafeSlow(skew + length).subarray(skew);
+  let at = 0;
+  for (const part of parts) at += part.copy(body, at);
+  return body;
+}
+
 export interface FrameDecoderOptions {
   /** Largest accepted length field (version + type + body). @default 64 MiB */
   maxFrameBytes?: number;
@@ -148,7 +163,7 @@ export class FrameDecoder {
         } else {
           this.#keep(piece);
           if (this.#partsFill === this.#bodyLength) {
-            const body = this.#gathered ?? Buffer.concat(this.#parts, this.#partsFill);
+            const body = this.#gathered ?? joined(this.#parts, this.#partsFill);
             this.#dropParts();
             this.#complete(frames, body);
           }
@@ -165,9 +180,7 @@ export class FrameDecoder {
   #keep(piece: Buffer): void {
     if (this.#gathered === undefined && this.#partsFill + piece.length >= GATHER_FROM_BYTES) {
       // pages of a fresh mapping are only resident once written: RSS follows what arrived
-      this.#gathered = Buffer.allocUnsafeSlow(this.#bodyLength);
-      let at = 0;
-      for (const part of this.#parts) at += part.copy(this.#gathered, at);
+      this.#gathered = joined(this.#parts, this.#partsFill, this.#bodyLength);
       this.#parts = [];
     }
     if (this.#gathered) piece.copy(this.#gathered, this.#partsFill);

@@ -103,10 +103,27 @@ test('a body past GATHER_FROM_BYTES, gathered into a buffer of its own, comes ou
     frames.push(...decoder.push(chunk));
   }
   same(frames, [{ type: 21, body }]);
-  assert.is(frames[0].body.byteLength, frames[0].body.buffer.byteLength, 'the body is the whole of its buffer');
+  const { byteOffset, byteLength, buffer } = frames[0].body;
+  assert.is(byteOffset, HEADER_BYTES, 'the body starts as far into its buffer as into its first chunk, so that copies run aligned');
+  assert.is(byteOffset + byteLength, buffer.byteLength, 'and fills the rest of it');
   assert.ok(chunks.every((c) => c.buffer !== frames[0].body.buffer));
   assert.is(decoder.bufferedBytes, 0);
   same(decoder.push(encodeFrame(16, Buffer.from('next'))), [{ type: 16, body: Buffer.from('next') }]);
+});
+
+test('a body joined from a few chunks starts as far into its buffer, modulo 16, as into its first chunk', () => {
+  const body = Buffer.alloc(1_000, 7);
+  const frame = encodeFrame(22, body);
+  const decoder = new FrameDecoder();
+  // Chunks of their own memory, as a socket gives (a small Buffer.from shares a pool).
+  const chunk = (part: Buffer) => {
+    const own = Buffer.allocUnsafeSlow(part.length);
+    part.copy(own);
+    return own;
+  };
+  const frames = [frame.subarray(0, 500), frame.subarray(500)].flatMap((part) => decoder.push(chunk(part)));
+  same(frames, [{ type: 22, body }]);
+  assert.is(frames[0].body.byteOffset % 16, HEADER_BYTES);
 });
 
 test('a wrong version is a ProtocolError', () => {
