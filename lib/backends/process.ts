@@ -109,6 +109,7 @@ export class ProcessBackend implements Backend {
     cluster.setupPrimary({
       exec: fileURLToPath(entryUrl('process-entry')),
       execArgv: processExecArgv(options),
+      // The IPC channel carries the init, whose workerData keeps v8's semantics like any value.
       serialization: 'advanced',
       args: [],
       // After stdin, stdout, stderr and IPC: the pipe for batches and results (PIPE_FD).

@@ -1,7 +1,7 @@
 /**
  * How values cross a thread boundary with the semantics of `node:v8` serialization (a
  * Buffer stays a Buffer, a Map a Map), which every other medium has too: worker processes
- * use Node's 'advanced' (v8) IPC and agents a v8 codec. A thread's port uses structured
+ * and agents get frames of the v8 codec (transport/codec.ts). A thread's port uses structured
  * clone, which turns a Buffer into a plain Uint8Array; so a message whose values are all
  * plain primitives is posted as it is, and any other as v8 bytes whose memory is moved.
  */
