@@ -1,6 +1,6 @@
 /**
  * The one format in which work crosses from the scheduler to whatever runs it (a thread's
- * port, a process's IPC channel, an agent's connection and its local workers), and results
+ * port, a process's pipe, an agent's connection and its local workers), and results
  * come back. Every boundary that receives one parses it here into typed values.
  *
  * A batch's entries have consecutive wire ids from `base`, so no id travels per entry. The

@@ -2,7 +2,7 @@
  * Calls that code running in a worker makes to an actor of its pool (`actor(name).call()`
  * from `troupe/worker`) or to one of its named queues (`queue(name)`), and their replies.
  * They go up to the scheduler on the worker's own channel (a thread's port, a process's
- * IPC, an agent's connection), which routes them to the actor wherever it lives, or to the
+ * pipe, an agent's connection), which routes them to the actor wherever it lives, or to the
  * queue. Every boundary parses them here.
  */
 import { DataCloneError, ProtocolError, serializeError } from '../errors.js';
