@@ -1,10 +1,10 @@
 /**
  * A list of values travels as one Float64Array when they are all numbers: a map chunk's items
- * and values, a batch's single arguments (`one`), a results message's values.
- * Every medium (a thread's structured clone, the v8 frames of a worker process's pipe and
- * an agent's connection) copies a typed array's bytes in one go, where it writes and reads an array of numbers
- * element by element: 1,000 numbers cross a thread's port about 5× faster packed. A Float64
- * holds every JS number exactly (-0 and NaN included), so a task sees the same values.
+ * and values, a batch's single arguments (`one`), a results message's values. Every medium
+ * (a thread's structured clone, the v8 frames of a worker process's pipe and an agent's
+ * connection) copies a typed array's bytes in one go, where it writes and reads an array of
+ * numbers element by element: 1,000 numbers cross a thread's port about 5× faster packed. A
+ * Float64 holds every JS number exactly (-0 and NaN included), so a task sees the same values.
  * Receivers accept either form (`valueList` in parse.ts).
  */
 
