@@ -6,6 +6,7 @@ import { FramePipe } from '../transport/pipe.js';
 import { serializeError } from '../errors.js';
 import { parseBatch } from './batch.js';
 import { loadHooks } from './hooks.js';
+import { isRecord } from './parse.js';
 import { compactResults, parseAnyBatch, type FlatResults } from './compact-forms.js';
 import {
   MSG_CALL, MSG_DROP, MSG_INIT, MSG_READY, MSG_RESULTS, MSG_RUN, MSG_START_FAILED, PIPE_FD, TASKS_ENV, parseControl, type FromWorker,
@@ -46,7 +47,7 @@ try {
   const pipe: FramePipe = new FramePipe(new Socket({ fd: PIPE_FD, readable: true, writable: true }), {
     message(message) {
       if (typeof message === 'string' || Array.isArray(message)) return runtime.run(parseAnyBatch(message));
-      if ((message as { t?: unknown } | null)?.t === MSG_RUN) return runtime.run(parseBatch((message as { b: unknown }).b));
+      if (isRecord(message) && message.t === MSG_RUN) return runtime.run(parseBatch(message.b));
       const control = parseControl(message);
       if (control?.t === MSG_DROP) runtime.drop(control.ids);
       else if (control !== undefined) runtime.reply(control.r);
