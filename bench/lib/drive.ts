@@ -28,8 +28,8 @@ export function drive(n: number, inFlight: number, call: (i: number) => Promise<
  * `count` echoes through each of `runners`, one at a time, interleaved: echo k goes through
  * every runner before echo k + 1 goes through any, starting one further along the list each
  * time, so that runners compared with each other see the same moments of a shared, noisy
- * machine, where runs one after the other would each catch their own. `make` builds each argument
- * (fresh, when it is transferred). Returns ms per echo, per runner.
+ * machine, where runs one after the other would each catch their own. `make` builds each
+ * echo's argument; `check` judges what came back. Returns ms per echo, per runner.
  */
 export async function echoes(
   runners: readonly { runner: JobRunner; job: string }[],

@@ -40,8 +40,8 @@ export class ProcessBackend implements Backend {
   #state: 'running' | 'stopping' | 'exited' = 'running';
   #killedByUs = false;
   /**
-   * A write to the worker failed: it is gone, whatever isConnected() says until the event
-   * loop sees its channel close. Work re-queued meanwhile must not come back here: that
+   * A write to the worker failed: it is gone, though its pipe may still look writable until
+   * the event loop sees it close. Work re-queued meanwhile must not come back here: that
    * write fails on the next tick too, and the loop never gets to the close.
    */
   #writeFailed = false;
@@ -76,6 +76,13 @@ export class ProcessBackend implements Backend {
         }
       },
       fault: broken,
+      // Our worker never closes its end: a pipe that closes under a live worker leaves it
+      // unreachable with tasks in flight, so it goes, and its tasks with it (the exit re-queues them).
+      closed: () => {
+        if (this.#state !== 'running') return;
+        debug('worker process %d closed its pipe', this.pid);
+        this.#worker.process.kill('SIGKILL');
+      },
     });
     // Idle workers must not keep the primary alive; setBusy() refs the process and its
     // pipe while tasks run, so that a worker dying mid-task is still seen.
@@ -105,7 +112,11 @@ export class ProcessBackend implements Backend {
   static start(options: LocalBackendOptions, events: WorkerEvents = {}): Promise<ProcessBackend> {
     // cluster's settings are process-wide: set ours for this fork only, then put back the
     // user's (or Node's defaults), so a cluster.fork() of their own is not a Troupe worker.
-    const previous = { exec: process.argv[1], execArgv: process.execArgv, args: process.argv.slice(2), ...cluster.settings };
+    // setupPrimary() merges into the settings it has: a key the user never set goes back to undefined.
+    const previous = {
+      exec: process.argv[1], execArgv: process.execArgv, args: process.argv.slice(2), serialization: undefined, stdio: undefined,
+      ...cluster.settings,
+    };
     cluster.setupPrimary({
       exec: fileURLToPath(entryUrl('process-entry')),
       execArgv: processExecArgv(options),
@@ -256,7 +267,8 @@ export class ProcessBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    if (this.#state === 'exited') return;
+    // An exit still being handled (its pipe read to the end) is waited for, not skipped.
+    if (this.#state === 'exited') return this.exited;
     this.#state = 'stopping';
     this.#worker.process.ref();
     // The worker runs teardown() and exits when its channel closes.
@@ -267,7 +279,7 @@ export class ProcessBackend implements Backend {
   }
 
   async destroy(): Promise<void> {
-    if (this.#state === 'exited') return;
+    if (this.#state === 'exited') return this.exited;
     this.#state = 'stopping';
     this.#worker.process.ref();
     this.#worker.process.kill('SIGKILL');

@@ -42,39 +42,39 @@ function checkType(type: number): void {
 }
 
 /**
+ * A buffer of the header of a frame whose body is `bodyBytes` long, and room for `room` bytes
+ * after it. Throws before allocating anything if the type or the length is out of range.
+ */
+function withHeader(type: number, bodyBytes: number, room: number): Buffer {
+  checkType(type);
+  if (MIN_FRAME_LENGTH + bodyBytes > MAX_FRAME_BYTES_LIMIT) {
+    throw new FrameTooLargeError(MIN_FRAME_LENGTH + bodyBytes, MAX_FRAME_BYTES_LIMIT);
+  }
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + room);
+  frame.writeUInt32BE(MIN_FRAME_LENGTH + bodyBytes, 0);
+  frame[4] = PROTOCOL_VERSION;
+  frame[5] = type;
+  return frame;
+}
+
+/**
  * The 6 header bytes alone, so that a large body can be handed to the socket next to it
  * (one writev) instead of being copied behind it.
  */
 export function encodeFrameHeader(type: number, bodyBytes: number): Buffer {
-  checkType(type);
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  header.writeUInt32BE(MIN_FRAME_LENGTH + bodyBytes, 0);
-  header[4] = PROTOCOL_VERSION;
-  header[5] = type;
-  return header;
+  return withHeader(type, bodyBytes, 0);
 }
 
 /** A frame whose body is `text` in UTF-8, written straight behind its header. */
 export function encodeTextFrame(type: number, text: string): Buffer {
-  checkType(type);
   const bytes = Buffer.byteLength(text);
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + bytes);
-  frame.writeUInt32BE(MIN_FRAME_LENGTH + bytes, 0);
-  frame[4] = PROTOCOL_VERSION;
-  frame[5] = type;
+  const frame = withHeader(type, bytes, bytes);
   frame.write(text, HEADER_BYTES, bytes, 'utf8');
   return frame;
 }
 
 export function encodeFrame(type: number, body: Uint8Array = EMPTY): Buffer {
-  checkType(type);
-  if (MIN_FRAME_LENGTH + body.byteLength > MAX_FRAME_BYTES_LIMIT) {
-    throw new FrameTooLargeError(MIN_FRAME_LENGTH + body.byteLength, MAX_FRAME_BYTES_LIMIT);
-  }
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + body.byteLength);
-  frame.writeUInt32BE(MIN_FRAME_LENGTH + body.byteLength, 0);
-  frame[4] = PROTOCOL_VERSION;
-  frame[5] = type;
+  const frame = withHeader(type, body.byteLength, body.byteLength);
   frame.set(body, HEADER_BYTES);
   return frame;
 }

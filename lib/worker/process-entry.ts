@@ -16,14 +16,17 @@ import { WorkerRuntime, loadTasks } from './runtime.js';
 const href = process.env[TASKS_ENV] ?? '';
 let stopping: Promise<void> | undefined;
 
-// The primary closes the channel to stop us (teardown() runs first; the primary bounds it),
-// and a primary that dies closes it too.
-process.on('disconnect', () => {
+/** teardown(), then exit; the primary bounds how long it waits. */
+function stop(): void {
   stopping ??= loadHooks(href)
     .then((hooks) => hooks.teardown())
     .catch(() => {})
     .finally(() => process.exit(0));
-});
+}
+
+// The primary closes the channel to stop us, and a primary that dies closes it too (and
+// our pipe, whichever close comes first).
+process.on('disconnect', stop);
 
 function send(message: FromWorker): void {
   process.send!(message);
@@ -54,6 +57,8 @@ try {
     },
     // Only our own primary writes here: bytes that are not frames mean it is broken.
     fault: () => process.exit(1),
+    // Our primary never closes its end while we run: it is gone, or the pipe is broken.
+    closed: stop,
   });
   const post = (message: FromWorker | FlatResults | string) => pipe.send(message);
   const runtime = new WorkerRuntime(

@@ -54,6 +54,19 @@ test("process: bytes on a worker's pipe that are not a frame end that worker: it
   }
 });
 
+test("process: a worker whose pipe closes under it is replaced: its task fails as lost, and the pool goes on", async () => {
+  const pool = await openPool('process', { size: 1, retries: 0 });
+  try {
+    const [pid] = workerPids(pool);
+    await rejection(pool.run('closePipe'), 'ERR_TROUPE_WORKER_LOST');
+    await waitGone([pid], 5_000, 'the worker whose pipe closed');
+    assert.is(await within(pool.run<number>('square', [7]), 10_000, 'a task on the replacement'), 49);
+    assert.not.equal(workerPids(pool), [pid]);
+  } finally {
+    await pool.destroy();
+  }
+});
+
 for (const mode of MODES) {
   test(`${mode}: close() lets in-flight and queued tasks finish, refuses new ones, then stops every worker`, async () => {
     const pool = await openPool(mode, { size: 2, maxInFlight: 1 });

@@ -5,9 +5,8 @@ import type { Pool } from '../../lib/index.js';
 import { MODES, rejection, waitFor, within, withPool } from './helpers.js';
 
 /**
- * Runs `count` batchProbe tasks at once; returns how many tasks shared each message. A
- * probe names its worker, its IPC message (processes) and its synchronous turn: the tasks
- * of one batch run one after the other in one turn.
+ * Runs `count` batchProbe tasks at once; returns how many tasks shared each batch. A probe
+ * names its worker and its batch (see batchProbe in the fixture).
  */
 async function batchSizes(pool: Pool, count: number): Promise<number[]> {
   const keys = await within(

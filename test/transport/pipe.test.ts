@@ -9,7 +9,10 @@ import { Cleanup, within } from './helpers.js';
 const cleanup = new Cleanup();
 test.after.each(() => cleanup.run());
 
-/** Two connected sockets on 127.0.0.1. */
+/** Handlers for a pipe whose side of the talk a test does not follow. */
+const QUIET = { message: () => {}, fault: () => {}, closed: () => {} };
+
+/** Two connected sockets on 127.0.0.1; an error on either (a reset by the other) is not the test's failure. */
 async function socketPair(): Promise<[net.Socket, net.Socket]> {
   const server = cleanup.add(net.createServer());
   server.listen(0, '127.0.0.1');
@@ -18,6 +21,7 @@ async function socketPair(): Promise<[net.Socket, net.Socket]> {
   const client = cleanup.add(net.connect((server.address() as net.AddressInfo).port, '127.0.0.1'));
   const [peer] = (await within(accepted, 2000, 'connection')) as [net.Socket];
   cleanup.add(peer);
+  for (const socket of [client, peer]) socket.on('error', () => {});
   return [client, peer];
 }
 
@@ -25,6 +29,7 @@ async function socketPair(): Promise<[net.Socket, net.Socket]> {
 function receiver(socket: net.Socket) {
   const got: unknown[] = [];
   let fault: Error | undefined;
+  let closed = false;
   const waiters: (() => void)[] = [];
   const pipe = new FramePipe(socket, {
     message: (value) => {
@@ -33,6 +38,10 @@ function receiver(socket: net.Socket) {
     },
     fault: (error) => {
       fault = error;
+      waiters.splice(0).forEach((w) => w());
+    },
+    closed: () => {
+      closed = true;
       waiters.splice(0).forEach((w) => w());
     },
   });
@@ -45,12 +54,12 @@ function receiver(socket: net.Socket) {
       3000,
       what,
     );
-  return { pipe, got, fault: () => fault, until };
+  return { pipe, got, fault: () => fault, closed: () => closed, until };
 }
 
 test('strings, plain values and v8-only values arrive as they were sent, in order', async () => {
   const [a, b] = await socketPair();
-  const sender = new FramePipe(a, { message: () => {}, fault: () => {} });
+  const sender = new FramePipe(a, QUIET);
   const rx = receiver(b);
   const big = Buffer.alloc(300_000, 7);
   const sent: unknown[] = [
@@ -80,9 +89,18 @@ test('strings, plain values and v8-only values arrive as they were sent, in orde
   assert.is(rx.fault(), undefined);
 });
 
+test('a pipe whose peer goes away says it closed', async () => {
+  const [a, b] = await socketPair();
+  const rx = receiver(b);
+  a.destroy();
+  await rx.until('closed', () => rx.closed());
+  assert.is(rx.pipe.writable, false);
+  assert.is(rx.fault(), undefined);
+});
+
 test('each write reports when it is done, and a write to a closed pipe reports its error', async () => {
   const [a, b] = await socketPair();
-  const sender = new FramePipe(a, { message: () => {}, fault: () => {} });
+  const sender = new FramePipe(a, QUIET);
   receiver(b);
   const written = await within(new Promise<Error | null | undefined>((resolve) => sender.send('one', resolve)), 2000, 'write');
   assert.not.ok(written, 'written without error');
@@ -94,7 +112,7 @@ test('each write reports when it is done, and a write to a closed pipe reports i
 
 test('a value that cannot be serialized throws at the sender, and nothing is written', async () => {
   const [a, b] = await socketPair();
-  const sender = new FramePipe(a, { message: () => {}, fault: () => {} });
+  const sender = new FramePipe(a, QUIET);
   const rx = receiver(b);
   assert.throws(() => sender.send({ f: () => 1 }), /could not be cloned/);
   sender.send('after');
@@ -113,22 +131,25 @@ for (const [what, bytes] of [
     a.write(Buffer.concat([bytes, Buffer.from([0, 0, 0, 4, 1, 1, 0x6f, 0x6b])]));
     await rx.until('the fault', () => rx.fault() !== undefined);
     assert.equal(rx.got, []);
-    await within(once(b, 'close'), 2000, 'close');
+    await rx.until('the close', () => rx.closed());
+    assert.ok(b.destroyed);
   });
 }
 
 test('drained() waits for what the peer wrote before it closed, or for its bound', async () => {
   const [a, b] = await socketPair();
-  const sender = new FramePipe(a, { message: () => {}, fault: () => {} });
+  const sender = new FramePipe(a, QUIET);
   const rx = receiver(b);
   sender.send('last words');
   a.end();
-  await within(rx.pipe.drained(2000), 3000, 'drained after the peer closed');
+  // A bound far past the wait: drained() must return when the peer closes, not at its bound.
+  await within(rx.pipe.drained(60_000), 3000, 'drained after the peer closed');
   assert.equal(rx.got, ['last words']);
+  assert.ok(rx.closed(), 'and the pipe said it closed');
 
   const [c, d] = await socketPair();
   const held = receiver(d);
-  new FramePipe(c, { message: () => {}, fault: () => {} });
+  new FramePipe(c, QUIET);
   const started = performance.now();
   await within(held.pipe.drained(50), 2000, 'drained at its bound');
   assert.ok(performance.now() - started >= 45, 'waited for its bound while the peer held the pipe open');
