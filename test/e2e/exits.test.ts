@@ -41,31 +41,24 @@ test('a write to a worker process that has just died fails: its tasks go to the 
   assert.ok(result.stdout.includes(`ok ${JSON.stringify(Array.from({ length: 20 }, (_, i) => i * i))}`), result.stdout);
 });
 
-test("process: bytes on a worker's pipe that are not a frame end that worker: its task fails as lost, and the pool goes on", async () => {
-  const pool = await openPool('process', { size: 1, retries: 0 });
-  try {
-    const [pid] = workerPids(pool);
-    await rejection(pool.run('garblePipe'), 'ERR_TROUPE_WORKER_LOST');
-    await waitGone([pid], 5_000, 'the worker that garbled its pipe');
-    assert.is(await within(pool.run<number>('square', [7]), 10_000, 'a task on the replacement'), 49);
-    assert.not.equal(workerPids(pool), [pid]);
-  } finally {
-    await pool.destroy();
-  }
-});
-
-test("process: a worker whose pipe closes under it is replaced: its task fails as lost, and the pool goes on", async () => {
-  const pool = await openPool('process', { size: 1, retries: 0 });
-  try {
-    const [pid] = workerPids(pool);
-    await rejection(pool.run('closePipe'), 'ERR_TROUPE_WORKER_LOST');
-    await waitGone([pid], 5_000, 'the worker whose pipe closed');
-    assert.is(await within(pool.run<number>('square', [7]), 10_000, 'a task on the replacement'), 49);
-    assert.not.equal(workerPids(pool), [pid]);
-  } finally {
-    await pool.destroy();
-  }
-});
+// A worker's pipe carries its batches and results: a worker that breaks it is replaced.
+for (const [task, what] of [
+  ['garblePipe', 'writes bytes that are not a frame on its pipe'],
+  ['closePipe', 'closes its pipe'],
+] as const) {
+  test(`process: a worker that ${what} is replaced: its task fails as lost, and the pool goes on`, async () => {
+    const pool = await openPool('process', { size: 1, retries: 0 });
+    try {
+      const [pid] = workerPids(pool);
+      await rejection(pool.run(task), 'ERR_TROUPE_WORKER_LOST');
+      await waitGone([pid], 5_000, `the worker that ${what}`);
+      assert.is(await within(pool.run<number>('square', [7]), 10_000, 'a task on the replacement'), 49);
+      assert.not.equal(workerPids(pool), [pid]);
+    } finally {
+      await pool.destroy();
+    }
+  });
+}
 
 for (const mode of MODES) {
   test(`${mode}: close() lets in-flight and queued tasks finish, refuses new ones, then stops every worker`, async () => {
