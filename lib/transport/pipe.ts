@@ -42,27 +42,42 @@ export interface PipeHandlers {
 export class FramePipe {
   readonly #socket: Socket;
   readonly #decoder = new FrameDecoder({ maxFrameBytes: MAX_FRAME_BYTES_LIMIT });
+  readonly #closed: Promise<void>;
 
   constructor(socket: Socket, handlers: PipeHandlers) {
     this.#socket = socket;
     // A peer that died makes writes fail with EPIPE: each write's callback hears of it, and
     // 'close' follows any error.
     socket.on('error', (error) => debug('pipe: %s', error.message));
-    socket.once('close', () => handlers.closed());
+    this.#closed = new Promise((resolve) => {
+      socket.once('close', () => {
+        resolve();
+        handlers.closed();
+      });
+    });
     socket.on('data', (chunk: Buffer) => {
-      let values: unknown[];
+      let frames: Frame[];
       try {
-        values = this.#decoder.push(chunk).map(readFrame);
+        frames = this.#decoder.push(chunk);
       } catch (error) {
-        socket.destroy();
-        handlers.fault(error as Error);
-        return;
+        return this.#fault(error as Error, handlers);
       }
-      for (const value of values) {
+      for (const frame of frames) {
         if (socket.destroyed) return;
+        let value: unknown;
+        try {
+          value = readFrame(frame);
+        } catch (error) {
+          return this.#fault(error as Error, handlers);
+        }
         handlers.message(value);
       }
     });
+  }
+
+  #fault(error: Error, handlers: PipeHandlers): void {
+    this.#socket.destroy();
+    handlers.fault(error);
   }
 
   /**
@@ -70,16 +85,11 @@ export class FramePipe {
    * the pipe closes when it exits), or after `ms` at most: a process it started may hold the
    * pipe open. Then destroys the pipe.
    */
-  drained(ms: number): Promise<void> {
-    const socket = this.#socket;
-    return new Promise<void>((resolve) => {
-      if (socket.closed) return resolve();
-      const timer = setTimeout(resolve, ms);
-      socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    }).then(() => void socket.destroy());
+  async drained(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+    this.#socket.destroy();
   }
 
   get writable(): boolean {

@@ -2,10 +2,10 @@
  * The compact forms in which batches and results cross to workers and agents. A thread's
  * postMessage and the v8 codec of a worker process's pipe and an agent's connection alike
  * cost per object and per element: nested objects cost most, arrays less, a short string
- * least; JSON text likewise. So a lone call with a
- * number, and its lone number back, go as text to threads, processes and agents; and to a
- * worker process or an agent the common batch (calls of one task with one argument each) and
- * results that carry only values and times go as flat arrays.
+ * least; JSON text likewise. So a lone call with a number, and its lone number back, go as
+ * text to threads, processes and agents; and to a worker process or an agent the common
+ * batch (calls of one task with one argument each) and results that carry only values and
+ * times go as flat arrays.
  */
 import { ProtocolError } from '../errors.js';
 import { parseBatch, parseResults, type Batch, type Results } from './batch.js';
