@@ -1,7 +1,7 @@
 // One rule for delay options: clamped to what setTimeout honours, Infinity for none.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clampDelay, MAX_DELAY_MS, setDelay } from '../lib/timers.js';
+import { atTurnEnd, clampDelay, MAX_DELAY_MS, setDelay } from '../lib/timers.js';
 import { MODES, openPool, within } from './e2e/helpers.js';
 
 test('clampDelay keeps ordinary delays, clamps huge ones, and keeps Infinity as none', () => {
@@ -22,6 +22,19 @@ test('setDelay: a huge delay does not fire at once; Infinity sets no timer', asy
   assert.is(setDelay(() => (fired = true), Infinity), undefined);
   const fast = await within(new Promise<boolean>((resolve) => setDelay(() => resolve(true), 5)), 1_000, 'a 5 ms delay');
   assert.ok(fast);
+});
+
+test('atTurnEnd runs its callbacks after the running code, in order, before the next turn', async () => {
+  const seen: string[] = [];
+  const nextTurn = new Promise<void>((resolve) => setImmediate(() => {
+    seen.push('next turn');
+    resolve();
+  }));
+  atTurnEnd(() => seen.push('first'));
+  atTurnEnd(() => seen.push('second'));
+  seen.push('sync');
+  await within(nextTurn, 1_000, 'the next turn');
+  assert.equal(seen, ['sync', 'first', 'second', 'next turn']);
 });
 
 for (const mode of MODES) {

@@ -4,6 +4,7 @@ import type { Connection } from '../transport/connection.js';
 import type { WaitOptions } from '../queues/options.js';
 import { CLIENT_ACTOR, CLIENT_CANCEL, CLIENT_PUT, CLIENT_RUN, CLIENT_SIZE, MAX_ITEMS, type ReplyMessage } from '../queues/protocol.js';
 import { watchWait } from '../queues/wait.js';
+import { atTurnEnd } from '../timers.js';
 
 /** The message that carries a call other than a put. */
 function message(id: number, call: Exclude<Call, { kind: 'put' }>): [number, unknown] {
@@ -123,7 +124,7 @@ export class Requests {
   #schedule(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(this.#flush);
+    atTurnEnd(this.#flush);
   }
 
   readonly #flush = (): void => {

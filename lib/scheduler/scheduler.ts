@@ -7,7 +7,7 @@ import {
 import { mayRetire, reviewRetirement } from '../backends/recycling.js';
 import { batchIds, type ActorCall, type Backend, type BackendHost, type Batch, type LostReason, type Results } from '../backends/types.js';
 import { BatchBuilder, failures, resultId } from '../worker/batch.js';
-import { MAX_DELAY_MS } from '../timers.js';
+import { atTurnEnd, MAX_DELAY_MS } from '../timers.js';
 import { TO_QUEUE } from '../worker/calls.js';
 import { IdTable } from './id-table.js';
 import { KnownNames } from './known-names.js';
@@ -238,7 +238,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   #schedulePump(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(this.#flush);
+    atTurnEnd(this.#flush);
     if (this.#running.size < this.#parallelism) this.#pump();
   }
 
@@ -328,7 +328,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
     });
     const taken = tasks.length;
     if (taken === 0) return 0;
-    const now = performance.now();
+    // In the turn tasks were submitted, that turn's moment will do: the clock costs per call.
+    const now = this.#turn?.at ?? performance.now();
     const stamp: Stamp = { at: now };
     const builder = new BatchBuilder(this.#nextWireId + 1);
     // Wait time is from run() to the first dispatch, sampled once per batch.
@@ -460,7 +461,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
       slot.waiting++;
     }
     slot.adapt(results.busy, values.length);
-    this.#updateBusy(slot);
+    this.#updateBusy(slot, now);
     this.#pump();
     this.#afterChange();
   }
@@ -548,11 +549,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
   }
 
   /** After any change of what `slot` holds: its busy state, and its retirement once it is due and may go. */
-  #updateBusy(slot: Slot): void {
+  #updateBusy(slot: Slot, now?: number): void {
     const busy = slot.inFlight > 0 || slot.actorsAwaited;
     if (busy !== slot.busy) {
       slot.busy = busy;
-      if (!busy) slot.idleSince = performance.now();
+      if (!busy) slot.idleSince = now ?? performance.now();
       slot.backend.setBusy(busy);
     }
     if (!slot.gone) reviewRetirement(slot.backend, slot.inFlight, this.#actors?.hosted(slot.backend) ?? 0);

@@ -11,6 +11,7 @@ import { FrameDecoder, MIN_FRAME_LENGTH, encodeFrame, encodeFrameHeader, type Fr
 import { debug } from '../debug.js';
 import type { FrameBudget, FrameBudgetAccount } from './frame-budget.js';
 import { Heartbeat } from './heartbeat.js';
+import { atTurnEnd } from '../timers.js';
 import { resolveTransportOptions, type ConnectOptions, type ResolvedTransportOptions } from './options.js';
 
 /** Frame types the transport keeps for itself; 2–15 are reserved and refused. */
@@ -187,7 +188,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(this.#flush);
+      atTurnEnd(this.#flush);
     }
   }
 

@@ -1,5 +1,6 @@
 import { OK, type Results } from './batch.js';
 import { packNumbers } from './packed.js';
+import { atTurnEnd } from '../timers.js';
 
 /**
  * Results gathered until they are sent: whatever settles in one turn goes out as one
@@ -59,7 +60,7 @@ export class ResultBuffer {
   flushSoon(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(this.flush);
+    atTurnEnd(this.flush);
   }
 
   /** Sends what is gathered; with `always`, an empty message too (it says the batches before it were handled). */
