@@ -3,7 +3,7 @@
 import { startCell, type Cell } from '../../dist/bench/cells.js';
 import type { BenchMode } from '../../dist/bench/options.js';
 import type { ActorRef } from '../../dist/index.js';
-import { fixture } from '../lib/harness.js';
+import { bareLaunch, fixture } from '../lib/harness.js';
 
 export interface ActorSet {
   name: string;
@@ -33,7 +33,7 @@ export function troupeActors(mode: BenchMode, size: number, count: number): Acto
     name: 'troupe',
     detail: `${how}; ${count} actors from pool.spawn('Squarer'), ref.call('square', [i])`,
     async setup() {
-      cell = await startCell(mode, size, ACTOR_TASKS);
+      cell = await startCell(mode, size, ACTOR_TASKS, bareLaunch());
       for (let k = 0; k < count; k++) refs.push(await cell.pool.spawn('Squarer'));
       // Every worker answers before the first round, as the other suites' setups wait for theirs.
       await Promise.all(Array.from({ length: size * 4 }, (_, i) => cell!.pool.run('square', [i])));

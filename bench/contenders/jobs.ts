@@ -13,7 +13,7 @@ import workerpool from 'workerpool';
 import { startCell, type Cell } from '../../dist/bench/cells.js';
 import type { BenchMode } from '../../dist/bench/options.js';
 import { frameReader } from '../fixtures/frame-reader.js';
-import { childEnv, fixture, sleep } from '../lib/harness.js';
+import { bareLaunch, childEnv, fixture, sleep } from '../lib/harness.js';
 
 export interface JobRunner {
   name: string;
@@ -40,7 +40,7 @@ export function troupe(mode: BenchMode, size: number, options: { transfer?: bool
     name: `troupe ${mode === 'inline' ? 'remote inline' : mode}${options.transfer ? ' transfer' : ''}`,
     detail: `${HOW[mode](size)}${options.transfer ? ', run(…, { transfer }) and echoMove' : ''}`,
     async setup() {
-      cell = await startCell(mode, size, JOBS);
+      cell = await startCell(mode, size, JOBS, bareLaunch());
     },
     call: (job, arg, transfer) => cell!.pool.run(job, [arg], transfer && options.transfer ? { transfer } : undefined),
     teardown: async () => cell?.stop(),

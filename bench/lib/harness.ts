@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import type { CellLaunch } from '../../dist/bench/cells.js';
 
 /** A setup() that throws this marks the contender as skipped (e.g. python3 missing), not failed. */
 export class SkipError extends Error {
@@ -59,6 +60,11 @@ export function childEnv(): NodeJS.ProcessEnv {
     else delete env.NODE_OPTIONS;
   }
   return env;
+}
+
+/** How Troupe's pools and agents start in a benchmark: with no loader flags, as every peer does. */
+export function bareLaunch(): CellLaunch {
+  return { execArgv: [], env: childEnv() };
 }
 
 /** `promise`, or a rejection naming `what` once `ms` have passed without it settling. */

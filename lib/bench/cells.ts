@@ -11,6 +11,16 @@ import { createPool, type Pool } from '../pool.js';
 import { spawnAgent, stopAgent } from './agents.js';
 import type { BenchMode } from './options.js';
 
+/**
+ * How a cell's workers and agents start: Node flags (by default this process's own, since a
+ * TypeScript task module needs its loader) and, for agents, the environment. A benchmark
+ * gives `execArgv: []` so that Troupe's workers start as bare as its peers' do.
+ */
+export interface CellLaunch {
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
 export interface Cell {
   mode: BenchMode;
   size: number;
@@ -20,10 +30,11 @@ export interface Cell {
   stop(): Promise<void>;
 }
 
-export async function startCell(mode: BenchMode, size: number, tasks: URL): Promise<Cell> {
+export async function startCell(mode: BenchMode, size: number, tasks: URL, launch: CellLaunch = {}): Promise<Cell> {
   const label = `${mode} ×${size}`;
+  const { execArgv, env } = launch;
   if (mode === 'thread' || mode === 'process') {
-    const pool = await createPool({ tasks, mode, size });
+    const pool = await createPool({ tasks, mode, size, ...(execArgv !== undefined && { execArgv }) });
     return { mode, size, label, pool, stop: () => pool.destroy().catch(() => {}) };
   }
   const authkey = randomBytes(24).toString('hex');
@@ -31,8 +42,8 @@ export async function startCell(mode: BenchMode, size: number, tasks: URL): Prom
   const agents: ChildProcess[] = [];
   try {
     // One at a time: each waits for its own agentJoin.
-    if (mode === 'remote') agents.push((await spawnAgent(pool, { tasks, size, authkey, mode: 'process' })).child);
-    else for (let i = 0; i < size; i++) agents.push((await spawnAgent(pool, { tasks, size: 1, authkey, mode: 'inline' })).child);
+    if (mode === 'remote') agents.push((await spawnAgent(pool, { tasks, size, authkey, mode: 'process', execArgv, env })).child);
+    else for (let i = 0; i < size; i++) agents.push((await spawnAgent(pool, { tasks, size: 1, authkey, mode: 'inline', execArgv, env })).child);
   } catch (error) {
     await Promise.all(agents.map((agent) => stopAgent(agent).catch(() => {})));
     await pool.destroy().catch(() => {});
