@@ -247,11 +247,15 @@ export class ProcessBackend implements Backend {
   cancel(): void {
     if (this.#state !== 'running') return;
     this.#killedByUs = true;
+    // Its exit re-queues the tasks it held and starts its replacement: until then it keeps
+    // this process alive, whatever setBusy() hears (the cancelled task has left the count).
+    this.#worker.process.ref();
+    this.#pipe.ref();
     this.#worker.process.kill('SIGKILL');
   }
 
   setBusy(busy: boolean): void {
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' || this.#killedByUs) return;
     if (busy) {
       this.#worker.process.ref();
       this.#pipe.ref();

@@ -220,6 +220,8 @@ export class ThreadBackend implements Backend {
   cancel(): void {
     if (this.#state !== 'running') return;
     this.#killedByUs = true;
+    // Until its end is handled (its tasks re-queued), it keeps this process alive, as a worker process does.
+    this.#port.ref();
     this.#terminate();
   }
 
@@ -228,7 +230,7 @@ export class ThreadBackend implements Backend {
   }
 
   setBusy(busy: boolean): void {
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' || this.#killedByUs) return;
     if (busy) this.#port.ref();
     else this.#port.unref();
   }

@@ -18,6 +18,14 @@ test('a script with a process pool and a thread pool that never calls close() ex
   await waitGone(report.pids, 2_000, "the script's worker processes");
 });
 
+for (const mode of MODES) {
+  test(`${mode}: a task that times out, with another behind it and nothing else keeping the process alive: both settle before it exits`, async () => {
+    const result = await runNode(['--import', 'tsx', fixture('e2e-cancel-alive.ts').pathname, mode], 30_000);
+    assert.is(result.code, 0, result.stderr);
+    assert.is(result.stdout.trim().split('\n').pop(), JSON.stringify(['ERR_TROUPE_TIMEOUT', 49]), result.stdout);
+  });
+}
+
 test('when the primary is SIGKILLed its worker processes are gone within 2 s', async () => {
   const child = startNode(['--import', 'tsx', fixture('e2e-hold.ts').pathname]);
   let pids: number[] = [];
