@@ -31,8 +31,10 @@ export class Latency {
   #recordPending(): void {
     const h = this.#histogram;
     for (let i = 0; i < this.#count; i++) {
-      const ms = this.#pending[i];
-      h.record(ms >= 0.001 ? Math.round(ms * 1000) : 1);
+      // Times come from workers and agents: one that reports an absurd time must not make the
+      // native histogram throw (it takes 1 to 2^53 - 1), here or in stats().
+      const us = Math.round(this.#pending[i] * 1000);
+      h.record(us >= 1 ? Math.min(us, Number.MAX_SAFE_INTEGER) : 1);
     }
     this.#count = 0;
   }

@@ -25,4 +25,15 @@ test('samples below a microsecond count as one microsecond', () => {
   assert.is(read.max, 0.001);
 });
 
+test('absurd samples (a peer may report any time) are clamped, never thrown on, whether recorded in a full run or read', () => {
+  const latency = new Latency();
+  latency.record(1e20);
+  latency.record(NaN);
+  assert.is(latency.read().count, 2, 'a read records what waits without throwing');
+  for (let i = 0; i < 1_024; i++) latency.record(1e20);
+  const read = latency.read();
+  assert.is(read.count, 1_026);
+  assert.is(read.max, Number.MAX_SAFE_INTEGER / 1000);
+});
+
 test.run();
