@@ -234,8 +234,8 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   // ---- what the scheduler hands on ----
 
   settled(backend: Backend, id: number, ok: boolean, value: unknown): void {
-    const entry = this.#take(id);
-    if (entry === undefined) return;
+    if (this.#heldBy(backend, id) === undefined) return;
+    const entry = this.#take(id)!;
     const record = entry.actor;
     if (entry instanceof Message) {
       record.inFlight--;
@@ -253,8 +253,8 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     }
   }
 
-  started(_backend: Backend, id: number): void {
-    const entry = this.#entries.get(id);
+  started(backend: Backend, id: number): void {
+    const entry = this.#heldBy(backend, id);
     if (entry === undefined || entry instanceof Message || entry.kind !== 'spawn') return;
     const record = entry.actor;
     record.constructed = true;
@@ -267,8 +267,8 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
   }
 
   lost(backend: Backend, id: number, error: Error): void {
-    const entry = this.#take(id);
-    if (entry === undefined) return;
+    if (this.#heldBy(backend, id) === undefined) return;
+    const entry = this.#take(id)!;
     const record = entry.actor;
     if (entry instanceof Message) {
       record.inFlight--;
@@ -426,6 +426,12 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     const count = (this.#awaited.get(backend) ?? 0) + 1;
     this.#awaited.set(backend, count);
     if (count === 1) this.#scheduler.awaitActors(backend, true);
+  }
+
+  /** Entry `id` if it was sent to `backend`: what a backend (an agent) says of entries it was not sent counts for nothing. */
+  #heldBy(backend: Backend, id: number): Entry | undefined {
+    const entry = this.#entries.get(id);
+    return entry?.host === backend ? entry : undefined;
   }
 
   #take(id: number): Entry | undefined {

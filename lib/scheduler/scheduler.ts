@@ -480,10 +480,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> implements BackendH
 
   #requeue(slot: Slot, ids: readonly number[], reason: LostReason, error: Error): void {
     const lost: Task[] = [];
+    // An agent may name a task twice: it must not be released, and queued, twice.
+    const seen = new Set<Task>();
     for (const id of ids) {
       const task = this.#running.get(id);
       if (task === undefined) this.#actors?.lost(slot.backend, id, error);
-      if (task !== undefined && task.slot === slot) lost.push(task);
+      else if (task.slot === slot && !seen.has(task)) {
+        seen.add(task);
+        lost.push(task);
+      }
     }
     const fate = fates(lost, lossReasons(lost, reason, slot.backend.parallelism === 1), error, this.#options.retries);
     const again: Task[] = [];

@@ -10,6 +10,7 @@ import type { Pool } from '../../lib/index.js';
 import {
   AGENT_CALL, AGENT_HELLO, AGENT_LOST, AGENT_PROTOCOL_VERSION, AGENT_RESULTS, AGENT_RUN, type AgentHello,
 } from '../../lib/backends/remote-protocol.js';
+import { serializeError } from '../../lib/errors.js';
 import { entryCount } from '../../lib/worker/batch.js';
 import { parseAnyBatch } from '../../lib/worker/compact-forms.js';
 import { resultsOf } from './wire.js';
@@ -350,6 +351,67 @@ test('a joined agent cannot settle tasks it was not given', async () => {
     const results = await tasks;
     results.forEach((r, i) => assert.equal([r.value, r.pid], [i * i, s.good.pid]));
     noUncaught();
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a joined agent reporting absurd task times breaks neither the scheduler nor its stats()', async () => {
+  const scope = new Scope();
+  try {
+    const s = await setup(scope);
+    const { fake, tasks, firstId } = await fakeWithWork(s, scope);
+    const batch = parseAnyBatch(fake.messages.find(([type]) => type === AGENT_RUN)![1]);
+    const n = batch.one![0] as number;
+    fake.connection.send(AGENT_RESULTS, { base: firstId, values: [{ value: n * n, pid: 1 }], busy: 1e20, run: 1e20 });
+    const results = await tasks;
+    results.forEach((r, i) => assert.is(r.value, i * i));
+    const { runTime } = s.pool.stats();
+    assert.ok(Number.isFinite(runTime.max), `runTime.max ${runTime.max}`);
+    assert.not.ok(fake.isClosed(), 'well-formed results keep the connection');
+    await stillServing(s);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a joined agent cannot settle, fail or stop actors that live elsewhere', async () => {
+  const scope = new Scope();
+  try {
+    const s = await setup(scope);
+    const { fake, tasks, firstId } = await fakeWithWork(s, scope);
+    const counter = await within(s.pool.spawn('Counter'), 10_000, 'spawn on the good agent');
+    const stops: unknown[] = [];
+    s.pool.on('actorStop', (info) => stops.push(info));
+    const slow = counter.call<number>('slowInc', [300]);
+    const mine = new Set(givenIds(fake.messages));
+    const others = Array.from({ length: firstId + 500 }, (_, i) => i + 1).filter((id) => !mine.has(id));
+    fake.connection.send(AGENT_RESULTS, { base: 0, ids: others, values: others.map(() => 'FORGED'), busy: 0, run: 0 });
+    fake.connection.send(AGENT_LOST, { ids: others, reason: 'died', error: serializeError(new Error('forged')) });
+    assert.is(await within(slow, 5_000, 'the actor call'), 1, 'the call is answered by its actor');
+    assert.is(await within(counter.call<number>('get', []), 5_000, 'a later call'), 1);
+    assert.is(stops.length, 0, 'no actor was stopped');
+    fake.connection.destroy();
+    await tasks;
+    await stillServing(s);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a joined agent that names a task twice in a loss: it runs once, and nothing stays queued', async () => {
+  const scope = new Scope();
+  try {
+    const s = await setup(scope);
+    const { fake, tasks, firstId } = await fakeWithWork(s, scope);
+    fake.connection.send(AGENT_LOST, { ids: [firstId, firstId], reason: 'died', error: serializeError(new Error('lost')) });
+    const results = await tasks;
+    results.forEach((r, i) => assert.equal([r.value, r.pid], [i * i, s.good.pid]));
+    await waitFor(() => s.pool.stats().queued === 0 && s.pool.stats().running === 0, 3000, 'nothing queued or running');
+    await within(s.pool.onIdle(), 3000, 'onIdle()');
+    const counts = s.pool.stats().workers.map((w) => w.inFlight);
+    assert.ok(counts.every((n) => n >= 0), `in flight per worker: ${counts.join(' ')}`);
+    await stillServing(s);
   } finally {
     await scope.close();
   }
