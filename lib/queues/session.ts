@@ -187,10 +187,16 @@ export class ClientSession {
 
   #ack(value: unknown): void {
     const { ids, requeue } = parseAck(value);
+    // Every id is checked before any is taken: an ack refused halfway (it closes the session)
+    // would leave the items before its bad id neither held nor given back, lost to the queue.
+    const named = new Set<number>();
+    for (const id of ids) {
+      if (!this.#deliveries.has(id) || named.has(id)) throw new ProtocolError(`ack of item ${id}, which this client does not hold`);
+      named.add(id);
+    }
     const back = new Map<Subscription, Held<unknown>[]>();
     for (const id of ids) {
-      const held = this.#deliveries.get(id);
-      if (!held) throw new ProtocolError(`ack of item ${id}, which this client does not hold`);
+      const held = this.#deliveries.get(id)!;
       this.#deliveries.delete(id);
       const sub = held.holder as Subscription;
       sub.held--;

@@ -66,6 +66,28 @@ test('malformed client messages close that connection only; a good client goes o
   }
 });
 
+test('an ack that names a held item twice closes the connection, and every item it held goes back to the queue', async () => {
+  const scope = new Scope();
+  try {
+    const { pool, key, port } = await listeningPool(scope);
+    const q = pool.queue<number>('acked', { capacity: 10 });
+    for (const n of [1, 2, 3]) await q.put(n);
+    const raw = await rawClient(scope, port, key);
+    raw.connection.send(CLIENT_CREDIT, { q: 'acked', window: 3 });
+    await waitFor(() => raw.messages.some(([type]) => type === CLIENT_DELIVER), 5_000, 'the items to be delivered');
+    const ids = raw.messages.filter(([type]) => type === CLIENT_DELIVER).map(([, value]) => (value as { base: number }).base);
+    raw.connection.send(CLIENT_ACK, { ids: [ids[0], ids[0]], requeue: true });
+    await within(raw.closed, 5_000, 'the pool to close the connection');
+    await waitFor(() => q.size() === 3, 3_000, `all three items back (size ${q.size()})`);
+    q.close();
+    const got: number[] = [];
+    await within((async () => { for await (const n of q) got.push(n); })(), 3_000, 'a loop over the closed queue to end');
+    assert.equal(got.sort(), [1, 2, 3]);
+  } finally {
+    await scope.close();
+  }
+});
+
 test('limits: puts waiting for room per client are bounded; an offender\'s held items go back', async () => {
   const scope = new Scope();
   try {
