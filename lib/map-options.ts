@@ -1,6 +1,9 @@
 /** pool.map()'s options, checked, with their defaults; and the value a failed item yields. */
 import { InvalidArgumentError } from './errors.js';
 import { describe, milliseconds } from './options.js';
+import { MAX_ENTRIES } from './worker/batch.js';
+
+const KNOWN = new Set(['ordered', 'chunkSize', 'concurrency', 'signal', 'timeout', 'errors']);
 
 export interface MapOptions {
   /** Yield results in input order (`imap`), or as they settle (`imap_unordered`). @default true */
@@ -42,10 +45,11 @@ export interface ResolvedMapOptions {
   timeout: number | undefined;
 }
 
-function positive(name: string, value: unknown): number | undefined {
+function positive(name: string, value: unknown, most = Infinity): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new InvalidArgumentError(`map(): options.${name} must be an integer >= 1; got ${describe(value)}`);
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > most) {
+    const range = most === Infinity ? 'an integer >= 1' : `an integer from 1 to ${most}`;
+    throw new InvalidArgumentError(`map(): options.${name} must be ${range}; got ${describe(value)}`);
   }
   return value as number;
 }
@@ -53,6 +57,9 @@ function positive(name: string, value: unknown): number | undefined {
 export function checkMapOptions(options: MapOptions | undefined): ResolvedMapOptions {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new InvalidArgumentError(`map(): options must be an object; got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options ?? {})) {
+    if (!KNOWN.has(key)) throw new InvalidArgumentError(`map(): unknown option "${key}"`);
   }
   const { ordered = true, signal, timeout, errors = 'throw' } = options ?? {};
   if (typeof ordered !== 'boolean') throw new InvalidArgumentError(`map(): options.ordered must be a boolean; got ${describe(ordered)}`);
@@ -70,7 +77,8 @@ export function checkMapOptions(options: MapOptions | undefined): ResolvedMapOpt
   }
   return {
     ordered,
-    chunkSize: positive('chunkSize', options?.chunkSize),
+    // A chunk travels as one entry whose items a worker takes up to MAX_ENTRIES of.
+    chunkSize: positive('chunkSize', options?.chunkSize, MAX_ENTRIES),
     concurrency: positive('concurrency', options?.concurrency) ?? 16_384,
     errors,
     signal,

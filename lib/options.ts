@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cloneable, InvalidOptionError } from './errors.js';
 import { resolveTransportOptions, type ListenOptions } from './transport/options.js';
 import type { AtomicsMode, ResourceLimits } from './backends/local.js';
+import { MAX_ENTRIES } from './worker/batch.js';
 
 export type { AtomicsMode, ResourceLimits };
 
@@ -138,6 +139,20 @@ function fail(name: string, must: string, value: unknown): never {
   throw new InvalidOptionError(`option "${name}" must be ${must}; got ${describe(value)}`);
 }
 
+/** `value` (an integer already checked against its floor) if it is at most `most`. */
+function atMost(name: string, value: number, most: number): number {
+  if (value > most) fail(name, `an integer up to ${most}`, value);
+  return value;
+}
+
+/** Variables as the workers' environment takes them: strings (undefined leaves one out). */
+function checkEnv(env: unknown): void {
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) fail('env', 'an object', env);
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && typeof value !== 'string') fail(`env.${key}`, 'a string', value);
+  }
+}
+
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
@@ -206,7 +221,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   if (o.mode !== undefined && o.mode !== 'thread' && o.mode !== 'process') {
     fail('mode', '"thread" or "process"', o.mode);
   }
-  if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) fail('env', 'an object', o.env);
+  if (o.env !== undefined) checkEnv(o.env);
   const listen = o.listen === undefined ? undefined : resolveListen(o.listen);
   const mode = (o.mode as PoolMode | undefined) ?? 'process';
   const sizes = resolveSizes(o, listen !== undefined);
@@ -219,7 +234,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     maxQueue: integer('maxQueue', o.maxQueue, 1, Infinity, true),
     timeout: milliseconds('timeout', o.timeout, Infinity),
     maxInFlight: integer('maxInFlight', o.maxInFlight, 1, 1024),
-    batchSize: integer('batchSize', o.batchSize, 1, 256),
+    batchSize: atMost('batchSize', integer('batchSize', o.batchSize, 1, 256), MAX_ENTRIES),
     execArgv: stringArray('execArgv', o.execArgv, childExecArgv()),
     env: (o.env as Record<string, string | undefined> | undefined) ?? process.env,
     startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),

@@ -132,6 +132,8 @@ for (const mode of MODES) {
         ['timeout is NaN', run('square', [7], { timeout: NaN }), /timeout/],
         ['options is not an object', run('square', [7], 'fast'), /options/],
         ['signal is not an AbortSignal', run('square', [7], { signal: {} }), /signal/],
+        ['transfer holds a number', run('square', [7], { transfer: [1] }), /transfer\[0\]/],
+        ['an unknown option', run('square', [7], { timout: 5 }), /"timout"/],
       ];
       for (const [what, promise, names] of bad) {
         const error = await rejection(promise, 'ERR_TROUPE_INVALID_ARGUMENT');
@@ -202,6 +204,9 @@ test('every bad pool option throws ERR_TROUPE_INVALID_OPTION naming the option',
     ['batchSize 0', { tasks, batchSize: 0 }, 'batchSize'],
     ['execArgv not strings', { tasks, execArgv: [1] }, 'execArgv'],
     ['env not an object', { tasks, env: 'A=1' }, 'env'],
+    ['env an array', { tasks, env: [] }, 'env'],
+    ['env with a value that is not a string', { tasks, env: { A: {} } }, 'env.A'],
+    ['batchSize past the most a worker takes', { tasks, batchSize: 65_537 }, 'batchSize'],
     ['startTimeout -1', { tasks, startTimeout: -1 }, 'startTimeout'],
     ['unknown key', { tasks, sise: 2 }, 'sise'],
   ];

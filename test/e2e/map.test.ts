@@ -146,8 +146,13 @@ for (const mode of MODES) {
 
   test(`${mode}: bad map() options are refused, naming the option`, async () => {
     await withPool(mode, { size: 1 }, async (pool) => {
-      for (const [options, name] of [[{ concurrency: 0 }, 'concurrency'], [{ ordered: 'yes' }, 'ordered'], [{ errors: 'log' }, 'errors']] as const) {
-        assert.throws(() => pool.map('square', [1], options as never), new RegExp(`options\\.${name}`));
+      const cases = [
+        [{ concurrency: 0 }, 'options\\.concurrency'], [{ ordered: 'yes' }, 'options\\.ordered'], [{ errors: 'log' }, 'options\\.errors'],
+        // A worker takes at most 65,536 items in a chunk: a larger one would fail in every worker.
+        [{ chunkSize: 65_537, concurrency: 70_000 }, 'options\\.chunkSize'], [{ chunksize: 100 }, '"chunksize"'],
+      ] as const;
+      for (const [options, name] of cases) {
+        assert.throws(() => pool.map('square', [1], options as never), new RegExp(name));
       }
     });
   });
