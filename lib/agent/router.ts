@@ -295,7 +295,13 @@ export class Router implements BackendHost {
   }
 
   cancel(message: unknown): void {
-    for (const [backend, ids] of this.#localIds(parseCancel(message))) backend.cancel(ids);
+    for (const [backend, ids] of this.#localIds(parseCancel(message))) {
+      // The scheduler counts a cancelled task out at once and may send another in its place
+      // before this worker is gone: so it leaves the count here at once too, and whatever the
+      // worker still says of it is dropped.
+      for (const localId of ids) this.#release(this.#find(localId)!, localId);
+      backend.cancel(ids);
+    }
   }
 
   /** The local ids, by worker, of the given wire ids still held for the current connection. */

@@ -70,6 +70,27 @@ test('on a thread-mode agent, timeout and abort each stop the looping thread; th
   }
 });
 
+for (const mode of ['thread', 'process'] as const) {
+  test(`${mode}-mode agent at its capacity: a task that times out makes room for the next at once, and the agent stays connected`, async () => {
+    const scope = new Scope();
+    try {
+      const key = newKey();
+      const { pool, log } = await scope.pool({ tasks: TASKS, size: 0, listen: { host: HOST, port: 0, authkey: key } });
+      const agent = scope.cliAgent({ port: pool.address()!.port, keyFile: scope.keyFile(key), mode, size: 1, extra: ['--max-in-flight', '1'] });
+      await joined(log, agent);
+      // The next task is sent as soon as the stuck one is cancelled, before its worker is gone.
+      const stuck = outcome(pool.run('spinForever', [], { timeout: 300 }), 5000, 'the timeout');
+      const next = within(pool.run<number>('square', [5]), 15_000, 'the task behind it');
+      const timedOut = await stuck;
+      assert.is(timedOut.ok ? 'resolved' : timedOut.error.code, 'ERR_TROUPE_TIMEOUT');
+      assert.is(await next, 25);
+      assert.is(log.leaves.length, 0, 'the agent stayed connected');
+    } finally {
+      await scope.close();
+    }
+  });
+}
+
 test('a result larger than the agent\'s maxFrameBytes fails that task only; the agent survives', async () => {
   const scope = new Scope();
   try {
