@@ -84,10 +84,17 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
   #exhausted = false;
   #finished = false;
   readonly #sizer: ChunkSizer;
-  /** Calls of next() waiting for a chunk to settle. */
+  /** Calls of next() waiting for a chunk to settle, or for the input to end or fail. */
   #wakers: (() => void)[] = [];
-  /** The input is being read: one reader at a time keeps items in order. */
-  #refilling: Promise<void> | undefined = undefined;
+  /** The input is being read (#refill): one reader at a time keeps items in order. */
+  #reading = false;
+  /** Items read for the next chunk, and how many it takes. */
+  #partial: unknown[] = [];
+  #chunkSize = 1;
+  /** Sends a chunk of a slow async input as it is when its next item has not come by the next turn. */
+  #flushTimer: NodeJS.Immediate | undefined = undefined;
+  /** What reading the input threw: thrown at its place, after the items read before it. */
+  #inputError: { error: unknown } | undefined = undefined;
 
   constructor(scheduler: Scheduler, name: string, input: Input, options: ResolvedMapOptions) {
     const { iterator, sync } = iteratorOf(input);
@@ -105,8 +112,8 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
   }
 
   next(): Promise<IteratorResult<R | MapError, void>> {
-    // The common case: an item is here and no refill is due.
-    if (!this.#finished && !this.#refillDue() && this.#options.signal?.aborted !== true) {
+    // The common case: an item is here, and no refill is due or one is under way.
+    if (!this.#finished && (this.#reading || !this.#refillDue()) && this.#options.signal?.aborted !== true) {
       const item = this.#take();
       if (item !== NONE) return item;
     }
@@ -154,22 +161,25 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     for (const wake of wakers) wake();
   }
 
+  /**
+   * Results are handed over while the input is still being read: a slow async input must
+   * not hold back what has come back, nor an abort.
+   */
   async #advance(): Promise<IteratorResult<R | MapError, void>> {
     const { signal } = this.#options;
     try {
       for (;;) {
         if (this.#finished) return DONE;
         if (signal?.aborted) throw new AbortError(signal.reason);
-        if (this.#refillDue()) {
-          await (this.#refilling ??= this.#refill().finally(() => {
-            this.#refilling = undefined;
-          }));
-        }
+        if (!this.#reading && this.#refillDue()) void this.#refill();
         const item = this.#take();
         if (item !== NONE) return await item;
-        if (this.#exhausted && this.#taken === this.#submitted) {
-          await this.#finish();
-          return DONE;
+        if (!this.#reading && this.#taken === this.#submitted) {
+          if (this.#inputError !== undefined) throw this.#inputError.error;
+          if (this.#exhausted) {
+            await this.#finish();
+            return DONE;
+          }
         }
         await this.#wait(signal);
       }
@@ -181,37 +191,59 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
 
   /** Room for a chunk (or nothing in flight), and input left. */
   #refillDue(): boolean {
-    if (this.#exhausted) return false;
+    if (this.#exhausted || this.#inputError !== undefined) return false;
     const inFlight = this.#submitted - this.#taken;
     if (inFlight === 0) return true;
     if (this.#sizer.growing && this.#inFlight.size >= GROWING_AHEAD) return false;
     return this.#options.concurrency - inFlight >= this.#sizer.size;
   }
 
-  /** Reads the input and submits chunks while one is due. */
+  /**
+   * Reads the input and submits chunks while one is due. A plain iterator is read at once;
+   * an async one item by item, and a chunk whose next item has not come by the next turn
+   * goes as it is, so that a slow input's items do not wait for a full chunk.
+   */
   async #refill(): Promise<void> {
     const iterator = this.#iterator;
-    while (this.#refillDue()) {
-      const size = Math.max(1, Math.min(this.#sizer.size, this.#options.concurrency - (this.#submitted - this.#taken)));
-      const items: unknown[] = [];
-      while (items.length < size) {
+    this.#reading = true;
+    try {
+      while (!this.#finished && (this.#partial.length > 0 || this.#refillDue())) {
         const next = this.#sync ? (iterator as Iterator<unknown>).next() : await iterator.next();
+        if (this.#finished) return;
         if (next.done) {
           this.#exhausted = true;
           break;
         }
-        items.push(next.value);
+        const partial = this.#partial;
+        if (partial.length === 0) this.#chunkSize = Math.max(1, Math.min(this.#sizer.size, this.#options.concurrency - (this.#submitted - this.#taken)));
+        partial.push(next.value);
+        if (partial.length >= this.#chunkSize) this.#submitPartial();
+        else if (!this.#sync) this.#flushTimer ??= setImmediate(this.#submitPartial);
       }
-      if (items.length === 0) return;
-      const seq = this.#seq++;
-      const chunk = new Chunk(this.#submitted, items.length);
-      this.#submitted += items.length;
-      this.#inFlight.set(seq, chunk);
-      if (this.#options.ordered) this.#queue.push(chunk);
-      const refusal = this.#scheduler.submitChunk(this, seq, this.#name, packNumbers(items), this.#runOptions);
-      if (refusal) this.settled(seq, false, refusal);
+    } catch (error) {
+      this.#inputError = { error };
+    } finally {
+      this.#submitPartial();
+      this.#reading = false;
+      this.#wakeAll();
     }
   }
+
+  /** Submits the items read for the next chunk, if any. */
+  readonly #submitPartial = (): void => {
+    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const items = this.#partial;
+    if (items.length === 0 || this.#finished) return;
+    this.#partial = [];
+    const seq = this.#seq++;
+    const chunk = new Chunk(this.#submitted, items.length);
+    this.#submitted += items.length;
+    this.#inFlight.set(seq, chunk);
+    if (this.#options.ordered) this.#queue.push(chunk);
+    const refusal = this.#scheduler.submitChunk(this, seq, this.#name, packNumbers(items), this.#runOptions);
+    if (refusal) this.settled(seq, false, refusal);
+  };
 
   /** The next item's result if it is back, as a promise (rejected for a failure when errors are thrown). */
   #take(): Promise<IteratorResult<R | MapError, void>> | typeof NONE {
@@ -260,7 +292,12 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     this.#inFlight.clear();
     this.#queue = [];
     this.#current = undefined;
+    this.#partial = [];
     this.#wakeAll();
-    if (!this.#exhausted) await (this.#iterator as AsyncIterator<unknown>).return?.();
+    if (this.#exhausted || this.#inputError !== undefined) return;
+    const closing = (this.#iterator as AsyncIterator<unknown>).return?.();
+    // A read still waiting on the input would hold the close up until the input next yields.
+    if (this.#reading && !this.#sync) Promise.resolve(closing).catch(() => {});
+    else await closing;
   }
 }

@@ -144,6 +144,51 @@ for (const mode of MODES) {
     });
   });
 
+  test(`${mode}: a slow async input: results come back while it is still being read`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      let yielded = 0;
+      const seenAt: number[] = [];
+      async function* slow() {
+        for (let i = 0; i < 6; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          yielded++;
+          yield i;
+        }
+      }
+      const results = await collect((async function* () {
+        for await (const value of pool.map<number>('square', slow())) {
+          seenAt.push(yielded);
+          yield value;
+        }
+      })(), 10_000);
+      assert.equal(results, [0, 1, 4, 9, 16, 25]);
+      assert.ok(seenAt[0] < 6, `the first result came after ${seenAt[0]} of 6 items were read`);
+    });
+  });
+
+  test(`${mode}: an abort stops map() while it waits on an input that yields no more`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      let release = (): void => {};
+      const stalled = new Promise<void>((resolve) => (release = resolve));
+      async function* stalls() {
+        yield 3;
+        await stalled;
+      }
+      const controller = new AbortController();
+      const iterator = pool.map<number>('square', stalls(), { signal: controller.signal })[Symbol.asyncIterator]();
+      try {
+        assert.equal(await within(iterator.next(), 10_000, 'the first result'), { value: 9, done: false });
+        const waiting = iterator.next();
+        controller.abort();
+        const error = await within(waiting.then(() => undefined, (e: Error & { code?: string }) => e), 5_000, 'next() after the abort');
+        assert.is(error?.code, 'ERR_TROUPE_ABORTED');
+      } finally {
+        release();
+      }
+      await within(pool.onIdle(), 10_000, 'the pool to be idle after abort');
+    });
+  });
+
   test(`${mode}: bad map() options are refused, naming the option`, async () => {
     await withPool(mode, { size: 1 }, async (pool) => {
       const cases = [
