@@ -7,7 +7,7 @@
  * `concurrency` items ahead of what the loop has taken, and there is no promise per item.
  */
 import { ChunkSizer } from './chunk-sizer.js';
-import { AbortError, deserializeError, InvalidArgumentError } from './errors.js';
+import { AbortError, deserializeError, InvalidArgumentError, QueueFullError } from './errors.js';
 import { MapError, type ResolvedMapOptions } from './map-options.js';
 import { describe } from './options.js';
 import type { Scheduler } from './scheduler/scheduler.js';
@@ -93,6 +93,8 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
   #chunkSize = 1;
   /** Sends a chunk of a slow async input as it is when its next item has not come by the next turn. */
   #flushTimer: NodeJS.Immediate | undefined = undefined;
+  /** Chunks the pool's queue had no room for (`maxQueue`), in order: they go when it drains. */
+  #blocked: { seq: number; items: ArrayLike<unknown> }[] = [];
   /** What reading the input threw: thrown at its place, after the items read before it. */
   #inputError: { error: unknown } | undefined = undefined;
 
@@ -241,8 +243,27 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     this.#submitted += items.length;
     this.#inFlight.set(seq, chunk);
     if (this.#options.ordered) this.#queue.push(chunk);
-    const refusal = this.#scheduler.submitChunk(this, seq, this.#name, packNumbers(items), this.#runOptions);
-    if (refusal) this.settled(seq, false, refusal);
+    this.#blocked.push({ seq, items: packNumbers(items) });
+    if (this.#blocked.length === 1) this.#submitBlocked();
+  };
+
+  /**
+   * Submits the chunks waiting, in order. One the pool's queue is full for waits, with those
+   * after it, for the queue to drain: a map is bounded by its `concurrency`, and paces itself
+   * to the pool rather than failing its items.
+   */
+  readonly #submitBlocked = (): void => {
+    const blocked = this.#blocked;
+    while (blocked.length > 0 && !this.#finished) {
+      const { seq, items } = blocked[0];
+      const refusal = this.#scheduler.submitChunk(this, seq, this.#name, items, this.#runOptions);
+      if (refusal instanceof QueueFullError) {
+        this.#scheduler.once('drain', this.#submitBlocked);
+        return;
+      }
+      blocked.shift();
+      if (refusal) this.settled(seq, false, refusal);
+    }
   };
 
   /** The next item's result if it is back, as a promise (rejected for a failure when errors are thrown). */
@@ -293,6 +314,8 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     this.#queue = [];
     this.#current = undefined;
     this.#partial = [];
+    this.#blocked = [];
+    this.#scheduler.off('drain', this.#submitBlocked);
     this.#wakeAll();
     if (this.#exhausted || this.#inputError !== undefined) return;
     const closing = (this.#iterator as AsyncIterator<unknown>).return?.();

@@ -189,6 +189,14 @@ for (const mode of MODES) {
     });
   });
 
+  test(`${mode}: on a pool with maxQueue, map() waits for room instead of failing its items`, async () => {
+    await withPool(mode, { size: 1, maxQueue: 2 }, async (pool) => {
+      const items = Array.from({ length: 100 }, (_, i) => i);
+      const results = await collect(pool.map<number>('square', items, { chunkSize: 1, concurrency: 100 }));
+      assert.equal(results, items.map((i) => i * i));
+    });
+  });
+
   test(`${mode}: bad map() options are refused, naming the option`, async () => {
     await withPool(mode, { size: 1 }, async (pool) => {
       const cases = [
