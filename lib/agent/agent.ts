@@ -111,6 +111,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly #reconnectDelay: number;
   readonly #maxReconnectDelay: number;
   #connection: Connection | undefined;
+  /** A connection waiting for the scheduler's welcome: close() ends it. */
+  #introducing: Connection | undefined;
   #stopped = false;
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -212,7 +214,12 @@ export class Agent extends EventEmitter<AgentEvents> {
         const connection = await connect(this.#transport);
         // close() may have run while connecting.
         if (this.#stopped) return connection.destroy();
-        await this.#introduce(connection);
+        this.#introducing = connection;
+        try {
+          await this.#introduce(connection);
+        } finally {
+          this.#introducing = undefined;
+        }
         this.#failures = 0;
         return;
       } catch (error) {
@@ -263,6 +270,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         if (welcome.version !== AGENT_PROTOCOL_VERSION) {
           return finish(new AgentRefusedError(versionMismatch(welcome.version, AGENT_PROTOCOL_VERSION, 'scheduler')));
         }
+        if (this.#stopped) return finish(new PeerLostError('the agent was closed while it waited for its welcome'));
         finish();
         connection.useJsonBodies();
         // In the same turn: the scheduler's first batches may be in the very same chunk.
@@ -318,6 +326,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.#stopped = true;
       clearTimeout(this.#timer);
       this.#wake?.();
+      this.#introducing?.destroy();
       // Said first, so that the scheduler sees a clean leave rather than a lost peer.
       try {
         this.#connection?.send(AGENT_BYE, {});

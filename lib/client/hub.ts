@@ -81,6 +81,8 @@ export class Hub extends EventEmitter<HubEvents> {
   readonly #requests = new Requests();
   readonly #queues = new Map<string, HubQueue>();
   #connection: Connection | undefined;
+  /** A connection waiting for the pool's welcome: close() ends it. */
+  #introducing: Connection | undefined;
   #epoch = 0;
   /** The largest window this pool accepts per queue, as its welcome said. */
   #maxWindow = MAX_PREFETCH;
@@ -248,7 +250,15 @@ export class Hub extends EventEmitter<HubEvents> {
       try {
         const connection = await connectTransport(this.#transport);
         if (this.#stopped) return connection.destroy();
-        const welcome = await introduce(connection, { version: AGENT_PROTOCOL_VERSION, role: 'client', clientId: this.id, hostname: hostname(), pid: process.pid }, this.#transport.handshakeTimeoutMs ?? 5_000);
+        this.#introducing = connection;
+        let welcome;
+        try {
+          welcome = await introduce(connection, { version: AGENT_PROTOCOL_VERSION, role: 'client', clientId: this.id, hostname: hostname(), pid: process.pid }, this.#transport.handshakeTimeoutMs ?? 5_000);
+        } finally {
+          this.#introducing = undefined;
+        }
+        // close() may have run while the welcome was on its way.
+        if (this.#stopped) return connection.destroy();
         this.#failures = 0;
         this.#maxWindow = Math.min(welcome.maxPrefetch, MAX_PREFETCH);
         this.#attach(connection);
@@ -338,6 +348,7 @@ export class Hub extends EventEmitter<HubEvents> {
       this.#stopped = true;
       clearTimeout(this.#timer);
       this.#wake?.();
+      this.#introducing?.destroy();
       for (const queue of [...this.#queues.values()]) queue.close();
       await this.#requests.close();
       const connection = this.#connection;

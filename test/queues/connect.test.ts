@@ -9,7 +9,7 @@ import { connect } from '../../lib/index.js';
 import { listen, type Connection } from '../../lib/transport/index.js';
 import { newKey, outcome, TASKS } from '../remote/helpers.js';
 import { makePki } from '../support/pki.js';
-import { HOST, listeningPool, Scope, within } from './helpers.js';
+import { HOST, listeningPool, Scope, waitFor, within } from './helpers.js';
 
 test('bad options throw ERR_TROUPE_INVALID_OPTION naming the option', async () => {
   const key = newKey();
@@ -60,6 +60,36 @@ test("a pool's goodbye ends the client's queue loops, also one whose request for
     await client.close();
   } finally {
     await hub.then((h) => h.close(), () => {});
+    await server.close();
+  }
+});
+
+test('a hub closed while a reconnect waits for its welcome does not take up that connection when the welcome comes', async () => {
+  const key = newKey();
+  const server = await listen({ host: HOST, port: 0, authkey: key });
+  const peers: Connection[] = [];
+  const hellos: Connection[] = [];
+  server.on('connection', (peer) => {
+    peers.push(peer);
+    peer.on('message', (type: number) => type === AGENT_HELLO && hellos.push(peer));
+  });
+  const hub = connect({ address: `${HOST}:${server.address().port}`, authkey: key, reconnectDelay: 10 });
+  try {
+    await waitFor(() => hellos.length === 1, 10_000, 'the first hello');
+    hellos[0].send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION, maxPrefetch: 1_024 });
+    const client = await within(hub, 10_000, 'connect()');
+    hellos[0].destroy();
+    await waitFor(() => hellos.length === 2, 10_000, 'the hello of the reconnect');
+    const second = hellos[1];
+    const closed = new Promise<void>((resolve) => second.once('close', () => resolve()));
+    const closing = client.close();
+    second.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION, maxPrefetch: 1_024 });
+    await within(closing, 10_000, 'close()');
+    await within(closed, 5_000, "the pool's side of the reconnect to close");
+    assert.is(client.connected, false);
+  } finally {
+    await hub.then((h) => h.close(), () => {});
+    for (const peer of peers) peer.destroy();
     await server.close();
   }
 });

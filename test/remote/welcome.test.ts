@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startAgent } from '../../lib/index.js';
+import { Agent, startAgent } from '../../lib/index.js';
 import { AGENT_HELLO, AGENT_PROTOCOL_VERSION, AGENT_REFUSED, AGENT_WELCOME } from '../../lib/backends/remote-protocol.js';
 import { connect, listen, type Connection } from '../../lib/transport/index.js';
 import { HOST, newKey, outcome, Scope, TASKS, waitFor, within } from './helpers.js';
@@ -79,6 +79,28 @@ test('an agent that gets no welcome in time gives up on that connection and trie
     );
     scope.defer(() => agent.close());
     assert.is(scheduler.hellos(), 2);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('an agent closed while it waits for its welcome does not take up the connection when the welcome comes', async () => {
+  const scope = new Scope();
+  try {
+    const key = newKey();
+    let pending: Connection | undefined;
+    const scheduler = await fakeScheduler(scope, key, (connection) => (pending = connection));
+    const agent = await Agent.create({ connect: scheduler.address, authkey: key, tasks: TASKS, size: 1 });
+    scope.defer(() => agent.close());
+    const joining = outcome(agent.join(), 20_000, 'join()');
+    await waitFor(() => pending !== undefined, 10_000, "the agent's hello");
+    const closed = new Promise<void>((resolve) => pending!.once('close', () => resolve()));
+    const closing = agent.close();
+    pending!.send(AGENT_WELCOME, { version: AGENT_PROTOCOL_VERSION });
+    await within(closing, 10_000, 'close()');
+    await joining;
+    await within(closed, 5_000, "the scheduler's side of the connection to close");
+    assert.is(agent.connected, false);
   } finally {
     await scope.close();
   }
