@@ -4,16 +4,27 @@
  * there (by a loop or a get) stay held by that backend until acknowledged; when the backend
  * goes (a worker dies, an agent is lost), they go back to the front of their queues.
  */
-import { InvalidArgumentError, serializeError, UnknownQueueError } from '../errors.js';
+import { InvalidArgumentError, ProtocolError, serializeError, UnknownQueueError } from '../errors.js';
 import type { ActorCall, Backend, CallReply } from '../backends/types.js';
+import { MAX_WAITING_PUTS } from './protocol.js';
 import type { QueueStore } from './store.js';
 import type { Received } from './types.js';
+
+/** Most puts and takes of one worker or agent waiting at once, as for a client's puts. */
+export const MAX_WAITING_CALLS = MAX_WAITING_PUTS;
+
+/** A backend's puts and takes still waiting, and what gives them up when it goes. */
+interface Waiting {
+  readonly stop: AbortController;
+  count: number;
+}
 
 export class WorkerQueueCalls {
   readonly #store: QueueStore;
   readonly #held = new Map<number, { backend: Backend; receipt: Received<unknown> }>();
   /** Backends gone: an item a take of theirs gets later goes straight back. */
   readonly #gone = new WeakSet<Backend>();
+  readonly #waiting = new Map<Backend, Waiting>();
   #nextDelivery = 0;
 
   constructor(store: QueueStore) {
@@ -28,11 +39,11 @@ export class WorkerQueueCalls {
     const timeout = call.timeout === Infinity ? undefined : call.timeout;
     switch (call.method) {
       case 'put':
-        return void queue.put(call.args[0], { timeout }).then(() => answer({ ok: true, value: undefined }), fail);
+        return void this.#wait(backend, (signal) => queue.put(call.args[0], { timeout, signal })).then(() => answer({ ok: true, value: undefined }), fail);
       case 'size':
         return answer({ ok: true, value: queue.size() });
       case 'take':
-        return void queue.get({ ack: 'manual', timeout }).then((receipt) => {
+        return void this.#wait(backend, (signal) => queue.get({ ack: 'manual', timeout, signal })).then((receipt) => {
           if (this.#gone.has(backend)) return receipt.nack();
           const delivery = ++this.#nextDelivery;
           this.#held.set(delivery, { backend, receipt });
@@ -52,9 +63,26 @@ export class WorkerQueueCalls {
     }
   }
 
-  /** The backend is gone: the items its code held go back to the front. */
+  /**
+   * A put or take of `backend`, counted while it waits: an agent cannot pile up calls
+   * without bound, and those of a backend that goes are given up with it.
+   */
+  #wait<T>(backend: Backend, start: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let waiting = this.#waiting.get(backend);
+    if (waiting === undefined) this.#waiting.set(backend, (waiting = { stop: new AbortController(), count: 0 }));
+    if (waiting.count >= MAX_WAITING_CALLS) return Promise.reject(new ProtocolError(`more than ${MAX_WAITING_CALLS} queue calls waiting from one worker`));
+    waiting.count++;
+    const entry = waiting;
+    return start(entry.stop.signal).finally(() => {
+      if (--entry.count === 0 && this.#waiting.get(backend) === entry) this.#waiting.delete(backend);
+    });
+  }
+
+  /** The backend is gone: its waiting puts and takes are given up, and the items its code held go back to the front. */
   exited(backend: Backend): void {
     this.#gone.add(backend);
+    this.#waiting.get(backend)?.stop.abort();
+    this.#waiting.delete(backend);
     for (const [delivery, held] of this.#held) {
       if (held.backend !== backend) continue;
       this.#held.delete(delivery);

@@ -2,6 +2,7 @@
 // pool's named queues; an item held by (or on its way to) a worker that dies goes back to the front.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { MAX_WAITING_CALLS } from '../../lib/queues/worker-calls.js';
 import { fixture, MODES, rejection, within, withPool } from './helpers.js';
 
 const TASKS = { tasks: fixture('actor-tasks.js') };
@@ -48,6 +49,14 @@ for (const mode of MODES) {
       await rejection(waiting, 'ERR_TROUPE_WORKER_LOST', 15_000);
       await jobs.put(7);
       assert.is(await within(jobs.get(), 10_000, 'item 7, back from the dead worker'), 7);
+    }));
+
+  test(`${mode}: a worker's waiting queue calls are bounded: one past MAX_WAITING_CALLS fails with ERR_TROUPE_PROTOCOL`, () =>
+    withPool(mode, { ...TASKS, size: 1 }, async (pool) => {
+      const many = pool.queue<number>('many');
+      const first = await within(pool.run<string>('getMany', ['many', MAX_WAITING_CALLS + 1]), 30_000, 'the get past the bound');
+      assert.is(first, 'ERR_TROUPE_PROTOCOL');
+      many.close();
     }));
 }
 
