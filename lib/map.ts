@@ -186,7 +186,7 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
         await this.#wait(signal);
       }
     } catch (error) {
-      await this.#finish();
+      await this.#finish(true);
       throw error;
     }
   }
@@ -291,7 +291,7 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
       error = deserializeError(chunk.values![k]);
     }
     if (this.#options.errors === 'yield') return Promise.resolve({ value: new MapError(chunk.first + k, error), done: false });
-    return this.#finish().then(() => Promise.reject(error));
+    return this.#finish(true).then(() => Promise.reject(error));
   }
 
   #wait(signal: AbortSignal | undefined): Promise<void> {
@@ -305,10 +305,17 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     });
   }
 
-  /** break, return, a throw, a failure or an abort: what has not started never will. */
-  async #finish(): Promise<void> {
+  /**
+   * break, return, a throw, a failure or an abort: what has not started never will. The
+   * input is closed, and on the loop's own break, return or throw its cleanup is awaited. A
+   * failure or an abort does not wait for an input still busy with a read (which may never
+   * end): its close comes when the read does.
+   */
+  async #finish(ending = false): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
+    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
+    this.#flushTimer = undefined;
     this.#scheduler.drop(this);
     this.#inFlight.clear();
     this.#queue = [];
@@ -319,8 +326,7 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     this.#wakeAll();
     if (this.#exhausted || this.#inputError !== undefined) return;
     const closing = (this.#iterator as AsyncIterator<unknown>).return?.();
-    // A read still waiting on the input would hold the close up until the input next yields.
-    if (this.#reading && !this.#sync) Promise.resolve(closing).catch(() => {});
+    if (ending && this.#reading && !this.#sync) Promise.resolve(closing).catch(() => {});
     else await closing;
   }
 }

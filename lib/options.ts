@@ -145,12 +145,19 @@ function atMost(name: string, value: number, most: number): number {
   return value;
 }
 
-/** Variables as the workers' environment takes them: strings (undefined leaves one out). */
-function checkEnv(env: unknown): void {
+/**
+ * The workers' environment: strings, and numbers and booleans as Node makes them strings
+ * (undefined leaves a variable out); anything else names the variable.
+ */
+function checkEnv(env: unknown): Record<string, string | undefined> {
   if (env === null || typeof env !== 'object' || Array.isArray(env)) fail('env', 'an object', env);
+  const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && typeof value !== 'string') fail(`env.${key}`, 'a string', value);
+    if (value === undefined || typeof value === 'string') out[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+    else fail(`env.${key}`, 'a string (or a number or boolean)', value);
   }
+  return out;
 }
 
 export function describe(value: unknown): string {
@@ -221,7 +228,6 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   if (o.mode !== undefined && o.mode !== 'thread' && o.mode !== 'process') {
     fail('mode', '"thread" or "process"', o.mode);
   }
-  if (o.env !== undefined) checkEnv(o.env);
   const listen = o.listen === undefined ? undefined : resolveListen(o.listen);
   const mode = (o.mode as PoolMode | undefined) ?? 'process';
   const sizes = resolveSizes(o, listen !== undefined);
@@ -236,7 +242,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     maxInFlight: integer('maxInFlight', o.maxInFlight, 1, 1024),
     batchSize: atMost('batchSize', integer('batchSize', o.batchSize, 1, 256), MAX_ENTRIES),
     execArgv: stringArray('execArgv', o.execArgv, childExecArgv()),
-    env: (o.env as Record<string, string | undefined> | undefined) ?? process.env,
+    env: o.env === undefined ? process.env : checkEnv(o.env),
     startTimeout: milliseconds('startTimeout', o.startTimeout, 30_000),
     listen,
     workerData: copyable('workerData', o.workerData),

@@ -272,6 +272,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         }
         if (this.#stopped) return finish(new PeerLostError('the agent was closed while it waited for its welcome'));
         finish();
+        this.#introducing = undefined;
         connection.useJsonBodies();
         // In the same turn: the scheduler's first batches may be in the very same chunk.
         this.#attach(connection, welcome.ackWithinMs);

@@ -299,7 +299,10 @@ export class Router implements BackendHost {
       // The scheduler counts a cancelled task out at once and may send another in its place
       // before this worker is gone: so it leaves the count here at once too, and whatever the
       // worker still says of it is dropped.
-      for (const localId of ids) this.#release(this.#find(localId)!, localId);
+      for (const localId of ids) {
+        const batch = this.#find(localId);
+        if (batch !== undefined) this.#release(batch, localId);
+      }
       backend.cancel(ids);
     }
   }

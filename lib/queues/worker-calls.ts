@@ -13,18 +13,14 @@ import type { Received } from './types.js';
 /** Most puts and takes of one worker or agent waiting at once, as for a client's puts. */
 export const MAX_WAITING_CALLS = MAX_WAITING_PUTS;
 
-/** A backend's puts and takes still waiting, and what gives them up when it goes. */
-interface Waiting {
-  readonly stop: AbortController;
-  count: number;
-}
 
 export class WorkerQueueCalls {
   readonly #store: QueueStore;
   readonly #held = new Map<number, { backend: Backend; receipt: Received<unknown> }>();
   /** Backends gone: an item a take of theirs gets later goes straight back. */
   readonly #gone = new WeakSet<Backend>();
-  readonly #waiting = new Map<Backend, Waiting>();
+  /** Each backend's puts and takes still waiting, by what gives each up when the backend goes. */
+  readonly #waiting = new Map<Backend, Set<AbortController>>();
   #nextDelivery = 0;
 
   constructor(store: QueueStore) {
@@ -69,20 +65,24 @@ export class WorkerQueueCalls {
    */
   #wait<T>(backend: Backend, start: (signal: AbortSignal) => Promise<T>): Promise<T> {
     let waiting = this.#waiting.get(backend);
-    if (waiting === undefined) this.#waiting.set(backend, (waiting = { stop: new AbortController(), count: 0 }));
-    if (waiting.count >= MAX_WAITING_CALLS) return Promise.reject(new ProtocolError(`more than ${MAX_WAITING_CALLS} queue calls waiting from one worker`));
-    waiting.count++;
-    const entry = waiting;
-    return start(entry.stop.signal).finally(() => {
-      if (--entry.count === 0 && this.#waiting.get(backend) === entry) this.#waiting.delete(backend);
+    if (waiting === undefined) this.#waiting.set(backend, (waiting = new Set()));
+    if (waiting.size >= MAX_WAITING_CALLS) return Promise.reject(new ProtocolError(`more than ${MAX_WAITING_CALLS} queue calls waiting from one worker`));
+    // One controller per call: a signal shared by thousands of waits would pile up their listeners.
+    const stop = new AbortController();
+    const calls = waiting;
+    calls.add(stop);
+    return start(stop.signal).finally(() => {
+      calls.delete(stop);
+      if (calls.size === 0 && this.#waiting.get(backend) === calls) this.#waiting.delete(backend);
     });
   }
 
   /** The backend is gone: its waiting puts and takes are given up, and the items its code held go back to the front. */
   exited(backend: Backend): void {
     this.#gone.add(backend);
-    this.#waiting.get(backend)?.stop.abort();
+    const waiting = this.#waiting.get(backend);
     this.#waiting.delete(backend);
+    for (const stop of waiting ?? []) stop.abort();
     for (const [delivery, held] of this.#held) {
       if (held.backend !== backend) continue;
       this.#held.delete(delivery);

@@ -119,6 +119,13 @@ for (const mode of MODES) {
     });
   });
 
+  test(`${mode}: env reaches the workers; numbers and booleans as Node makes them strings`, async () => {
+    const env = { TROUPE_E2E_STR: 'x', TROUPE_E2E_NUM: 42, TROUPE_E2E_FLAG: true } as unknown as Record<string, string>;
+    await withPool(mode, { size: 1, env }, async (pool) => {
+      assert.equal(await pool.run('envOf', [Object.keys(env)]), ['x', '42', 'true']);
+    });
+  });
+
   test(`${mode}: run() with bad arguments rejects with ERR_TROUPE_INVALID_ARGUMENT`, async () => {
     await withPool(mode, { size: 1 }, async (pool) => {
       const run = pool.run.bind(pool) as (...args: unknown[]) => Promise<unknown>;
@@ -133,6 +140,7 @@ for (const mode of MODES) {
         ['options is not an object', run('square', [7], 'fast'), /options/],
         ['signal is not an AbortSignal', run('square', [7], { signal: {} }), /signal/],
         ['transfer holds a number', run('square', [7], { transfer: [1] }), /transfer\[0\]/],
+        ['transfer holds a view, not its buffer', run('square', [7], { transfer: [new Uint8Array(4)] }), /transfer\[0\].*\.buffer/],
         ['an unknown option', run('square', [7], { timout: 5 }), /"timout"/],
       ];
       for (const [what, promise, names] of bad) {

@@ -166,6 +166,26 @@ for (const mode of MODES) {
     });
   });
 
+  test(`${mode}: break waits for the input's own cleanup, also while the input is busy reading`, async () => {
+    await withPool(mode, { size: 1 }, async (pool) => {
+      let cleanedUp = false;
+      async function* slow() {
+        try {
+          for (let i = 0; ; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            yield i;
+          }
+        } finally {
+          cleanedUp = true;
+        }
+      }
+      await within((async () => {
+        for await (const value of pool.map<number>('square', slow())) if (value === 0) break;
+      })(), 10_000, 'the loop to break');
+      assert.ok(cleanedUp, "the input's finally ran before the loop ended");
+    });
+  });
+
   test(`${mode}: an abort stops map() while it waits on an input that yields no more`, async () => {
     await withPool(mode, { size: 1 }, async (pool) => {
       let release = (): void => {};

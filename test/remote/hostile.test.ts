@@ -368,7 +368,7 @@ test('a joined agent reporting absurd task times breaks neither the scheduler no
     results.forEach((r, i) => assert.is(r.value, i * i));
     const { runTime } = s.pool.stats();
     assert.ok(Number.isFinite(runTime.max), `runTime.max ${runTime.max}`);
-    assert.not.ok(fake.isClosed(), 'well-formed results keep the connection');
+    // (The fake acknowledges no batch, so the pool may drop it later for that: not asserted here.)
     await stillServing(s);
   } finally {
     await scope.close();
@@ -405,6 +405,8 @@ test('a joined agent that names a task twice in a loss: it runs once, and nothin
     const s = await setup(scope);
     const { fake, tasks, firstId } = await fakeWithWork(s, scope);
     fake.connection.send(AGENT_LOST, { ids: [firstId, firstId], reason: 'died', error: serializeError(new Error('lost')) });
+    // Gone after the loss (a clean close sends what was queued first), so that no later task waits on it.
+    await within(fake.connection.close(), 3000, 'the fake to close');
     const results = await tasks;
     results.forEach((r, i) => assert.equal([r.value, r.pid], [i * i, s.good.pid]));
     await waitFor(() => s.pool.stats().queued === 0 && s.pool.stats().running === 0, 3000, 'nothing queued or running');
