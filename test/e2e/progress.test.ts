@@ -52,9 +52,11 @@ for (const mode of MODES) {
       };
       // 100 reports over about 300 ms; the listener takes 100 ms each.
       assert.is(await within(pool.run('countSync', [100, 3], { onProgress: slow }), 20_000, 'countSync'), 100);
-      assert.ok(seen.length >= 2 && seen.length <= 8, `a handful of calls, not 100: ${seen}`);
+      // A backlog would call it 100 times with consecutive counts. How far each call skips
+      // depends on how fast the worker runs (a loaded machine slows it), so only that it skips.
+      assert.ok(seen.length >= 2 && seen.length < 50, `a handful of calls, not 100: ${seen}`);
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i] > seen[i - 1], `latest first: ${seen}`);
-      assert.ok(seen[1] - seen[0] > 10, `skipped to the latest: ${seen}`);
+      assert.ok(seen[1] - seen[0] > 1, `skipped to the latest: ${seen}`);
     });
   });
 }
