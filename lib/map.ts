@@ -231,10 +231,14 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
     }
   }
 
-  /** Submits the items read for the next chunk, if any. */
-  readonly #submitPartial = (): void => {
+  #stopFlushTimer(): void {
     if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
     this.#flushTimer = undefined;
+  }
+
+  /** Submits the items read for the next chunk, if any. */
+  readonly #submitPartial = (): void => {
+    this.#stopFlushTimer();
     const items = this.#partial;
     if (items.length === 0 || this.#finished) return;
     this.#partial = [];
@@ -314,8 +318,7 @@ export class MapIterator<R> implements AsyncGenerator<R | MapError, void, undefi
   async #finish(ending = false): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
-    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
-    this.#flushTimer = undefined;
+    this.#stopFlushTimer();
     this.#scheduler.drop(this);
     this.#inFlight.clear();
     this.#queue = [];

@@ -23,8 +23,9 @@ const RESOLVED = Promise.resolve();
 
 /**
  * Calls `callback` at the end of the current turn, after the code that is running, as
- * `queueMicrotask` does. Hot paths defer once per message or per lone task, and
- * `queueMicrotask` wraps each callback in an async resource: this costs about a third.
+ * `queueMicrotask` does: the one way the library defers to the end of a turn. Hot paths
+ * defer once per message or per lone task, and `queueMicrotask` wraps each callback in an
+ * async resource: this costs about a third.
  * A callback that throws surfaces as an unhandled rejection, which ends the process as an
  * uncaught exception would.
  */

@@ -13,7 +13,7 @@ import {
 import type { ActorCall, Backend, CallReply } from '../backends/types.js';
 import type { ActorTraffic, Host, Scheduler } from '../scheduler/scheduler.js';
 import { IdTable } from '../scheduler/id-table.js';
-import { setDelay } from '../timers.js';
+import { atTurnEnd, setDelay } from '../timers.js';
 import { ACTOR_CREDIT, BatchBuilder, SPAWN, STOP } from '../worker/batch.js';
 import { ActorRecord, LIVE, Message, PLACING, STOPPED, STOPPING, type Reply } from './record.js';
 import type { ActorEvents, Placement, ResolvedSpawnOptions } from './types.js';
@@ -185,7 +185,7 @@ export class ActorSystem extends EventEmitter<ActorEvents> implements ActorTraff
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     // Messages sent in one turn travel together, in the order sent.
-    queueMicrotask(() => {
+    atTurnEnd(() => {
       this.#flushScheduled = false;
       for (const dirty of this.#dirty) this.#flush(dirty);
       this.#dirty.clear();

@@ -4,6 +4,7 @@ import { loadHooks, type Hooks } from '../worker/hooks.js';
 import { WorkerRuntime, loadTasks, type TaskModule } from '../worker/runtime.js';
 import { CLOSE_GRACE_MS, withDeadline } from './local.js';
 import type { Backend, BackendHost, Batch, CallReply, WorkerInfo } from './types.js';
+import { atTurnEnd } from '../timers.js';
 
 export interface InlineOptions {
   tasks: URL;
@@ -77,7 +78,7 @@ export class InlineBackend implements Backend {
 
   dispatch(batch: Batch, _transfer: TransferListItem[] | undefined, _cancellable: boolean): void {
     // After the router's bookkeeping for the batch, never inside it.
-    queueMicrotask(() => this.#runtime.run(batch));
+    atTurnEnd(() => this.#runtime.run(batch));
   }
 
   /** Nothing can stop code on this loop: the tasks are given up as stopped, and what they return later is dropped. */

@@ -11,6 +11,7 @@ import { CLOSE_GRACE_MS, entryUrl, threadExecArgv, withDeadline, type LocalBacke
 import { Recycling } from './recycling.js';
 import { entryCount } from '../worker/batch.js';
 import type { Backend, BackendHost, Batch, CallReply, WorkerInfo } from './types.js';
+import { atTurnEnd } from '../timers.js';
 
 /** How long a dead thread's error may take to reach us after its port closed. */
 const ERROR_GRACE_MS = 1_000;
@@ -187,7 +188,7 @@ export class ThreadBackend implements Backend {
    */
   #later(message: unknown): void {
     this.#outbox.push(message);
-    if (this.#outbox.length === 1 && !this.#actorMessageUnanswered) queueMicrotask(this.#sendLater);
+    if (this.#outbox.length === 1 && !this.#actorMessageUnanswered) atTurnEnd(this.#sendLater);
   }
 
   readonly #sendLater = (): void => {
@@ -203,7 +204,7 @@ export class ThreadBackend implements Backend {
   #answered(): void {
     if (!this.#actorMessageUnanswered) return;
     this.#actorMessageUnanswered = false;
-    if (this.#outbox.length > 0) queueMicrotask(this.#sendLater);
+    if (this.#outbox.length > 0) atTurnEnd(this.#sendLater);
   }
 
   reply(reply: CallReply): void {

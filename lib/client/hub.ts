@@ -9,7 +9,7 @@ import {
 import { delay, describe, integer } from '../options.js';
 import { checkRunOptions } from '../run-options.js';
 import { taskProxy, type TaskProxy } from '../task-proxy.js';
-import { setDelay } from '../timers.js';
+import { atTurnEnd, setDelay } from '../timers.js';
 import { AGENT_BYE, AGENT_PROTOCOL_VERSION } from '../backends/remote-protocol.js';
 import type { RunOptions } from '../scheduler/types.js';
 import { connect as connectTransport, type Connection } from '../transport/connection.js';
@@ -221,7 +221,7 @@ export class Hub extends EventEmitter<HubEvents> {
     else for (const id of ids) list.push(id);
     if (this.#acksScheduled) return;
     this.#acksScheduled = true;
-    queueMicrotask(() => {
+    atTurnEnd(() => {
       this.#acksScheduled = false;
       const { epoch: at, ack, nack } = this.#acks;
       this.#acks = { epoch: at, ack: [], nack: [] };

@@ -4,6 +4,7 @@ import { iterate } from './iterate.js';
 import { checkWaitOptions, MANUAL_ONLY, type WaitOptions } from './options.js';
 import type { QueueGetOptions, QueueHandle, QueuePutOptions, Received } from './types.js';
 import { watchWait } from './wait.js';
+import { atTurnEnd } from '../timers.js';
 
 /** What a client's queue handle needs from its hub's connection. */
 export interface QueueLink {
@@ -206,7 +207,7 @@ export class HubQueue<T = unknown> implements QueueHandle<T> {
   #steer(): void {
     if (this.#steerSoon) return;
     this.#steerSoon = true;
-    queueMicrotask(() => {
+    atTurnEnd(() => {
       this.#steerSoon = false;
       const wanted = this.#closed ? 0 : Math.max(this.#loops > 0 ? this.#prefetch : 0, this.#waiting + this.#userHeld);
       const window = Math.min(wanted, this.#link.maxWindow);

@@ -1,5 +1,5 @@
 import { AbortError, TimeoutError } from '../errors.js';
-import { setDelay } from '../timers.js';
+import { atTurnEnd, setDelay } from '../timers.js';
 import type { WaitOptions } from './options.js';
 
 /**
@@ -19,7 +19,7 @@ export function watchWait(what: string, options: WaitOptions, giveUp: (error: Er
     signal?.removeEventListener('abort', onAbort);
   };
   if (signal?.aborted) {
-    queueMicrotask(onAbort);
+    atTurnEnd(onAbort);
     return done;
   }
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -64,12 +64,11 @@ export class WorkerQueueCalls {
    * without bound, and those of a backend that goes are given up with it.
    */
   #wait<T>(backend: Backend, start: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    let waiting = this.#waiting.get(backend);
-    if (waiting === undefined) this.#waiting.set(backend, (waiting = new Set()));
-    if (waiting.size >= MAX_WAITING_CALLS) return Promise.reject(new ProtocolError(`more than ${MAX_WAITING_CALLS} queue calls waiting from one worker`));
+    const calls = this.#waiting.get(backend) ?? new Set<AbortController>();
+    if (calls.size >= MAX_WAITING_CALLS) return Promise.reject(new ProtocolError(`more than ${MAX_WAITING_CALLS} queue calls waiting from one worker`));
+    this.#waiting.set(backend, calls);
     // One controller per call: a signal shared by thousands of waits would pile up their listeners.
     const stop = new AbortController();
-    const calls = waiting;
     calls.add(stop);
     return start(stop.signal).finally(() => {
       calls.delete(stop);

@@ -86,7 +86,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     socket.on('close', this.#onClose);
     socket.on('drain', this.#onDrain);
     if (socket.destroyed) {
-      queueMicrotask(this.#onClose);
+      atTurnEnd(this.#onClose);
       return;
     }
     this.#heartbeat.start();

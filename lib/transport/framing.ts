@@ -80,13 +80,13 @@ export function encodeFrame(type: number, body: Uint8Array = EMPTY): Buffer {
 }
 
 /**
- * One buffer of `length` bytes holding `parts` (which fill its first `filled`). It starts as
+ * One buffer of `length` bytes holding `parts` at its start (they may fill less of it). It starts as
  * far into its memory, modulo 16, as the first part does into its own, so that each copy
  * goes between addresses aligned alike: a body starts 6 bytes into its first chunk, and the
  * CPU's fast copy slows down between misaligned addresses (joining a 64 KiB body cost 2.5
  * times the copy of an aligned one).
  */
-function joined(parts: readonly Buffer[], filled: number, length = filled): Buffer {
+function joined(parts: readonly Buffer[], length: number): Buffer {
   const skew = parts.length === 0 ? 0 : parts[0].byteOffset & 15;
   const body = Buffer.allocUnsafeSlow(skew + length).subarray(skew);
   let at = 0;
@@ -180,7 +180,7 @@ export class FrameDecoder {
   #keep(piece: Buffer): void {
     if (this.#gathered === undefined && this.#partsFill + piece.length >= GATHER_FROM_BYTES) {
       // pages of a fresh mapping are only resident once written: RSS follows what arrived
-      this.#gathered = joined(this.#parts, this.#partsFill, this.#bodyLength);
+      this.#gathered = joined(this.#parts, this.#bodyLength);
       this.#parts = [];
     }
     if (this.#gathered) piece.copy(this.#gathered, this.#partsFill);
